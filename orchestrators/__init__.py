@@ -1,0 +1,1 @@
+"""Deterministic orchestrator generators: no I/O, no clocks, no randomness, no SDK imports."""
