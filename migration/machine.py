@@ -1,0 +1,358 @@
+"""One machine of a plan: where ASR finds it, how it replicates, what it becomes in Azure.
+
+The shape is the same for every source kind, so a plan reads the same way for a VMware
+VM and an Azure VM; which fields are *required* depends on the ASR provider the source
+kind maps to (InMageRcm needs a process server and a log storage account, A2A needs the
+source VM and the recovery fabric…). Those per-provider rules live in one table,
+:data:`REQUIREMENTS`, and are checked together with the field checks so that a plan
+with a wrong network id *and* a missing process server reports both at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidatorFunctionWrapHandler
+from pydantic import model_validator as _model_validator
+from pydantic.alias_generators import to_snake
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from migration.arm_ids import (
+    POLICY_TYPE,
+    STORAGE_ACCOUNT_TYPE,
+    VIRTUAL_MACHINE_TYPE,
+    VIRTUAL_NETWORK_TYPE,
+    InvalidResourceIdError,
+    VaultRef,
+    parse_resource_id,
+)
+from migration.plan_types import (
+    MachineName,
+    PlanModel,
+    ResourceGroupName,
+    ResourceName,
+    SubscriptionId,
+    arm_id,
+    check_arm_id,
+    resource_group_id,
+)
+from migration.source_kinds import Provider, SourceKind, provider_for
+
+__all__ = [
+    "AsrCoordinates",
+    "DiskType",
+    "LicenseType",
+    "Machine",
+    "MachineOptions",
+    "ReplicationSettings",
+    "TargetSettings",
+    "VaultCoordinates",
+    "REQUIREMENTS",
+    "ONLY_FOR",
+    "rebuild_validation_error",
+]
+
+
+class DiskType(StrEnum):
+    """Target managed disk types (SDK enum DiskAccountType)."""
+
+    STANDARD_LRS = "Standard_LRS"
+    PREMIUM_LRS = "Premium_LRS"
+    STANDARD_SSD_LRS = "StandardSSD_LRS"
+    PREMIUM_V2_LRS = "PremiumV2_LRS"
+    ULTRA_SSD_LRS = "UltraSSD_LRS"
+    STANDARD_SSD_ZRS = "StandardSSD_ZRS"
+    PREMIUM_ZRS = "Premium_ZRS"
+
+
+class LicenseType(StrEnum):
+    """Windows licensing of the target VM (SDK enum LicenseType; WindowsServer = Azure Hybrid Benefit)."""
+
+    NOT_SPECIFIED = "NotSpecified"
+    NO_LICENSE_TYPE = "NoLicenseType"
+    WINDOWS_SERVER = "WindowsServer"
+
+
+def _check_policy(value: str) -> str:
+    """A policy is named in the vault (``migration-policy``) or by its full id."""
+    if value.startswith("/"):
+        check_arm_id(value, POLICY_TYPE)
+    elif "/" in value or not value:
+        raise PydanticCustomError("policy", "a replication policy name, or the ARM id of a replication policy")
+    return value
+
+
+def _check_discovered_machine_id(value: str) -> str:
+    try:
+        rid = parse_resource_id(value)
+    except InvalidResourceIdError as exc:
+        raise PydanticCustomError("arm_id", f"not an ARM resource id of a discovered machine ({exc})") from exc
+    if (rid.namespace or "").lower() != "microsoft.offazure" or rid.types[-1:] != ("machines",):
+        raise PydanticCustomError(
+            "arm_id_type",
+            "not the ARM id of a discovered machine (Microsoft.OffAzure/{site type}/{site}/machines/{id})",
+        )
+    return value
+
+
+VirtualNetworkId = Annotated[str, arm_id(VIRTUAL_NETWORK_TYPE)]
+StorageAccountId = Annotated[str, arm_id(STORAGE_ACCOUNT_TYPE)]
+# Azure VM names: 1-64 characters (Linux; Windows computer names are cut to 15), no leading '_' or trailing '.'/'-'.
+AzureVmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$")]
+VmSize = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,63}$")]
+DiskId = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class VaultCoordinates(PlanModel):
+    """The Recovery Services vault that holds the machine's replication."""
+
+    subscription_id: SubscriptionId
+    resource_group: ResourceGroupName
+    name: ResourceName
+
+    @property
+    def ref(self) -> VaultRef:
+        return VaultRef(self.subscription_id, self.resource_group, self.name)
+
+
+class AsrCoordinates(PlanModel):
+    """Where ASR finds the machine: vault, fabric, protection container, and the item itself."""
+
+    vault: VaultCoordinates
+    fabric: ResourceName = Field(description="Source fabric (A2A: the primary region's fabric).")
+    protection_container: ResourceName = Field(description="Source protection container.")
+    protectable_item: ResourceName | None = Field(
+        default=None, description="InMageRcm, HyperVReplicaAzure: the protectable item's name in the container."
+    )
+    discovered_machine_id: Annotated[str, AfterValidator(_check_discovered_machine_id)] | None = Field(
+        default=None,
+        description="InMageRcm: ARM id of the discovered machine (fabricDiscoveryMachineId); resolved if omitted.",
+    )
+    source_vm_id: Annotated[str, arm_id(VIRTUAL_MACHINE_TYPE)] | None = Field(
+        default=None, description="A2A: ARM id of the Azure VM to move."
+    )
+    recovery_fabric: ResourceName | None = Field(default=None, description="A2A: the target region's fabric.")
+    recovery_protection_container: ResourceName | None = Field(
+        default=None, description="A2A: the target region's protection container."
+    )
+    protected_item_name: ResourceName | None = Field(
+        default=None, description="Name of the replicated item to create; defaults to the machine name."
+    )
+
+
+class ReplicationSettings(PlanModel):
+    """How the machine replicates (the inputs of enable replication)."""
+
+    policy: Annotated[str, AfterValidator(_check_policy)] = Field(
+        description="Replication policy name in the vault, or its ARM id."
+    )
+    container_mapping: ResourceName | None = Field(
+        default=None, description="Protection container mapping that pairs the source container with the policy."
+    )
+    process_server_id: ResourceName | None = Field(default=None, description="InMageRcm: process server id.")
+    run_as_account_id: ResourceName | None = Field(default=None, description="InMageRcm: run-as account id.")
+    log_storage_account_id: StorageAccountId | None = Field(
+        default=None, description="InMageRcm, HyperVReplicaAzure: cache/log storage account ARM id."
+    )
+    staging_storage_account_id: StorageAccountId | None = Field(
+        default=None, description="A2A: cache storage account in the source region."
+    )
+    disk_type: DiskType | None = Field(default=None, description="Managed disk type of the replica disks.")
+    disks_to_include: list[DiskId] = Field(
+        default_factory=list,
+        description="Disks to replicate (A2A: managed disk ARM ids); empty means every disk.",
+    )
+
+
+class TargetSettings(PlanModel):
+    """What the machine becomes in Azure."""
+
+    resource_group_id: Annotated[str, resource_group_id]
+    network_id: VirtualNetworkId
+    subnet: ResourceName
+    vm_name: AzureVmName | None = Field(default=None, description="Defaults to the source machine's name.")
+    vm_size: VmSize | None = Field(default=None, description="e.g. Standard_D2s_v5; ASR picks one if omitted.")
+    test_network_id: VirtualNetworkId | None = Field(
+        default=None, description="Isolated network for the test failover."
+    )
+    test_subnet: ResourceName | None = None
+    availability_zone: Literal["1", "2", "3"] | None = None
+    license_type: LicenseType | None = None
+
+
+class MachineOptions(PlanModel):
+    """Per-machine choices."""
+
+    perform_shutdown: bool = Field(
+        default=True,
+        description="Shut the source down before failover (InMageRcm performShutdown, else sourceSiteOperations).",
+    )
+    skip_test_failover: bool = Field(default=False, description="Skip the test failover for this machine.")
+    dr_after_migration: bool = Field(
+        default=True, description="A2A: protect the migrated VM toward the secondary region when the plan asks."
+    )
+
+
+# Per provider, the fields (paths relative to the machine, in the wire spelling) the provider needs.
+# InMageRcmEnableProtectionInput requires processServerId and, per disk, logStorageAccountId + diskType
+# (sdk-2.0.0-models.json); A2AEnableProtectionInput needs the VM (fabricObjectId) and per managed disk a
+# primaryStagingAzureStorageAccountId; HyperVReplicaAzure replicates to managed disks through a log account.
+REQUIREMENTS: Mapping[Provider, tuple[tuple[str, str], ...]] = {
+    Provider.IN_MAGE_RCM: (
+        ("asr", "protectableItem"),
+        ("replication", "processServerId"),
+        ("replication", "logStorageAccountId"),
+        ("replication", "diskType"),
+    ),
+    Provider.HYPER_V_REPLICA_AZURE: (
+        ("asr", "protectableItem"),
+        ("replication", "logStorageAccountId"),
+    ),
+    Provider.A2A: (
+        ("asr", "sourceVmId"),
+        ("asr", "recoveryFabric"),
+        ("asr", "recoveryProtectionContainer"),
+        ("replication", "stagingStorageAccountId"),
+    ),
+}
+
+# Fields that mean something to some providers only; set for another one, they are a mistake.
+ONLY_FOR: Mapping[tuple[str, str], frozenset[Provider]] = {
+    ("asr", "protectableItem"): frozenset({Provider.IN_MAGE_RCM, Provider.HYPER_V_REPLICA_AZURE}),
+    ("asr", "discoveredMachineId"): frozenset({Provider.IN_MAGE_RCM}),
+    ("asr", "sourceVmId"): frozenset({Provider.A2A}),
+    ("asr", "recoveryFabric"): frozenset({Provider.A2A}),
+    ("asr", "recoveryProtectionContainer"): frozenset({Provider.A2A}),
+    ("replication", "processServerId"): frozenset({Provider.IN_MAGE_RCM}),
+    ("replication", "runAsAccountId"): frozenset({Provider.IN_MAGE_RCM}),
+    ("replication", "logStorageAccountId"): frozenset({Provider.IN_MAGE_RCM, Provider.HYPER_V_REPLICA_AZURE}),
+    ("replication", "stagingStorageAccountId"): frozenset({Provider.A2A}),
+}
+
+_MISSING = object()
+
+
+def _raw_get(data: object, *path: str) -> object:
+    """Follow ``path`` through raw input (camelCase or snake_case keys); _MISSING when absent."""
+    current = data
+    for key in path:
+        if not isinstance(current, Mapping):
+            return _MISSING
+        if key in current:
+            current = current[key]
+        elif to_snake(key) in current:
+            current = current[to_snake(key)]
+        else:
+            return _MISSING
+    return current
+
+
+def _kind_problems(data: object) -> list[InitErrorDetails]:
+    """Per-provider rules checked on the raw input, so they run even when other fields are invalid."""
+    kind = _raw_get(data, "sourceKind")
+    try:
+        provider = provider_for(kind) if isinstance(kind, str) else None
+    except ValueError:
+        provider = None
+    if provider is None:
+        return []
+    problems: list[InitErrorDetails] = []
+    for path in REQUIREMENTS[provider]:
+        value = _raw_get(data, *path)
+        if (value is _MISSING or value is None) and _raw_get(data, path[0]) is not _MISSING:
+            message = f"required when sourceKind is {kind} ({provider.value})"
+            problems.append({"type": PydanticCustomError("required_for_kind", message), "loc": path, "input": data})
+    for path, providers in ONLY_FOR.items():
+        value = _raw_get(data, *path)
+        if value is not _MISSING and value is not None and provider not in providers:
+            used_by = ", ".join(sorted(p.value for p in providers))
+            message = f"not used for sourceKind {kind} ({provider.value}); only for {used_by}"
+            problems.append({"type": PydanticCustomError("not_for_kind", message), "loc": path, "input": value})
+    if provider is Provider.A2A:
+        disks = _raw_get(data, "replication", "disksToInclude")
+        if isinstance(disks, list):
+            for index, disk in enumerate(disks):
+                if isinstance(disk, str) and not _is_managed_disk_id(disk):
+                    message = "not an ARM resource id of type Microsoft.Compute/disks (A2A replicates managed disks)"
+                    problems.append(
+                        {
+                            "type": PydanticCustomError("arm_id_type", message),
+                            "loc": ("replication", "disksToInclude", index),
+                            "input": disk,
+                        }
+                    )
+    return problems
+
+
+def _is_managed_disk_id(value: str) -> bool:
+    try:
+        return parse_resource_id(value).is_type("Microsoft.Compute/disks")
+    except InvalidResourceIdError:
+        return False
+
+
+def rebuild_validation_error(
+    title: str, error: ValidationError | None, extra: list[InitErrorDetails]
+) -> ValidationError:
+    """One ValidationError holding pydantic's own errors plus ``extra``, so callers see every problem at once."""
+    details: list[InitErrorDetails] = []
+    if error is not None:
+        for item in error.errors(include_url=False):
+            # Re-raised as custom errors carrying the already-rendered message, whatever their original type.
+            details.append(
+                {"type": PydanticCustomError(item["type"], item["msg"]), "loc": item["loc"], "input": item["input"]}
+            )
+    seen = {tuple(d["loc"]) for d in details}
+    details.extend(d for d in extra if tuple(d["loc"]) not in seen)
+    return ValidationError.from_exception_data(title, details)
+
+
+class Machine(PlanModel):
+    """A machine to migrate; the provider-specific rules are in :data:`REQUIREMENTS` and :data:`ONLY_FOR`."""
+
+    name: MachineName = Field(
+        description="Unique in the plan (case-insensitive); names the machine in events and results."
+    )
+    source_kind: SourceKind
+    asr: AsrCoordinates
+    replication: ReplicationSettings
+    target: TargetSettings
+    options: MachineOptions = Field(default_factory=MachineOptions)
+
+    @_model_validator(mode="wrap")
+    @classmethod
+    def _provider_rules(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Machine:
+        extra = _kind_problems(data) if not isinstance(data, Machine) else []
+        try:
+            machine = handler(data)
+        except ValidationError as error:
+            raise rebuild_validation_error(cls.__name__, error, extra) from None
+        if extra:
+            raise rebuild_validation_error(cls.__name__, None, extra)
+        if not isinstance(machine, Machine):  # pragma: no cover - pydantic always returns the model here
+            raise TypeError("unexpected validation result")
+        return machine
+
+    @property
+    def provider(self) -> Provider:
+        return provider_for(self.source_kind)
+
+    @property
+    def vault(self) -> VaultRef:
+        return self.asr.vault.ref
+
+    @property
+    def protected_item_name(self) -> str:
+        """The replicated item's name in ASR: stable, so a retried enable finds the item it created."""
+        return self.asr.protected_item_name or self.name
+
+    @property
+    def protected_item_id(self) -> str:
+        return self.vault.protected_item_id(self.asr.fabric, self.asr.protection_container, self.protected_item_name)
+
+    @property
+    def policy_id(self) -> str:
+        policy = self.replication.policy
+        return policy if policy.startswith("/") else self.vault.policy_id(policy)

@@ -1,0 +1,194 @@
+"""Building blocks of the plan model: the camelCase base model and the checked scalar types.
+
+The plan travels as JSON (HTTP, Service Bus) or YAML (files), in camelCase; Python code
+uses snake_case. :class:`PlanModel` maps one onto the other with pydantic aliases,
+forbids unknown keys (a typo such as ``tagetNetworkId`` must not be silently ignored)
+and freezes instances (a validated plan is a value, handed to many activities).
+
+Every custom check raises :class:`pydantic_core.PydanticCustomError`, so the message a
+user reads is the reason itself, without pydantic's "Value error," prefix.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel, to_snake
+from pydantic_core import PydanticCustomError, ValidationError
+
+from migration.arm_ids import InvalidResourceIdError, ResourceId, parse_resource_id
+
+__all__ = [
+    "PlanModel",
+    "Slug",
+    "MachineName",
+    "ResourceName",
+    "SubscriptionId",
+    "ResourceGroupName",
+    "UtcDatetime",
+    "CallbackUrl",
+    "arm_id",
+    "check_arm_id",
+    "resource_group_id",
+    "bounded_duration",
+    "format_duration",
+    "field_error",
+]
+
+
+class PlanModel(BaseModel):
+    """Base of every plan model: camelCase on the wire, snake_case in code, no unknown keys, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _error(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+def field_error(model: BaseModel, field: str, kind: str, message: str) -> ValidationError:
+    """An error pinned to one field of ``model`` (wire spelling), for rules that compare several fields.
+
+    Raised from an after-validator, its location is the field's own (``options.cutoverWindow.notAfter``)
+    rather than the model's, so the user is pointed at the value to change.
+    """
+    value = getattr(model, to_snake(field), None)
+    return ValidationError.from_exception_data(
+        type(model).__name__, [{"type": PydanticCustomError(kind, message), "loc": (field,), "input": value}]
+    )
+
+
+# Used to derive durable instance ids ("{planId}", "{planId}.{machine}"): lowercase, digits and
+# hyphens only, so the id is the same in a URL, a queue message and a storage key.
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"),
+    Field(description="Lowercase letters, digits and inner hyphens, at most 50 characters."),
+]
+
+MachineName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$"),
+    Field(description="Letters, digits, '.', '_' and '-', at most 64 characters; unique in the plan."),
+]
+
+# ASR and ARM resource names (fabrics, containers, policies, mappings, protectable items, subnets):
+# no path separators or URL delimiters, since they become URL segments.
+ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=260, pattern=r"^[^/?#\\%\s][^/?#\\%]*$")]
+
+SubscriptionId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    Field(description="Subscription GUID."),
+]
+
+ResourceGroupName = Annotated[str, StringConstraints(pattern=r"^[\w\-.()]{0,89}[\w\-()]$")]
+
+
+def _parse(value: str) -> ResourceId:
+    try:
+        return parse_resource_id(value)
+    except InvalidResourceIdError as exc:
+        raise _error("arm_id", f"not an ARM resource id: {exc}") from exc
+
+
+def check_arm_id(value: str, full_type: str) -> str:
+    """``value`` if it is the ARM id of a resource of ``full_type``; a readable error otherwise."""
+    try:
+        rid = parse_resource_id(value)
+    except InvalidResourceIdError as exc:
+        raise _error("arm_id", f"not an ARM resource id of type {full_type} ({exc})") from exc
+    if not rid.is_type(full_type):
+        found = rid.full_type or "a resource group or subscription"
+        raise _error("arm_id_type", f"not an ARM resource id of type {full_type} (it names {found})")
+    return value
+
+
+def arm_id(full_type: str) -> AfterValidator:
+    """A validator for a string that must be the ARM id of a resource of ``full_type``."""
+    return AfterValidator(lambda value: check_arm_id(value, full_type))
+
+
+def _check_resource_group_id(value: str) -> str:
+    rid = _parse(value)
+    if rid.resource_group is None or rid.namespace is not None:
+        raise _error("arm_id_type", "not the ARM id of a resource group (/subscriptions/{id}/resourceGroups/{name})")
+    return value
+
+
+resource_group_id = AfterValidator(_check_resource_group_id)
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[
+    AwareDatetime,
+    AfterValidator(_to_utc),
+    Field(description="ISO-8601 date and time with an offset (e.g. 2026-12-05T22:00:00Z); kept in UTC."),
+]
+
+
+def format_duration(value: timedelta) -> str:
+    """ISO-8601 form of a duration for messages (``P1DT2H``, ``PT30M``, ``PT0S``)."""
+    total = int(value.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    time = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    text = "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return text if text != "P" else "PT0S"
+
+
+def bounded_duration(minimum: timedelta, maximum: timedelta) -> AfterValidator:
+    """A validator refusing durations outside [minimum, maximum] (absurd timeouts are mistakes, not wishes)."""
+
+    def check(value: timedelta) -> timedelta:
+        if not minimum <= value <= maximum:
+            raise _error(
+                "duration_bounds",
+                f"must be between {format_duration(minimum)} and {format_duration(maximum)}"
+                f" (got {format_duration(value) if value >= timedelta(0) else 'a negative duration'})",
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_callback_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise _error("callback_url", "must be an absolute https URL")
+    if parts.username or parts.password:
+        raise _error("callback_url", "must not carry a user name or password")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise _error("callback_url", "must use https (plain http is allowed only to localhost / loopback)")
+    return value
+
+
+CallbackUrl = Annotated[
+    str,
+    StringConstraints(max_length=4096),
+    AfterValidator(_check_callback_url),
+    Field(description="https URL called once when the migration ends (http only to loopback)."),
+]
