@@ -84,7 +84,10 @@ class OnMachineFailure(StrEnum):
 
 
 class TestFailoverOptions(PlanModel):
-    required: bool = Field(default=True, description="Every machine passes a test failover before cutover.")
+    required: bool = Field(
+        default=True,
+        description="Every machine (except those with skipTestFailover) passes a test failover before cutover.",
+    )
 
 
 class ApprovalOptions(PlanModel):
