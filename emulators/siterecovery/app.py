@@ -1,0 +1,190 @@
+"""The aiohttp application: ARM request pipeline (auth, api-version, faults, errors, call log)
+in front of :mod:`arm`, plus the control endpoint of :mod:`control` under ``/_emulator/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from emulators.siterecovery import arm, control
+from emulators.siterecovery.calls import Call, CallLog
+from emulators.siterecovery.errors import ArmError
+from emulators.siterecovery.state import Store
+
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass
+class AuthSettings:
+    """Bearer-token checks. Off by default; when required, any non-empty token passes unless
+    ``tokens`` names the accepted ones."""
+
+    required: bool = False
+    tokens: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class Emulator:
+    """Everything one emulator instance serves from."""
+
+    store: Store
+    calls: CallLog = field(default_factory=CallLog)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+
+
+EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    response = web.Response(status=status, headers=headers or {})
+    if body is not None:
+        response.body = json.dumps(body, separators=(",", ":")).encode()
+        response.headers["Content-Type"] = JSON_TYPE
+    return response
+
+
+def _error(err: ArmError) -> web.Response:
+    return _json(err.status, err.body(), err.headers)
+
+
+def _check_auth(auth: AuthSettings, request: web.Request) -> None:
+    with auth.lock:
+        required, tokens = auth.required, set(auth.tokens)
+    if not required:
+        return
+    header = request.headers.get("Authorization")
+    if not header:
+        raise ArmError(
+            401,
+            "AuthenticationFailed",
+            "Authentication failed. The 'Authorization' header is missing.",
+            headers={
+                "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", '
+                'error="invalid_token", error_description="The authentication failed because of missing '
+                "'Authorization' header.\""
+            },
+        )
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or (tokens and token.strip() not in tokens):
+        raise ArmError(
+            401,
+            "InvalidAuthenticationToken",
+            "The access token is invalid.",
+            headers={
+                "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline.com/common", '
+                'error="invalid_token", error_description="The access token is invalid."'
+            },
+        )
+
+
+def _check_api_version(request: web.Request) -> None:
+    version = request.query.get("api-version")
+    if version is None:
+        raise ArmError(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )
+    if version != arm.API_VERSION:
+        raise ArmError(
+            400,
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for location and API version '{version}' for type 'vaults'. "
+            f"The supported api-versions are '{arm.API_VERSION}'.",
+        )
+
+
+def _body(raw: bytes) -> Any:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArmError(
+            400,
+            "InvalidRequestContent",
+            f"The request content was invalid and could not be deserialized: {exc}.",
+        ) from None
+
+
+def _vault(store: Store, sub: str, rg: str, name: str) -> Any:
+    vault = store.vault(sub, rg, name)
+    if vault is not None:
+        return vault
+    subs = {v.subscription_id.lower() for v in store.vaults.values()}
+    if sub.lower() not in subs:
+        raise ArmError(404, "SubscriptionNotFound", f"The subscription '{sub}' could not be found.")
+    rgs = {v.resource_group.lower() for v in store.vaults.values() if v.subscription_id.lower() == sub.lower()}
+    if rg.lower() not in rgs:
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+    raise ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource 'Microsoft.RecoveryServices/vaults/{name}' under resource group '{rg}' was not found.",
+    )
+
+
+async def handle_arm(request: web.Request) -> web.StreamResponse:
+    """Every ARM path: the request pipeline around :func:`arm.resolve` and the handler it finds."""
+    emulator = request.app[EMULATOR_KEY]
+    store = emulator.store
+    segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].split("/") if s]
+    route = arm.resolve(request.method, segments)
+    operation = route.operation if route and route.operation else "Unknown"
+    item = route.item if route else None
+    response: web.Response
+    try:
+        _check_auth(emulator.auth, request)
+        if route is None:
+            if segments and segments[0].lower() == "subscriptions":
+                raise ArmError(
+                    404,
+                    "InvalidResourceType",
+                    f"The resource type could not be found in the namespace 'Microsoft.RecoveryServices' for api "
+                    f"version '{request.query.get('api-version', '')}' (path '{request.path}').",
+                )
+            raise ArmError(404, "NotFound", f"No route matches '{request.path}'.")
+        _check_api_version(request)
+        verdict = store.faults.front_door(operation)
+        if verdict.delay_seconds:
+            await asyncio.sleep(verdict.delay_seconds)
+        if verdict.status is not None:
+            headers = {"Retry-After": str(verdict.retry_after)} if verdict.retry_after is not None else {}
+            raise ArmError(verdict.status, verdict.code, verdict.message, headers=headers)
+        if route.handler is None:
+            raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+        body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
+        base_url = f"{request.scheme}://{request.host}"
+        with store.lock:
+            now = store.settle()
+            vault = _vault(store, *route.vault)
+            ctx = arm.Ctx(store, vault, request.method, request.path, request.query, body, base_url, now)
+            reply = route.handler(ctx, route.params)
+        response = _json(reply.status, reply.body, reply.headers)
+    except ArmError as err:
+        response = _error(err)
+    except Exception as exc:  # never let a bug take the server down; answer like ARM's front door
+        response = _error(ArmError(500, "InternalServerError", f"The server encountered an internal error: {exc!r}"))
+    response.headers["x-ms-request-id"] = response.headers.get("x-ms-request-id", str(uuid.uuid4()))
+    client_id = request.headers.get("x-ms-client-request-id")
+    if client_id:
+        response.headers["x-ms-client-request-id"] = client_id
+    emulator.calls.record(Call(operation, request.method, request.path, item, response.status))
+    return response
+
+
+def build_app(emulator: Emulator) -> web.Application:
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app[EMULATOR_KEY] = emulator
+    control.register(app, EMULATOR_KEY)
+    app.router.add_route("*", "/{tail:.*}", handle_arm)
+    return app

@@ -1,0 +1,229 @@
+"""Faults on purpose: throttling, transient errors, failing jobs, slow or stalled replication, latency.
+
+Faults come from the topology file (``faults:``), the in-process handle or the control endpoint.
+Every random choice uses a ``random.Random`` seeded from the topology seed and the fault's index,
+so the same request sequence meets the same faults on every run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ThrottleFault(_Spec):
+    """429 with ``Retry-After``, the way ARM throttles.
+
+    ``mode: burst`` lets ``after`` matching requests through, then refuses the next ``count``.
+    ``mode: rate`` is a token bucket on wall time (``ratePerSecond``, ``burst``), like ARM's limits.
+    """
+
+    kind: Literal["throttle"] = "throttle"
+    operation: str = Field("*", description="operationId glob, e.g. ReplicationProtectedItems_*")
+    mode: Literal["burst", "rate"] = "burst"
+    after: int = Field(0, ge=0)
+    count: int = Field(1, ge=1)
+    rate_per_second: float = Field(10.0, alias="ratePerSecond", gt=0)
+    burst: int = Field(10, ge=1)
+    retry_after_seconds: int = Field(1, alias="retryAfterSeconds", ge=0)
+
+
+class TransientFault(_Spec):
+    """A 500/502/503/504 from the front door, with ARM's ``InternalServerError``-style body."""
+
+    kind: Literal["transient"] = "transient"
+    operation: str = "*"
+    status: Literal[500, 502, 503, 504] = 503
+    probability: float = Field(1.0, ge=0, le=1)
+    count: int = Field(1, ge=1, description="how many requests at most get the error")
+    retry_after_seconds: int | None = Field(None, alias="retryAfterSeconds", ge=0)
+
+
+class JobFailureFault(_Spec):
+    """An ASR job that fails at a given task for a given machine with a realistic error."""
+
+    kind: Literal["jobFailure"] = "jobFailure"
+    scenario: str = Field(description="job scenarioName: EnableDr, TestFailover, UnplannedFailover, ...")
+    machine: str = Field("*", description="protected item name or friendly name (glob)")
+    task: int = Field(0, ge=0, description="index of the task that fails")
+    error_code: str = Field("70094", alias="errorCode")
+    message: str = "The operation failed on the virtual machine."
+    possible_causes: str = Field("The virtual machine is not in a state that allows it.", alias="possibleCauses")
+    recommended_action: str = Field("Retry the operation.", alias="recommendedAction")
+    times: int = Field(1, ge=1, description="how many jobs fail before the fault is used up")
+
+
+class ReplicationFault(_Spec):
+    """Initial replication that stalls at ``atPercent`` or slows by ``factor`` from there on."""
+
+    kind: Literal["replication"] = "replication"
+    machine: str = "*"
+    mode: Literal["stall", "slow"] = "stall"
+    at_percent: int = Field(50, alias="atPercent", ge=0, le=99)
+    factor: float = Field(0.1, gt=0, le=1)
+
+
+class LatencyFault(_Spec):
+    """Extra wall-clock delay before the answer (seeded jitter)."""
+
+    kind: Literal["latency"] = "latency"
+    operation: str = "*"
+    ms: int = Field(100, ge=0, le=60_000)
+    jitter_ms: int = Field(0, alias="jitterMs", ge=0)
+
+
+FaultSpec = Annotated[
+    ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault,
+    Field(discriminator="kind"),
+]
+FAULT_ADAPTER: TypeAdapter[FaultSpec] = TypeAdapter(FaultSpec)
+
+
+@dataclass
+class _Active:
+    fault_id: int
+    spec: ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault
+    rng: random.Random
+    seen: int = 0
+    fired: int = 0
+    tokens: float = 0.0
+    last_refill: float = field(default_factory=time.monotonic)
+
+
+@dataclass(frozen=True)
+class FrontDoorVerdict:
+    """What the request pipeline must do before serving a request."""
+
+    status: int | None = None
+    code: str = ""
+    message: str = ""
+    retry_after: int | None = None
+    delay_seconds: float = 0.0
+
+
+def _glob(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value.lower(), pattern.lower())
+
+
+class FaultBook:
+    """The active faults, thread-safe; answers the request pipeline and the job/replication models."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+        self._lock = threading.Lock()
+        self._next_id = 1
+        self._faults: list[_Active] = []
+
+    def add(self, spec: ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault) -> int:
+        with self._lock:
+            fault_id = self._next_id
+            self._next_id += 1
+            active = _Active(fault_id, spec, random.Random(f"{self._seed}:{fault_id}"))
+            if isinstance(spec, ThrottleFault):
+                active.tokens = float(spec.burst)
+            self._faults.append(active)
+            return fault_id
+
+    def remove(self, fault_id: int) -> bool:
+        with self._lock:
+            before = len(self._faults)
+            self._faults = [f for f in self._faults if f.fault_id != fault_id]
+            return len(self._faults) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def describe(self) -> list[dict[str, object]]:
+        with self._lock:
+            return [
+                {"id": f.fault_id, "seen": f.seen, "fired": f.fired, **f.spec.model_dump(by_alias=True)}
+                for f in self._faults
+            ]
+
+    def front_door(self, operation: str) -> FrontDoorVerdict:
+        """Throttling, transient errors and latency for one request (first matching refusal wins)."""
+        delay = 0.0
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if isinstance(spec, LatencyFault) and _glob(spec.operation, operation):
+                    active.seen += 1
+                    active.fired += 1
+                    jitter = active.rng.uniform(0, spec.jitter_ms) if spec.jitter_ms else 0.0
+                    delay += (spec.ms + jitter) / 1000.0
+            for active in self._faults:
+                spec = active.spec
+                if isinstance(spec, ThrottleFault) and _glob(spec.operation, operation):
+                    active.seen += 1
+                    if self._throttled(active, spec):
+                        active.fired += 1
+                        return FrontDoorVerdict(
+                            429,
+                            "TooManyRequests",
+                            "The request is being throttled as the limit has been reached for operation type - "
+                            f"{operation}. Please retry after the interval in the Retry-After header.",
+                            spec.retry_after_seconds,
+                            delay,
+                        )
+                if isinstance(spec, TransientFault) and _glob(spec.operation, operation):
+                    active.seen += 1
+                    if active.fired < spec.count and active.rng.random() < spec.probability:
+                        active.fired += 1
+                        code = {500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable"}.get(
+                            spec.status, "GatewayTimeout"
+                        )
+                        return FrontDoorVerdict(
+                            spec.status,
+                            code,
+                            "The service is temporarily unavailable. Please retry the request later.",
+                            spec.retry_after_seconds,
+                            delay,
+                        )
+        return FrontDoorVerdict(delay_seconds=delay)
+
+    @staticmethod
+    def _throttled(active: _Active, spec: ThrottleFault) -> bool:
+        if spec.mode == "burst":
+            return spec.after < active.seen <= spec.after + spec.count
+        now = time.monotonic()
+        active.tokens = min(float(spec.burst), active.tokens + (now - active.last_refill) * spec.rate_per_second)
+        active.last_refill = now
+        if active.tokens >= 1.0:
+            active.tokens -= 1.0
+            return False
+        return True
+
+    def job_failure(self, scenario: str, machines: list[tuple[str, str]]) -> tuple[JobFailureFault, str] | None:
+        """The failure a new job must suffer, if any: (spec, matched item name). Consumes one use."""
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if not isinstance(spec, JobFailureFault) or spec.scenario.lower() != scenario.lower():
+                    continue
+                if active.fired >= spec.times:
+                    continue
+                for name, friendly in machines:
+                    if _glob(spec.machine, name) or _glob(spec.machine, friendly):
+                        active.seen += 1
+                        active.fired += 1
+                        return spec, name
+        return None
+
+    def replication(self, name: str, friendly: str) -> ReplicationFault | None:
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if isinstance(spec, ReplicationFault) and (_glob(spec.machine, name) or _glob(spec.machine, friendly)):
+                    return spec
+        return None

@@ -1,0 +1,92 @@
+"""Builds the in-memory vaults from a validated topology."""
+
+from __future__ import annotations
+
+from emulators.siterecovery import lifecycle
+from emulators.siterecovery.state import (
+    AzureVm,
+    Container,
+    ContainerMapping,
+    Fabric,
+    Machine,
+    Network,
+    NetworkMapping,
+    Policy,
+    Store,
+    Vault,
+)
+from emulators.siterecovery.topology import MachineKind, MachineSpec, Topology
+
+_DEFAULT_KIND: dict[str, MachineKind] = {"Azure": "AzureVM", "InMageRcm": "VMware", "HyperVSite": "HyperV"}
+
+
+def _machine(spec: MachineSpec, fabric_kind: str, location: str | None) -> Machine:
+    return Machine(
+        name=spec.name,
+        friendly_name=spec.friendly_name or spec.name,
+        kind=spec.kind or _DEFAULT_KIND[fabric_kind],
+        os_type=spec.os_type,
+        disks_gb=list(spec.disks_gb),
+        bandwidth_mbps=spec.bandwidth_mbps,
+        vm_id=spec.vm_id,
+        location=location,
+    )
+
+
+def populate(store: Store, topology: Topology) -> None:
+    for vspec in topology.vaults:
+        vault = Vault(store, vspec.subscription_id, vspec.resource_group, vspec.name, vspec.location)
+        store.vaults[f"{vspec.subscription_id}/{vspec.resource_group}/{vspec.name}".lower()] = vault
+        for fspec in vspec.fabrics:
+            fabric = Fabric(
+                vault,
+                fspec.name,
+                fspec.friendly_name or fspec.name,
+                fspec.kind,
+                fspec.location,
+                store.new_guid(),
+            )
+            vault.fabrics[fspec.name.lower()] = fabric
+            for nspec in fspec.networks:
+                fabric.networks[nspec.name.lower()] = Network(
+                    nspec.name, nspec.friendly_name or nspec.name, nspec.azure_network_id
+                )
+            for cspec in fspec.containers:
+                container = Container(cspec.name, cspec.friendly_name or cspec.name, fabric)
+                fabric.containers[cspec.name.lower()] = container
+                for mspec in cspec.machines:
+                    machine = _machine(mspec, fspec.kind, fspec.location)
+                    container.machines[mspec.name.lower()] = machine
+                    if fspec.kind == "Azure" and machine.vm_id and fspec.location:
+                        store.azure_vms[machine.vm_id.lower()] = AzureVm(
+                            machine.vm_id, machine.name, fspec.location, machine
+                        )
+        for pspec in vspec.policies:
+            vault.policies[pspec.name.lower()] = Policy(
+                vault,
+                pspec.name,
+                pspec.provider,
+                pspec.recovery_point_history_minutes,
+                pspec.app_consistent_frequency_minutes,
+                pspec.crash_consistent_frequency_minutes,
+            )
+        for mspec2 in vspec.container_mappings:
+            src = vault.fabrics[mspec2.fabric.lower()].containers[mspec2.container.lower()]
+            target = None
+            if mspec2.target_fabric and mspec2.target_container:
+                target = vault.fabrics[mspec2.target_fabric.lower()].containers[mspec2.target_container.lower()]
+            mapping = ContainerMapping(mspec2.name, src, vault.policies[mspec2.policy.lower()], target)
+            vault.mappings[f"{src.id.lower()}|{mspec2.name.lower()}"] = mapping
+        for nmspec in vspec.network_mappings:
+            fab = vault.fabrics[nmspec.fabric.lower()]
+            rec = vault.fabrics.get(nmspec.recovery_fabric.lower()) if nmspec.recovery_fabric else None
+            vault.network_mappings.append(
+                NetworkMapping(nmspec.name, fab, fab.networks[nmspec.network.lower()], rec, nmspec.recovery_network_id)
+            )
+        for ispec in vspec.protected_items:
+            container = vault.fabrics[ispec.fabric.lower()].containers[ispec.container.lower()]
+            mapping2 = vault.mapping(container, ispec.mapping)
+            assert mapping2 is not None
+            lifecycle.seed_item(
+                vault, container, ispec.name, container.machines[ispec.machine.lower()], mapping2, ispec.state
+            )

@@ -1,0 +1,336 @@
+"""The emulated vaults in memory: infrastructure from the topology, protected items, plans, jobs.
+
+Everything is looked up case-insensitively (ARM names are). Item progress is computed from the
+simulated clock when read; jobs are settled (their effects applied) lazily, in end-time order,
+at the start of every request, so 10,000 idle items cost no background work.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+from emulators.siterecovery.clock import SimClock
+from emulators.siterecovery.faults import FaultBook, ReplicationFault
+from emulators.siterecovery.jobs import Job
+from emulators.siterecovery.topology import (
+    FabricKind,
+    MachineKind,
+    Provider,
+    TimingSpec,
+    Topology,
+)
+
+PROVIDER_BY_FABRIC: dict[str, Provider] = {"Azure": "A2A", "InMageRcm": "InMageRcm", "HyperVSite": "HyperVReplicaAzure"}
+GIB = 1024**3
+
+
+def vault_path(sub: str, rg: str, vault: str) -> str:
+    """Vault ARM id as ASR spells it in its responses (``/Subscriptions/`` capitalised)."""
+    return f"/Subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.RecoveryServices/vaults/{vault}"
+
+
+@dataclass(eq=False)
+class Machine:
+    name: str
+    friendly_name: str
+    kind: MachineKind
+    os_type: str
+    disks_gb: list[int]
+    bandwidth_mbps: float | None
+    vm_id: str | None
+    location: str | None
+
+
+@dataclass(eq=False)
+class Container:
+    name: str
+    friendly_name: str
+    fabric: Fabric
+    machines: dict[str, Machine] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.fabric.id}/replicationProtectionContainers/{self.name}"
+
+
+@dataclass(eq=False)
+class Network:
+    name: str
+    friendly_name: str
+    azure_network_id: str | None
+
+
+@dataclass(eq=False)
+class Fabric:
+    vault: Vault
+    name: str
+    friendly_name: str
+    kind: FabricKind
+    location: str | None
+    internal_id: str
+    containers: dict[str, Container] = field(default_factory=dict)
+    networks: dict[str, Network] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.vault.id}/replicationFabrics/{self.name}"
+
+    @property
+    def provider(self) -> Provider:
+        return PROVIDER_BY_FABRIC[self.kind]
+
+
+@dataclass(eq=False)
+class Policy:
+    vault: Vault
+    name: str
+    provider: Provider
+    history_minutes: int
+    app_minutes: int
+    crash_minutes: int
+    input: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return f"{self.vault.id}/replicationPolicies/{self.name}"
+
+
+@dataclass(eq=False)
+class ContainerMapping:
+    name: str
+    container: Container
+    policy: Policy
+    target_container: Container | None  # None: the target is Azure ("Microsoft Azure")
+
+    @property
+    def id(self) -> str:
+        return f"{self.container.id}/replicationProtectionContainerMappings/{self.name}"
+
+
+@dataclass(eq=False)
+class NetworkMapping:
+    name: str
+    fabric: Fabric
+    network: Network
+    recovery_fabric: Fabric | None
+    recovery_network_id: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.fabric.id}/replicationNetworks/{self.network.name}/replicationNetworkMappings/{self.name}"
+
+
+class Phase(Enum):
+    """Where a protected item stands between jobs (a running job is ``Item.job``)."""
+
+    ENABLING = "Enabling"
+    ENABLE_FAILED = "EnableFailed"
+    REPLICATING = "Replicating"
+    PROTECTED = "Protected"
+    FAILED_OVER = "FailedOver"
+    COMMITTED = "Committed"
+    REMOVED = "Removed"
+
+
+TestFailoverState = Literal["None", "WaitingForCompletion"]
+
+
+@dataclass(eq=False)
+class Item:
+    """A replication protected item and everything that has happened to it."""
+
+    vault: Vault
+    name: str
+    container: Container
+    machine: Machine
+    provider: Provider
+    mapping: ContainerMapping
+    enable_input: dict[str, object]
+    created: float
+    internal_id: str
+    phase: Phase = Phase.ENABLING
+    job: Job | None = None
+    last_job: Job | None = None
+    ir_start: float = 0.0
+    ir_seconds: float = 1.0
+    ir_break_percent: float | None = None
+    ir_factor: float = 1.0
+    test_failover: TestFailoverState = "None"
+    failover_kind: Literal["Unplanned", "Planned"] | None = None
+    reversed: bool = False
+    last_test_failover_time: float | None = None
+    last_failover_time: float | None = None
+    failover_recovery_point: str | None = None
+    recovery_vm_id: str | None = None
+    test_network_id: str | None = None
+    enable_error: str | None = None
+    ir_completed_at: float | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.container.id}/replicationProtectedItems/{self.name}"
+
+    @property
+    def friendly_name(self) -> str:
+        return self.machine.friendly_name
+
+    def ir_progress(self, now: float) -> float:
+        """Initial (or reverse) replication progress in percent, from the simulated clock."""
+        if self.phase in (Phase.ENABLING, Phase.ENABLE_FAILED):
+            return 0.0
+        if self.phase != Phase.REPLICATING:
+            return 100.0
+        rate = 100.0 / self.ir_seconds
+        natural = max(0.0, (now - self.ir_start) * rate)
+        if self.ir_break_percent is None or natural <= self.ir_break_percent:
+            return min(100.0, natural)
+        t_break = self.ir_start + self.ir_break_percent / rate
+        return min(100.0, self.ir_break_percent + (now - t_break) * rate * self.ir_factor)
+
+    def ir_done_at(self) -> float | None:
+        """Simulated instant initial replication completes (None if it never will: stalled)."""
+        if self.phase != Phase.REPLICATING:
+            return None
+        if self.ir_break_percent is None:
+            return self.ir_start + self.ir_seconds
+        if self.ir_factor == 0:
+            return None
+        rate = 100.0 / self.ir_seconds
+        t_break = self.ir_start + self.ir_break_percent / rate
+        return t_break + (100.0 - self.ir_break_percent) / (rate * self.ir_factor)
+
+    def bind_replication_fault(self, spec: ReplicationFault, now: float) -> None:
+        """Make replication stall or slow from ``atPercent`` (or from where it is now, if past it)."""
+        if self.phase not in (Phase.ENABLING, Phase.REPLICATING):
+            return
+        current = self.ir_progress(now)
+        self.ir_break_percent = (
+            max(float(spec.at_percent), current) if self.phase == Phase.REPLICATING else float(spec.at_percent)
+        )
+        self.ir_factor = 0.0 if spec.mode == "stall" else spec.factor
+
+    def busy(self) -> bool:
+        return self.job is not None and self.job.settled == "InProgress"
+
+
+@dataclass(eq=False)
+class RecoveryPlan:
+    vault: Vault
+    name: str
+    primary_fabric_id: str
+    recovery_fabric_id: str
+    deployment_model: str
+    groups: list[dict[str, object]]
+    items: list[Item]
+    job: Job | None = None
+    last_job: Job | None = None
+    last_test_failover: float | None = None
+    last_unplanned_failover: float | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.vault.id}/replicationRecoveryPlans/{self.name}"
+
+
+@dataclass(eq=False)
+class Vault:
+    store: Store
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    fabrics: dict[str, Fabric] = field(default_factory=dict)
+    policies: dict[str, Policy] = field(default_factory=dict)
+    mappings: dict[str, ContainerMapping] = field(default_factory=dict)  # key: container id lower + name
+    network_mappings: list[NetworkMapping] = field(default_factory=list)
+    items: dict[str, Item] = field(default_factory=dict)  # key: item id lower
+    plans: dict[str, RecoveryPlan] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return vault_path(self.subscription_id, self.resource_group, self.name)
+
+    def mapping(self, container: Container, name: str) -> ContainerMapping | None:
+        return self.mappings.get(f"{container.id.lower()}|{name.lower()}")
+
+    def mappings_of(self, container: Container) -> list[ContainerMapping]:
+        return [m for m in self.mappings.values() if m.container is container]
+
+    def items_in(self, container: Container) -> list[Item]:
+        return [i for i in self.items.values() if i.container is container]
+
+
+@dataclass(frozen=True)
+class AzureVm:
+    """An Azure VM the emulator knows: A2A sources from the topology and VMs a failover created."""
+
+    id: str
+    name: str
+    location: str
+    machine: Machine
+
+
+class Store:
+    """All vaults, the clock, the faults, and the lock every request holds while it reads or writes."""
+
+    def __init__(self, topology: Topology, clock: SimClock) -> None:
+        self.topology = topology
+        self.timing: TimingSpec = topology.timing
+        self.clock = clock
+        self.seed = topology.seed
+        self.faults = FaultBook(topology.seed)
+        self.lock = threading.RLock()
+        # True: every poll of a running operation moves the clock by Retry-After (deterministic tests)
+        self.advance_on_poll = False
+        self.vaults: dict[str, Vault] = {}
+        self.azure_vms: dict[str, AzureVm] = {}
+        self._pending: list[tuple[float, int, Job]] = []
+        self._seq = itertools.count()
+        self._names = random.Random(f"names:{topology.seed}")
+        from emulators.siterecovery.loader import populate  # local import: loader needs Store's types
+
+        populate(self, topology)
+        for spec in topology.faults:
+            self.faults.add(spec)
+
+    # -- identity -----------------------------------------------------------------------------
+    def new_guid(self) -> str:
+        """A GUID from the seeded generator: reruns with the same seed and requests get the same ids."""
+        return str(uuid.UUID(int=self._names.getrandbits(128), version=4))
+
+    def rng(self, *parts: object) -> random.Random:
+        return random.Random(":".join([str(self.seed), *map(str, parts)]))
+
+    def jitter(self, seconds: float, *parts: object) -> float:
+        spread = self.timing.jitter
+        return seconds * (1.0 + self.rng(*parts).uniform(-spread, spread))
+
+    # -- lookups ------------------------------------------------------------------------------
+    def vault(self, sub: str, rg: str, name: str) -> Vault | None:
+        return self.vaults.get(f"{sub}/{rg}/{name}".lower())
+
+    # -- time ---------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.clock.seconds()
+
+    def track(self, job: Job) -> None:
+        heapq.heappush(self._pending, (job.end, next(self._seq), job))
+
+    def settle(self) -> float:
+        """Apply every job that has finished by now, oldest end first; returns the instant used."""
+        now = self.now()
+        while self._pending and self._pending[0][0] <= now:
+            end, _, job = heapq.heappop(self._pending)
+            if job.end != end:  # cancelled or re-timed: re-queue at its real end
+                heapq.heappush(self._pending, (job.end, next(self._seq), job))
+                continue
+            job.settle(now)
+        return now

@@ -1,0 +1,264 @@
+"""The topology file: what exists in the emulated Site Recovery vaults before the first request.
+
+YAML or JSON (see README.md in this folder and ``examples/topology.yaml``). Loading checks the
+shape with pydantic and the cross references (a mapping naming an unknown container, ...) by
+hand; every problem is reported with the path of the bad field, e.g.
+``vaults[0].fabrics[1].containers[0].machines[2].disksGB: ...``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from emulators.siterecovery.faults import FaultSpec
+
+Provider = Literal["A2A", "InMageRcm", "HyperVReplicaAzure"]
+FabricKind = Literal["Azure", "InMageRcm", "HyperVSite"]
+MachineKind = Literal["AzureVM", "VMware", "Physical", "AWS", "HyperV"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MachineSpec(_Model):
+    """A machine ASR can protect: a protectable item (InMageRcm, HyperV) or an Azure VM (A2A)."""
+
+    name: str = Field(min_length=1, description="ASR name of the protectable item")
+    friendly_name: str | None = Field(None, alias="friendlyName")
+    kind: MachineKind | None = None
+    os_type: Literal["Windows", "Linux"] = Field("Windows", alias="osType")
+    disks_gb: list[int] = Field(default_factory=lambda: [128], alias="disksGB", min_length=1)
+    bandwidth_mbps: float | None = Field(None, alias="bandwidthMbps", gt=0)
+    vm_id: str | None = Field(
+        None,
+        alias="vmId",
+        description="A2A: ARM id of the VM (fabricObjectId); InMageRcm: ARM id of the discovered machine",
+    )
+
+
+class NetworkSpec(_Model):
+    name: str = Field(min_length=1)
+    friendly_name: str | None = Field(None, alias="friendlyName")
+    azure_network_id: str | None = Field(None, alias="azureNetworkId")
+
+
+class ContainerSpec(_Model):
+    name: str = Field(min_length=1)
+    friendly_name: str | None = Field(None, alias="friendlyName")
+    machines: list[MachineSpec] = Field(default_factory=list)
+
+
+class FabricSpec(_Model):
+    name: str = Field(min_length=1)
+    friendly_name: str | None = Field(None, alias="friendlyName")
+    kind: FabricKind
+    location: str | None = Field(None, description="Azure region (Azure fabrics)")
+    containers: list[ContainerSpec] = Field(default_factory=list)
+    networks: list[NetworkSpec] = Field(default_factory=list)
+
+
+class PolicySpec(_Model):
+    name: str = Field(min_length=1)
+    provider: Provider
+    recovery_point_history_minutes: int = Field(1440, alias="recoveryPointHistoryMinutes", ge=0)
+    app_consistent_frequency_minutes: int = Field(240, alias="appConsistentFrequencyMinutes", ge=0)
+    crash_consistent_frequency_minutes: int = Field(5, alias="crashConsistentFrequencyMinutes", ge=1)
+
+
+class ContainerMappingSpec(_Model):
+    name: str = Field(min_length=1)
+    fabric: str
+    container: str
+    policy: str
+    target_fabric: str | None = Field(None, alias="targetFabric", description="A2A: the recovery region's fabric")
+    target_container: str | None = Field(None, alias="targetContainer")
+
+
+class NetworkMappingSpec(_Model):
+    name: str = Field(min_length=1)
+    fabric: str
+    network: str
+    recovery_fabric: str | None = Field(None, alias="recoveryFabric")
+    recovery_network_id: str = Field(alias="recoveryNetworkId")
+
+
+class ProtectedItemSpec(_Model):
+    """An item already protected when the emulator starts (benchmarks, contract tests)."""
+
+    name: str = Field(min_length=1)
+    fabric: str
+    container: str
+    machine: str
+    mapping: str
+    state: Literal["Protected", "Replicating"] = "Protected"
+
+
+class VaultSpec(_Model):
+    subscription_id: str = Field(alias="subscriptionId", min_length=1)
+    resource_group: str = Field(alias="resourceGroup", min_length=1)
+    name: str = Field(min_length=1)
+    location: str = "westeurope"
+    fabrics: list[FabricSpec] = Field(default_factory=list)
+    policies: list[PolicySpec] = Field(default_factory=list)
+    container_mappings: list[ContainerMappingSpec] = Field(default_factory=list, alias="containerMappings")
+    network_mappings: list[NetworkMappingSpec] = Field(default_factory=list, alias="networkMappings")
+    protected_items: list[ProtectedItemSpec] = Field(default_factory=list, alias="protectedItems")
+
+
+class TimingSpec(_Model):
+    """How long simulated work takes: jobs per scenario, replication from disk size and bandwidth."""
+
+    default_bandwidth_mbps: float = Field(100.0, alias="defaultBandwidthMbps", gt=0)
+    replication_overhead_seconds: float = Field(600.0, alias="replicationOverheadSeconds", ge=0)
+    job_scale: float = Field(1.0, alias="jobScale", gt=0, description="multiplies every job's task durations")
+    jitter: float = Field(0.1, ge=0, le=0.9, description="relative +/- spread of every duration")
+    retry_after_seconds: int = Field(30, alias="retryAfterSeconds", ge=0, description="simulated seconds")
+    page_size: int = Field(100, alias="pageSize", ge=1, le=1000)
+
+
+class Topology(_Model):
+    seed: int = 1
+    timing: TimingSpec = Field(default_factory=lambda: TimingSpec.model_validate({}))
+    vaults: list[VaultSpec] = Field(min_length=1)
+    faults: list[FaultSpec] = Field(default_factory=list)
+
+
+class TopologyError(ValueError):
+    """The topology is invalid; ``problems`` lists ``path: message`` strings."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid topology:\n  " + "\n  ".join(problems))
+        self.problems = problems
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "(root)"
+
+
+def parse_topology(data: Any) -> Topology:
+    """Validate a decoded topology document; raises :class:`TopologyError` naming every bad field."""
+    try:
+        topology = Topology.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+            problems.append(f"{_path(loc)}: {err['msg']}")
+        raise TopologyError(problems) from None
+    problems = _cross_references(topology)
+    if problems:
+        raise TopologyError(problems)
+    return topology
+
+
+_UNION_TAGS = {"throttle", "transient", "jobFailure", "replication", "latency"}
+
+
+def load_topology(path: str | Path) -> Topology:
+    """Read a YAML (``.yaml``/``.yml``) or JSON topology file."""
+    file = Path(path)
+    text = file.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if file.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        kind = "JSON" if file.suffix.lower() == ".json" else "YAML"
+        raise TopologyError([f"(file {file.name}): not valid {kind}: {exc}"]) from None
+    return parse_topology(data)
+
+
+def _dupes(names: list[str], where: str) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for i, name in enumerate(names):
+        if name.lower() in seen:
+            out.append(f"{where}[{i}].name: duplicate name '{name}'")
+        seen.add(name.lower())
+    return out
+
+
+def _cross_references(topology: Topology) -> list[str]:
+    problems: list[str] = []
+    vault_keys = [f"{v.subscription_id}/{v.resource_group}/{v.name}" for v in topology.vaults]
+    problems += _dupes(vault_keys, "vaults")
+    for vi, vault in enumerate(topology.vaults):
+        base = f"vaults[{vi}]"
+        problems += _dupes([f.name for f in vault.fabrics], f"{base}.fabrics")
+        problems += _dupes([p.name for p in vault.policies], f"{base}.policies")
+        fabrics = {f.name.lower(): f for f in vault.fabrics}
+        policies = {p.name.lower(): p for p in vault.policies}
+        for fi, fabric in enumerate(vault.fabrics):
+            fbase = f"{base}.fabrics[{fi}]"
+            if fabric.kind == "Azure" and not fabric.location:
+                problems.append(f"{fbase}.location: required for an Azure fabric")
+            problems += _dupes([c.name for c in fabric.containers], f"{fbase}.containers")
+            for ci, container in enumerate(fabric.containers):
+                problems += _dupes([m.name for m in container.machines], f"{fbase}.containers[{ci}].machines")
+                for mi, machine in enumerate(container.machines):
+                    if fabric.kind in ("Azure", "InMageRcm") and not machine.vm_id:
+                        problems.append(
+                            f"{fbase}.containers[{ci}].machines[{mi}].vmId: required on {fabric.kind} fabrics"
+                        )
+                    if any(d <= 0 for d in machine.disks_gb):
+                        problems.append(f"{fbase}.containers[{ci}].machines[{mi}].disksGB: sizes must be positive")
+
+        def container_of(
+            fabric: str,
+            container: str,
+            where: str,
+            fabrics: dict[str, FabricSpec] = fabrics,
+            problems: list[str] = problems,
+        ) -> None:
+            f = fabrics.get(fabric.lower())
+            if f is None:
+                problems.append(f"{where}.fabric: unknown fabric '{fabric}'")
+            elif not any(c.name.lower() == container.lower() for c in f.containers):
+                problems.append(f"{where}.container: unknown container '{container}' in fabric '{fabric}'")
+
+        mappings = {}
+        for mi, mapping in enumerate(vault.container_mappings):
+            where = f"{base}.containerMappings[{mi}]"
+            mappings[mapping.name.lower()] = mapping
+            container_of(mapping.fabric, mapping.container, where)
+            policy = policies.get(mapping.policy.lower())
+            if policy is None:
+                problems.append(f"{where}.policy: unknown policy '{mapping.policy}'")
+            if mapping.target_fabric is not None:
+                tf = fabrics.get(mapping.target_fabric.lower())
+                if tf is None:
+                    problems.append(f"{where}.targetFabric: unknown fabric '{mapping.target_fabric}'")
+                elif mapping.target_container is None or not any(
+                    c.name.lower() == mapping.target_container.lower() for c in tf.containers
+                ):
+                    problems.append(f"{where}.targetContainer: unknown container in fabric '{mapping.target_fabric}'")
+            elif policy is not None and policy.provider == "A2A":
+                problems.append(f"{where}.targetFabric: required for an A2A mapping (the recovery region)")
+        for ni, nm in enumerate(vault.network_mappings):
+            where = f"{base}.networkMappings[{ni}]"
+            f = fabrics.get(nm.fabric.lower())
+            if f is None:
+                problems.append(f"{where}.fabric: unknown fabric '{nm.fabric}'")
+            elif not any(n.name.lower() == nm.network.lower() for n in f.networks):
+                problems.append(f"{where}.network: unknown network '{nm.network}' in fabric '{nm.fabric}'")
+        for pi, item in enumerate(vault.protected_items):
+            where = f"{base}.protectedItems[{pi}]"
+            container_of(item.fabric, item.container, where)
+            f = fabrics.get(item.fabric.lower())
+            if f is not None:
+                cont = next((c for c in f.containers if c.name.lower() == item.container.lower()), None)
+                if cont is not None and not any(m.name.lower() == item.machine.lower() for m in cont.machines):
+                    problems.append(f"{where}.machine: unknown machine '{item.machine}' in that container")
+            if item.mapping.lower() not in mappings:
+                problems.append(f"{where}.mapping: unknown container mapping '{item.mapping}'")
+    return problems
