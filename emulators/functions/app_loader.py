@@ -220,11 +220,29 @@ def _build_spec(fn: Any, app: func.FunctionRegister) -> FunctionSpec:
     raise AppLoadError(f"function {name!r}: trigger type {ttype!r} is not supported by this host")
 
 
+_INDEXED: dict[int, tuple[func.FunctionRegister, list[Any]]] = {}
+
+
+def _indexed(app: func.FunctionRegister) -> list[Any]:
+    """``get_functions()`` once per app object, as the worker does.
+
+    The library records names across calls and reports every function as a duplicate on a second call,
+    so several hosts in one process (tests) share the first indexing of an app object.
+    """
+    cached = _INDEXED.get(id(app))
+    if cached is not None and cached[0] is app:
+        return cached[1]
+    app.functions_bindings = {}  # a previous caller (an indexing test) may have indexed it already
+    functions = list(app.get_functions())
+    _INDEXED[id(app)] = (app, functions)
+    return functions
+
+
 def load_app(target: str = "function_app:app", app_dir: Path | None = None) -> LoadedApp:
     """Import the app and index its functions; raise ``AppLoadError`` naming the first unsupported one."""
     app = import_app(target, app_dir)
     try:
-        functions = app.get_functions()
+        functions = _indexed(app)
     except Exception as exc:
         raise AppLoadError(f"indexing {target!r} failed: {type(exc).__name__}: {exc}") from exc
     specs = [_build_spec(fn, app) for fn in functions]

@@ -138,13 +138,19 @@ class FunctionsHost:
             "replay": vars(self.dispatcher.runner.stats) if self.dispatcher else {},
         }
 
-    async def stop(self) -> None:
+    async def quiesce(self) -> None:
         if self.servicebus is not None:
             await self.servicebus.stop()
-        if self._runner is not None:
-            await self._runner.cleanup()
+            self.servicebus = None
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+            self.dispatcher = None
+
+    async def stop(self) -> None:
+        await self.quiesce()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self.hub is not None:
             self.hub.close()
@@ -224,6 +230,10 @@ class HostHandle:
         import azure.durable_functions as df
 
         return df.DurableOrchestrationClient(self.client_binding())
+
+    def quiesce(self) -> None:
+        """Stop the work loops and triggers but keep the hub open (for inspecting a settled state)."""
+        asyncio.run_coroutine_threadsafe(self._host.quiesce(), host_loop()).result(60)
 
     def stop(self) -> None:
         if self.stopped:
