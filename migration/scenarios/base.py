@@ -1,0 +1,354 @@
+"""What every ASR provider scenario offers, and the parts they share.
+
+A scenario knows one replication provider (``instanceType``): how to spell the request
+bodies of each runbook step for it, and how to read its replicated item back into a
+:class:`ProtectedItemView`, the one normalized shape the orchestrator decides on. Bodies
+are plain JSON dicts in the REST spelling, so an activity can log them, hash them for
+idempotency, and hand them to the SDK unchanged (the SDK accepts dicts for every body).
+
+Only the provider-specific parts differ; the envelope (``properties``,
+``failoverDirection``, cleanup comments, the disable reason, the common item fields) is
+built and read here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from migration.arm_ids import VaultRef
+from migration.machine import Machine
+from migration.plan_options import DrAfterMigration
+from migration.source_kinds import Provider
+
+__all__ = [
+    "JsonDict",
+    "DisableReason",
+    "HealthIssue",
+    "ItemAddress",
+    "Operation",
+    "ProtectedItemView",
+    "Scenario",
+    "common_view_fields",
+    "DrScenario",
+    "cleanup_body",
+    "compact",
+    "disable_protection_body",
+    "failed_over",
+    "point_details",
+    "provider_details",
+    "source_item",
+    "source_site_operations",
+    "to_int",
+]
+
+JsonDict = dict[str, Any]
+
+# ASR shows an idle item as scenarioName "None" with the job id ".../replicationJobs/None"
+# (ReplicationProtectedItems_Get.json).
+_NONE = "none"
+
+
+class DisableReason(StrEnum):
+    """``DisableProtectionReason``: ``MigrationComplete`` after a cutover, ``NotSpecified`` for cancel/rollback."""
+
+    MIGRATION_COMPLETE = "MigrationComplete"
+    NOT_SPECIFIED = "NotSpecified"
+
+
+class Operation(StrEnum):
+    """Values of ``allowedOperations`` the runbook relies on (enum ReplicationProtectedItemOperation)."""
+
+    TEST_FAILOVER = "TestFailover"
+    TEST_FAILOVER_CLEANUP = "TestFailoverCleanup"
+    UNPLANNED_FAILOVER = "UnplannedFailover"
+    COMMIT = "Commit"
+    COMPLETE_MIGRATION = "CompleteMigration"
+    DISABLE_PROTECTION = "DisableProtection"
+    CANCEL_FAILOVER = "CancelFailover"
+    CHANGE_PIT = "ChangePit"
+
+
+@dataclass(frozen=True)
+class ItemAddress:
+    """Where a replicated item lives (vault, fabric, container, name): the arguments of every item call."""
+
+    vault: VaultRef
+    fabric: str
+    container: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return self.vault.protected_item_id(self.fabric, self.container, self.name)
+
+
+@dataclass(frozen=True)
+class HealthIssue:
+    """One entry of ``healthErrors``: what ASR says is wrong, and what it recommends."""
+
+    code: str
+    message: str
+    level: str | None = None
+    recommended_action: str | None = None
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "level": self.level,
+            "recommendedAction": self.recommended_action,
+        }
+
+
+@dataclass(frozen=True)
+class ProtectedItemView:
+    """A replicated item as the runbook needs it, whatever the provider.
+
+    ``progress_percent`` is the provider's own initial-replication figure;
+    ``bytes_processed``/``bytes_transferred`` exist for InMageRcm only (ETA from bytes);
+    ``progress_health`` is the provider's progress verdict (InMageRcm: None, InProgress,
+    SlowProgress, NoProgress) where it has one.
+    """
+
+    provider: str
+    id: str | None
+    name: str | None
+    protection_state: str | None
+    protection_state_description: str | None
+    protected: bool
+    initial_replication_done: bool
+    progress_percent: int | None
+    bytes_processed: int | None
+    bytes_transferred: int | None
+    rpo_seconds: int | None
+    progress_health: str | None
+    replication_health: str | None
+    health_errors: tuple[HealthIssue, ...]
+    test_failover_state: str | None
+    active_location: str | None
+    current_scenario: str | None
+    current_job_id: str | None
+    allowed_operations: frozenset[str] = field(default_factory=frozenset)
+
+    def allows(self, operation: Operation | str) -> bool:
+        """Whether ASR currently allows ``operation`` on the item (``allowedOperations``, case-insensitive)."""
+        wanted = str(operation).lower()
+        return any(op.lower() == wanted for op in self.allowed_operations)
+
+    @property
+    def busy(self) -> bool:
+        """An ASR job is running on the item; a new operation would be refused with a conflict."""
+        return self.current_scenario is not None
+
+    @property
+    def can_test_failover(self) -> bool:
+        return self.allows(Operation.TEST_FAILOVER)
+
+    @property
+    def can_clean_up_test_failover(self) -> bool:
+        return self.allows(Operation.TEST_FAILOVER_CLEANUP)
+
+    @property
+    def can_fail_over(self) -> bool:
+        return self.allows(Operation.UNPLANNED_FAILOVER)
+
+    @property
+    def can_commit(self) -> bool:
+        return self.allows(Operation.COMMIT)
+
+    @property
+    def can_complete_migration(self) -> bool:
+        return self.allows(Operation.COMPLETE_MIGRATION) or self.allows(Operation.DISABLE_PROTECTION)
+
+    @property
+    def can_disable_protection(self) -> bool:
+        return self.allows(Operation.DISABLE_PROTECTION)
+
+    def to_dict(self) -> JsonDict:
+        """JSON for status pages and events (camelCase, like the rest of the wire format)."""
+        return {
+            "provider": self.provider,
+            "id": self.id,
+            "name": self.name,
+            "protectionState": self.protection_state,
+            "protectionStateDescription": self.protection_state_description,
+            "protected": self.protected,
+            "initialReplicationDone": self.initial_replication_done,
+            "progressPercent": self.progress_percent,
+            "bytesProcessed": self.bytes_processed,
+            "bytesTransferred": self.bytes_transferred,
+            "rpoSeconds": self.rpo_seconds,
+            "progressHealth": self.progress_health,
+            "replicationHealth": self.replication_health,
+            "healthErrors": [issue.to_dict() for issue in self.health_errors],
+            "testFailoverState": self.test_failover_state,
+            "activeLocation": self.active_location,
+            "currentScenario": self.current_scenario,
+            "currentJobId": self.current_job_id,
+            "allowedOperations": sorted(self.allowed_operations),
+        }
+
+
+class Scenario(Protocol):
+    """One ASR provider's runbook: request bodies to send, and the replicated item read back."""
+
+    provider: Provider
+
+    def protected_item(self, machine: Machine) -> ItemAddress:
+        """Where the machine's replicated item lives."""
+        ...
+
+    def enable_protection(
+        self, machine: Machine, *, discovered_machine_id: str | None = None, disk_ids: Sequence[str] | None = None
+    ) -> JsonDict:
+        """``EnableProtectionInput`` for the machine."""
+        ...
+
+    def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
+        """``TestFailoverInput`` into the machine's test network (latest recovery point unless given)."""
+        ...
+
+    def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
+        """``TestFailoverCleanupInput``."""
+        ...
+
+    def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
+        """``UnplannedFailoverInput`` (the cutover)."""
+        ...
+
+    def failover_commit(self, machine: Machine) -> None:
+        """Commit takes no body; kept so every step has a builder."""
+        ...
+
+    def disable_protection(self, machine: Machine, *, reason: DisableReason) -> JsonDict:
+        """``DisableProtectionInput``: ``MigrationComplete`` to finish, ``NotSpecified`` to roll back."""
+        ...
+
+    def read_protected_item(self, item: Mapping[str, Any]) -> ProtectedItemView:
+        """The normalized view of a replicated item (REST JSON, as GET returns it)."""
+        ...
+
+
+class DrScenario(Scenario, Protocol):
+    """A provider that can protect the migrated VM again toward a secondary region (A2A)."""
+
+    def dr_protected_item(self, machine: Machine) -> ItemAddress: ...
+
+    def dr_enable_protection(
+        self,
+        machine: Machine,
+        dr: DrAfterMigration,
+        *,
+        migrated_vm_id: str | None = None,
+        disk_ids: Sequence[str] | None = None,
+    ) -> JsonDict: ...
+
+
+def compact(values: Mapping[str, Any]) -> JsonDict:
+    """``values`` without the keys whose value is None: optional REST fields are omitted, not sent as null."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def to_int(value: object) -> int | None:
+    """An integer from ASR's number-or-string fields (HyperVReplicaAzure sends its percentage as a string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(float(value.strip()))
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _health_issues(properties: Mapping[str, Any]) -> tuple[HealthIssue, ...]:
+    issues = []
+    for error in properties.get("healthErrors") or []:
+        if not isinstance(error, Mapping):
+            continue
+        code = _text(error.get("errorCode")) or _text(error.get("errorId")) or "Unknown"
+        message = _text(error.get("errorMessage")) or _text(error.get("summaryMessage")) or ""
+        issues.append(HealthIssue(code, message, _text(error.get("errorLevel")), _text(error.get("recommendedAction"))))
+    return tuple(issues)
+
+
+def common_view_fields(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The provider-independent fields of a :class:`ProtectedItemView`, read from an item's REST JSON."""
+    properties = item.get("properties") or {}
+    scenario = properties.get("currentScenario") or {}
+    scenario_name = _text(scenario.get("scenarioName"))
+    job_id = _text(scenario.get("jobId"))
+    if job_id is not None and job_id.rsplit("/", 1)[-1].lower() == _NONE:
+        job_id = None
+    state = _text(properties.get("protectionState"))
+    return {
+        "id": _text(item.get("id")),
+        "name": _text(item.get("name")),
+        "protection_state": state,
+        "protection_state_description": _text(properties.get("protectionStateDescription")),
+        "protected": state is not None and state.lower() == "protected",
+        "replication_health": _text(properties.get("replicationHealth")),
+        "health_errors": _health_issues(properties),
+        "test_failover_state": _text(properties.get("testFailoverState")),
+        "active_location": _text(properties.get("activeLocation")),
+        "current_scenario": None if scenario_name is None or scenario_name.lower() == _NONE else scenario_name,
+        "current_job_id": job_id,
+        "allowed_operations": frozenset(op for op in properties.get("allowedOperations") or [] if isinstance(op, str)),
+    }
+
+
+def provider_details(item: Mapping[str, Any], instance_type: str) -> Mapping[str, Any]:
+    """``properties.providerSpecificDetails`` of an item ({} when absent).
+
+    Raises ValueError when the item belongs to another provider: reading an A2A item with
+    the InMageRcm reader would silently report no progress at all.
+    """
+    details = (item.get("properties") or {}).get("providerSpecificDetails")
+    if not isinstance(details, Mapping):
+        return {}
+    found = details.get("instanceType")
+    if isinstance(found, str) and found.lower() != instance_type.lower():
+        raise ValueError(f"the item is replicated by {found}, not {instance_type}")
+    return details
+
+
+def failed_over(common: Mapping[str, Any]) -> bool:
+    """The item already runs in Azure (failover done): initial replication is necessarily behind it."""
+    location = common.get("active_location")
+    return isinstance(location, str) and location.lower() == "recovery"
+
+
+def source_item(machine: Machine) -> ItemAddress:
+    """The machine's replicated item under its source fabric and container."""
+    return ItemAddress(machine.vault, machine.asr.fabric, machine.asr.protection_container, machine.protected_item_name)
+
+
+def point_details(instance_type: str, recovery_point_id: str | None, **extra: str | None) -> JsonDict:
+    """Provider input of a (test) failover: the discriminator, the recovery point (latest when None), extras."""
+    return compact({"instanceType": instance_type, **extra, "recoveryPointId": recovery_point_id})
+
+
+def cleanup_body(comments: str | None) -> JsonDict:
+    """``TestFailoverCleanupInput`` (the same for every provider)."""
+    return {"properties": compact({"comments": comments or "Test failover validated; cleaning up"})}
+
+
+def disable_protection_body(reason: DisableReason) -> JsonDict:
+    """``DisableProtectionInput``; the provider input is InMage-only, so it is left out."""
+    return {"properties": {"disableProtectionReason": reason.value}}
+
+
+def source_site_operations(machine: Machine) -> str:
+    """``sourceSiteOperations``: ``Required`` asks ASR to shut the source down before failing over."""
+    return "Required" if machine.options.perform_shutdown else "NotRequired"
