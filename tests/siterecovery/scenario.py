@@ -55,6 +55,10 @@ def _a2a(vm: str) -> Machine:
     )
 
 
+def _site(friendly: str) -> str:
+    return "VMwareSites/vmware-site" if friendly == "web01" else "ServerSites/physical-site"
+
+
 def _rcm(name: str, friendly: str) -> Machine:
     return Machine(
         "InMageRcm",
@@ -68,8 +72,7 @@ def _rcm(name: str, friendly: str) -> Machine:
                 "providerSpecificDetails": {
                     "instanceType": "InMageRcm",
                     "fabricDiscoveryMachineId": f"/subscriptions/{SUB}/resourceGroups/rg-migration/providers/"
-                    f"Microsoft.OffAzure/{'VMwareSites/vmware-site' if friendly == 'web01' else 'ServerSites/physical-site'}"
-                    f"/machines/{friendly}",
+                    f"Microsoft.OffAzure/{_site(friendly)}/machines/{friendly}",
                     "targetResourceGroupId": f"/subscriptions/{SUB}/resourceGroups/rg-landing",
                     "processServerId": "7d2b9ee7-59fd-4b37-8c7c-2f8a5f5c1b11",
                     "disksDefault": {
@@ -141,6 +144,12 @@ def unplanned_failover_input(m: Machine) -> dict[str, Any]:
 MIGRATION_COMPLETE = {
     "properties": {"disableProtectionReason": "MigrationComplete"},
 }
+
+
+def props(resource: Any) -> Any:
+    """``resource.properties``, asserted present (the SDK types every property as optional)."""
+    assert resource is not None and resource.properties is not None
+    return resource.properties
 
 
 def progress(item: Any, path: tuple[str, ...]) -> int:

@@ -17,6 +17,7 @@ from tests.siterecovery.scenario import (
     Machine,
     container_id,
     progress,
+    props,
     tfo_input,
     unplanned_failover_input,
 )
@@ -32,8 +33,8 @@ def _args(m: Machine) -> tuple[str, str, str, str, str]:
 def test_runbook_with_result(emu: EmulatorHandle, client: SiteRecoveryManagementClient, m: Machine) -> None:
     items = client.replication_protected_items
     created = items.begin_create(*_args(m), m.enable).result()
-    assert created.properties.protection_state == "UnprotectedStatesBegin"
-    assert created.properties.provider_specific_details.instance_type == m.provider
+    assert props(created).protection_state == "UnprotectedStatesBegin"
+    assert props(created).provider_specific_details.instance_type == m.provider
     assert progress(created, m.progress_path) == 0
     assert list(client.recovery_points.list_by_replication_protected_items(*_args(m))) == []
 
@@ -41,7 +42,7 @@ def test_runbook_with_result(emu: EmulatorHandle, client: SiteRecoveryManagement
     emu.advance(600)
     partway = items.get(*_args(m))
     assert 0 < progress(partway, m.progress_path) < 100
-    assert partway.properties.allowed_operations == ["DisableProtection"]
+    assert props(partway).allowed_operations == ["DisableProtection"]
     with pytest.raises(HttpResponseError) as refused:
         items.begin_test_failover(*_args(m), tfo_input(m)).result()
     assert refused.value.error is not None and refused.value.error.code == "OperationNotAllowed"
@@ -49,32 +50,32 @@ def test_runbook_with_result(emu: EmulatorHandle, client: SiteRecoveryManagement
     emu.advance_until_idle()
     replicated = items.get(*_args(m))
     assert progress(replicated, m.progress_path) == 100
-    assert replicated.properties.protection_state == "Protected"
-    assert "TestFailover" in (replicated.properties.allowed_operations or [])
+    assert props(replicated).protection_state == "Protected"
+    assert "TestFailover" in (props(replicated).allowed_operations or [])
     points = list(client.recovery_points.list_by_replication_protected_items(*_args(m)))
-    assert points and all(p.properties.recovery_point_type in ("CrashConsistent", "AppConsistent") for p in points)
+    assert points and all(props(p).recovery_point_type in ("CrashConsistent", "AppConsistent") for p in points)
 
     tested = items.begin_test_failover(*_args(m), tfo_input(m)).result()
-    assert tested.properties.test_failover_state == "WaitingForCompletion"
-    assert tested.properties.allowed_operations == ["TestFailoverCleanup"]
-    assert tested.properties.current_scenario.scenario_name == "TestFailover"
+    assert props(tested).test_failover_state == "WaitingForCompletion"
+    assert props(tested).allowed_operations == ["TestFailoverCleanup"]
+    assert props(tested).current_scenario.scenario_name == "TestFailover"
 
     cleaned = items.begin_test_failover_cleanup(*_args(m), {"properties": {"comments": "validated"}}).result()
-    assert cleaned.properties.test_failover_state == "None"
-    assert cleaned.properties.last_successful_test_failover_time is not None
+    assert props(cleaned).test_failover_state == "None"
+    assert props(cleaned).last_successful_test_failover_time is not None
 
     with pytest.raises(HttpResponseError) as early_commit:
         items.begin_failover_commit(*_args(m)).result()
     assert early_commit.value.error is not None and early_commit.value.error.code == "OperationNotAllowed"
 
     failed_over = items.begin_unplanned_failover(*_args(m), unplanned_failover_input(m)).result()
-    assert failed_over.properties.protection_state == "UnplannedFailoverCommitPendingStatesBegin"
-    assert failed_over.properties.active_location == "Recovery"
-    assert "Commit" in (failed_over.properties.allowed_operations or [])
+    assert props(failed_over).protection_state == "UnplannedFailoverCommitPendingStatesBegin"
+    assert props(failed_over).active_location == "Recovery"
+    assert "Commit" in (props(failed_over).allowed_operations or [])
 
     committed = items.begin_failover_commit(*_args(m)).result()
-    assert "CompleteMigration" in (committed.properties.allowed_operations or [])
-    assert committed.properties.active_location == "Recovery"
+    assert "CompleteMigration" in (props(committed).allowed_operations or [])
+    assert props(committed).active_location == "Recovery"
 
     assert items.begin_delete(*_args(m), MIGRATION_COMPLETE).result() is None
     with pytest.raises(ResourceNotFoundError):
@@ -93,7 +94,7 @@ def test_a2a_protects_the_migrated_vm_toward_a_secondary_region(
     emu.advance_until_idle()
     items.begin_unplanned_failover(*_args(m), unplanned_failover_input(m)).result()
     committed = items.begin_failover_commit(*_args(m)).result()
-    new_vm = committed.properties.provider_specific_details.recovery_fabric_object_id
+    new_vm = props(committed).provider_specific_details.recovery_fabric_object_id
     assert new_vm and "/resourceGroups/rg-apps-neu/" in new_vm
     items.begin_delete(*_args(m), MIGRATION_COMPLETE).result()
 
@@ -102,7 +103,7 @@ def test_a2a_protects_the_migrated_vm_toward_a_secondary_region(
     mapping = client.replication_protection_container_mappings.get(
         RG, VAULT, "asr-a2a-northeurope", "asr-a2a-northeurope-container", "neu-to-sdc"
     )
-    assert mapping.properties.target_protection_container_id == container_id(
+    assert props(mapping).target_protection_container_id == container_id(
         "asr-a2a-swedencentral", "asr-a2a-swedencentral-container"
     )
     body = models.EnableProtectionInput(
@@ -110,19 +111,18 @@ def test_a2a_protects_the_migrated_vm_toward_a_secondary_region(
             policy_id=policy.id,
             provider_specific_details=models.A2AEnableProtectionInput(
                 fabric_object_id=new_vm,
-                recovery_container_id=mapping.properties.target_protection_container_id,
+                recovery_container_id=props(mapping).target_protection_container_id,
                 recovery_resource_group_id=f"/subscriptions/{SUB}/resourceGroups/rg-apps-sdc",
             ),
         )
     )
-    dr = items.begin_create(
-        RG, VAULT, "asr-a2a-northeurope", "asr-a2a-northeurope-container", "app01-dr", body
-    ).result()
-    assert dr.properties.provider_specific_details.primary_fabric_location == "northeurope"
-    assert dr.properties.provider_specific_details.recovery_fabric_location == "swedencentral"
+    neu = (RG, VAULT, "asr-a2a-northeurope", "asr-a2a-northeurope-container", "app01-dr")
+    dr = items.begin_create(*neu, body).result()
+    assert props(dr).provider_specific_details.primary_fabric_location == "northeurope"
+    assert props(dr).provider_specific_details.recovery_fabric_location == "swedencentral"
     emu.advance_until_idle()
-    protected = items.get(RG, VAULT, "asr-a2a-northeurope", "asr-a2a-northeurope-container", "app01-dr")
-    assert protected.properties.protection_state == "Protected"
+    protected = items.get(*neu)
+    assert props(protected).protection_state == "Protected"
     names = {i.name for i in items.list(RG, VAULT)}
     assert names == {"app01-dr"}
 
@@ -136,19 +136,19 @@ def test_runbook_with_polling_false_and_job_polling(
 
     def run(start: object) -> models.Job:
         item = items.get(*_args(m))
-        job_id = item.properties.current_scenario.job_id
+        job_id = props(item).current_scenario.job_id
         assert job_id and not job_id.endswith("/None")
         job_name = job_id.rsplit("/", 1)[-1]
         job = client.replication_jobs.get(RG, VAULT, job_name)
-        assert job.properties.state == "InProgress"
-        assert job.properties.target_object_name == m.friendly
+        assert props(job).state == "InProgress"
+        assert props(job).target_object_name == m.friendly
         for _ in range(100):
             emu.advance(30)
             job = client.replication_jobs.get(RG, VAULT, job_name)
-            if job.properties.state != "InProgress":
+            if props(job).state != "InProgress":
                 break
-        assert job.properties.state == "Succeeded", job.properties.errors
-        assert all(t.state == "Succeeded" for t in job.properties.tasks or [])
+        assert props(job).state == "Succeeded", props(job).errors
+        assert all(t.state == "Succeeded" for t in props(job).tasks or [])
         return job
 
     headers: dict[str, str] = {}
@@ -173,7 +173,7 @@ def test_runbook_with_polling_false_and_job_polling(
     run(None)
     items.begin_delete(*_args(m), MIGRATION_COMPLETE, polling=False)
     jobs = list(client.replication_jobs.list(RG, VAULT, filter="jobName eq 'DisableDr'"))
-    assert len(jobs) == 1 and jobs[0].properties.state == "InProgress"
+    assert len(jobs) == 1 and props(jobs[0]).state == "InProgress"
     emu.advance_until_idle()
     with pytest.raises(ResourceNotFoundError):
         items.get(*_args(m))
@@ -202,7 +202,7 @@ def test_out_of_order_operations_are_refused(emu: EmulatorHandle, client: SiteRe
     with pytest.raises(HttpResponseError) as during_tfo:
         items.begin_unplanned_failover(*_args(m), unplanned_failover_input(m)).result()
     assert during_tfo.value.error is not None and during_tfo.value.error.code == "OperationNotAllowed"
-    assert items.get(*_args(m)).properties.test_failover_state == "WaitingForCompletion"
+    assert props(items.get(*_args(m))).test_failover_state == "WaitingForCompletion"
     # plain disable (NotSpecified) is allowed from a protected state; purge removes at once
     items.begin_test_failover_cleanup(*_args(m), {"properties": {}}).result()
     items.begin_purge(*_args(m)).result()
