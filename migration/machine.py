@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, ValidationError, ValidatorFunctionWrapHandler
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+)
 from pydantic import model_validator as _model_validator
 from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -309,8 +316,27 @@ def rebuild_validation_error(
     return ValidationError.from_exception_data(title, details)
 
 
+def _provider_rules_schema(schema: dict[str, Any]) -> None:
+    """Spell :data:`REQUIREMENTS` as JSON Schema conditions, so editors flag a missing field as the validator would."""
+    rules: list[dict[str, Any]] = []
+    for provider, paths in REQUIREMENTS.items():
+        kinds = [kind.value for kind in SourceKind if provider_for(kind) is provider]
+        sections: dict[str, list[str]] = {}
+        for section, name in paths:
+            sections.setdefault(section, []).append(name)
+        rules.append(
+            {
+                "if": {"properties": {"sourceKind": {"enum": kinds}}, "required": ["sourceKind"]},
+                "then": {"properties": {section: {"required": names} for section, names in sections.items()}},
+            }
+        )
+    schema["allOf"] = rules
+
+
 class Machine(PlanModel):
     """A machine to migrate; the provider-specific rules are in :data:`REQUIREMENTS` and :data:`ONLY_FOR`."""
+
+    model_config = ConfigDict(json_schema_extra=_provider_rules_schema)
 
     name: MachineName = Field(
         description="Unique in the plan (case-insensitive); names the machine in events and results."

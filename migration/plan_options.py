@@ -14,7 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from migration.plan_types import (
     PlanModel,
@@ -23,6 +23,7 @@ from migration.plan_types import (
     arm_id,
     bounded_duration,
     field_error,
+    format_duration,
     resource_group_id,
 )
 
@@ -56,17 +57,32 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
 }
 
 
+def _duration_schema(name: str) -> WithJsonSchema:
+    low, high = DURATION_BOUNDS[name]
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "duration"},
+                {"type": "number", "minimum": low.total_seconds(), "maximum": high.total_seconds()},
+            ],
+            "description": f"ISO-8601 duration or seconds, from {format_duration(low)} to {format_duration(high)}.",
+        }
+    )
+
+
 def _duration(name: str) -> AfterValidator:
     low, high = DURATION_BOUNDS[name]
     return bounded_duration(low, high)
 
 
-PollInterval = Annotated[timedelta, _duration("pollInterval")]
-InitialReplicationTimeout = Annotated[timedelta, _duration("initialReplicationTimeout")]
-StallWarningAfter = Annotated[timedelta, _duration("stallWarningAfter")]
-JobTimeout = Annotated[timedelta, _duration("jobTimeout")]
-TestVmSoak = Annotated[timedelta, _duration("testVmSoak")]
-ApprovalTimeout = Annotated[timedelta, _duration("approvalTimeout")]
+PollInterval = Annotated[timedelta, _duration("pollInterval"), _duration_schema("pollInterval")]
+InitialReplicationTimeout = Annotated[
+    timedelta, _duration("initialReplicationTimeout"), _duration_schema("initialReplicationTimeout")
+]
+StallWarningAfter = Annotated[timedelta, _duration("stallWarningAfter"), _duration_schema("stallWarningAfter")]
+JobTimeout = Annotated[timedelta, _duration("jobTimeout"), _duration_schema("jobTimeout")]
+TestVmSoak = Annotated[timedelta, _duration("testVmSoak"), _duration_schema("testVmSoak")]
+ApprovalTimeout = Annotated[timedelta, _duration("approvalTimeout"), _duration_schema("approvalTimeout")]
 
 
 class OnApprovalTimeout(StrEnum):
