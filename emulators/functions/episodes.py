@@ -77,12 +77,14 @@ class EpisodeRunner:
             if resume_index is None:
                 return False
             resume = valid[resume_index]
-            batch = self._until_suspend(valid[resume_index + 1 :])
+            # Events that arrived while suspended were held in the inbox; they follow ExecutionResumed.
+            held = [m for m in valid[:resume_index] if m.kind not in (KIND_SUSPEND, KIND_RESUME)]
+            batch = held + self._until_suspend(valid[resume_index + 1 :])
             events = [
                 h.execution_suspended(inst.suspended_at or ts, inst.suspend_reason),
                 h.execution_resumed(ts, resume.event.get("Reason")),
             ]
-            consumed = [m.seq for m in valid[: resume_index + 1]] + [m.seq for m in batch]
+            consumed = sorted({m.seq for m in valid[: resume_index + 1]} | {m.seq for m in batch})
             return self._episode(inst, events, batch, consumed + stale, ts, clear_suspended=True)
         first = valid[0]
         if first.kind == KIND_SUSPEND:

@@ -42,7 +42,7 @@ async def http_start(req: func.HttpRequest, client: df.DurableOrchestrationClien
 async def http_start_wait(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     instance_id = await client.start_new(req.route_params["name"], None, req.get_json())
     response: func.HttpResponse = await client.wait_for_completion_or_create_check_status_response(
-        req, instance_id, 20000, 50
+        req, instance_id, int(req.params.get("timeout", "20000")), 50
     )
     return response
 
