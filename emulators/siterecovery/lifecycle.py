@@ -169,7 +169,17 @@ def status(item: Item, now: float) -> ItemStatus:
 
 
 def _affected(item: Item) -> dict[str, str]:
+    """Job ``affectedObjectDetails``; Hyper-V jobs name the VMM clouds (ReplicationJobs_Get example)."""
     target = item.mapping.target_container
+    fabric = item.container.fabric
+    if item.provider == "HyperVReplicaAzure":
+        return {
+            "PrimaryVmmId": fabric.internal_id,
+            "PrimaryVmmName": fabric.friendly_name,
+            "RecoveryVmmId": item.vault.id.rsplit("/", 1)[-1],
+            "PrimaryFabricProviderId": fabric.kind,
+            "RecoveryFabricProviderId": "Azure",
+        }
     return {
         "ProtectedItemId": item.internal_id,
         "PrimaryFabricId": item.container.fabric.internal_id,
@@ -387,6 +397,13 @@ def recovery_point_for(item: Item, point_id: object, now: float, where: str) -> 
     )
 
 
+def _latest_point(item: Item, now: float) -> str | None:
+    from emulators.siterecovery.recovery_points import points
+
+    latest = points(item, now)
+    return latest[0].id if latest else None
+
+
 def _no_change(item: Item) -> Callable[[float], None]:
     def failed(end: float) -> None:
         _finish(item)
@@ -398,12 +415,14 @@ def test_failover(store: Store, item: Item, props: dict[str, Any], now: float) -
     check_allowed(item, "TestFailover", now)
     details = props.get("providerSpecificDetails")
     providers.check_input_provider(item.provider, details, "properties.providerSpecificDetails")
+    point = None
     if details:
-        recovery_point_for(item, details.get("recoveryPointId"), now, "properties.providerSpecificDetails")
+        point = recovery_point_for(item, details.get("recoveryPointId"), now, "properties.providerSpecificDetails")
     network = props.get("networkId") or (details or {}).get("networkId")
 
     def ok(end: float) -> None:
         _finish(item)
+        item.failover_recovery_point = point or _latest_point(item, end)
         item.test_failover = "WaitingForCompletion"
         item.last_test_failover_time = end
         item.test_network_id = network if isinstance(network, str) else None
@@ -432,7 +451,7 @@ def _failover_done(
     item.phase = Phase.FAILED_OVER
     item.failover_kind = kind
     item.last_failover_time = end
-    item.failover_recovery_point = point
+    item.failover_recovery_point = point or _latest_point(item, end)
     item.recovery_vm_id = providers.recovery_vm_id(item)
 
 
@@ -574,7 +593,15 @@ def plan_status(plan: RecoveryPlan, now: float) -> tuple[list[str], str | None]:
         return ["PlannedFailover", "UnplannedFailover", "TestFailover"], None
     sets = [set(status(i, now).allowed) for i in plan.items]
     common = set.intersection(*sets)
-    order = ["PlannedFailover", "UnplannedFailover", "TestFailover", "TestFailoverCleanup", "Commit", "CancelFailover"]
+    order = [
+        "PlannedFailover",
+        "UnplannedFailover",
+        "TestFailover",
+        "TestFailoverCleanup",
+        "Commit",
+        "CancelFailover",
+        "ReverseReplicate",
+    ]
     return [op for op in order if op in common], None
 
 
@@ -635,6 +662,7 @@ def plan_item_effect(store: Store, scenario: str, props: dict[str, Any]) -> Call
         def effect(end: float) -> None:
             _finish(item)
             if scenario == "TestFailover":
+                item.failover_recovery_point = _latest_point(item, end)
                 item.test_failover = "WaitingForCompletion"
                 item.last_test_failover_time = end
                 network = props.get("networkId")

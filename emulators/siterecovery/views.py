@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 from emulators.siterecovery import lifecycle, providers
-from emulators.siterecovery.clock import iso
+from emulators.siterecovery.clock import SimClock, iso
 from emulators.siterecovery.jobs import NO_JOB_START
 from emulators.siterecovery.state import (
     Container,
@@ -24,6 +26,7 @@ AZURE = "Microsoft Azure"
 T_FABRIC = "Microsoft.RecoveryServices/vaults/replicationFabrics"
 T_CONTAINER = f"{T_FABRIC}/replicationProtectionContainers"
 T_ITEM = f"{T_CONTAINER}/replicationProtectedItems"
+P = ParamSpec("P")
 
 
 def compact(value: Any) -> Any:
@@ -35,6 +38,16 @@ def compact(value: Any) -> Any:
     return value
 
 
+def _compacted(render: Callable[P, dict[str, Any]]) -> Callable[P, dict[str, Any]]:
+    @functools.wraps(render)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        out: dict[str, Any] = compact(render(*args, **kwargs))
+        return out
+
+    return wrapper
+
+
+@_compacted
 def fabric_view(fabric: Fabric) -> dict[str, Any]:
     custom: dict[str, Any] = {"instanceType": fabric.kind}
     if fabric.kind == "Azure":
@@ -57,6 +70,7 @@ def fabric_view(fabric: Fabric) -> dict[str, Any]:
     }
 
 
+@_compacted
 def container_view(container: Container) -> dict[str, Any]:
     vault = container.fabric.vault
     paired = bool(vault.mappings_of(container))
@@ -75,6 +89,7 @@ def container_view(container: Container) -> dict[str, Any]:
     }
 
 
+@_compacted
 def protectable_view(container: Container, machine: Machine) -> dict[str, Any]:
     vault = container.fabric.vault
     protected = any(i.machine is machine for i in vault.items_in(container))
@@ -94,6 +109,7 @@ def protectable_view(container: Container, machine: Machine) -> dict[str, Any]:
     }
 
 
+@_compacted
 def policy_view(policy: Policy) -> dict[str, Any]:
     details: dict[str, Any] = {"instanceType": policy.provider}
     if policy.provider in ("A2A", "InMageRcm"):
@@ -114,6 +130,7 @@ def policy_view(policy: Policy) -> dict[str, Any]:
     }
 
 
+@_compacted
 def mapping_view(mapping: ContainerMapping) -> dict[str, Any]:
     target = mapping.target_container
     props: dict[str, Any] = {
@@ -138,6 +155,7 @@ def mapping_view(mapping: ContainerMapping) -> dict[str, Any]:
     }
 
 
+@_compacted
 def network_mapping_view(mapping: NetworkMapping) -> dict[str, Any]:
     recovery = mapping.recovery_fabric
     return {
@@ -202,14 +220,19 @@ def item_view(item: Item, now: float) -> dict[str, Any]:
         else f"{vault.id}/replicationFabrics/Azure/replicationProtectionContainers/Azure",
         "eventCorrelationId": item.internal_id,
     }
-    if item.last_test_failover_time is not None:
-        props["lastSuccessfulTestFailoverTime"] = iso(clock.at(item.last_test_failover_time))
-    if item.last_failover_time is not None:
-        props["lastSuccessfulFailoverTime"] = iso(clock.at(item.last_failover_time))
-    if item.phase in (Phase.FAILED_OVER, Phase.COMMITTED):
-        props["failoverRecoveryPointId"] = item.failover_recovery_point or f"{item.id}/recoveryPoints/Latest"
+    # Once either kind of failover happened ASR reports both times, the missing one as its placeholder
+    # (the TestFailoverCleanup and failover examples carry both).
+    if item.last_test_failover_time is not None or item.last_failover_time is not None:
+        props["lastSuccessfulTestFailoverTime"] = _time_or_placeholder(clock, item.last_test_failover_time)
+        props["lastSuccessfulFailoverTime"] = _time_or_placeholder(clock, item.last_failover_time)
+    if item.failover_recovery_point is not None:
+        props["failoverRecoveryPointId"] = item.failover_recovery_point
     view: dict[str, Any] = compact({"id": item.id, "name": item.name, "type": T_ITEM, "properties": props})
     return view
+
+
+def _time_or_placeholder(clock: SimClock, at: float | None) -> str:
+    return NO_JOB_START if at is None else iso(clock.at(at))
 
 
 def _health_errors(item: Item, now: float) -> list[dict[str, Any]]:
@@ -243,6 +266,7 @@ def _health_errors(item: Item, now: float) -> list[dict[str, Any]]:
     return []
 
 
+@_compacted
 def plan_view(plan: RecoveryPlan, now: float) -> dict[str, Any]:
     vault = plan.vault
     clock = vault.store.clock
@@ -261,20 +285,26 @@ def plan_view(plan: RecoveryPlan, now: float) -> dict[str, Any]:
         "allowedOperations": allowed,
         "groups": plan.groups,
     }
-    job = plan.job if running else None
+    # The last plan job stays the current scenario after it ends (examples: status Succeeded/Completed);
+    # a finished test failover waits for cleanup (Suspended / WaitingForStopTestFailover).
+    job = plan.job if running else plan.last_job
     waiting = any(i.test_failover == "WaitingForCompletion" for i in plan.items)
-    if job is None and waiting and plan.last_job is not None and plan.last_job.scenario == "TestFailover":
-        job = plan.last_job
-        props["currentScenarioStatus"] = "Suspended"
-        props["currentScenarioStatusDescription"] = "WaitingForStopTestFailover"
     if job is not None:
         props["currentScenario"] = _scenario(vault, job, iso(clock.at(job.start)))
-        props.setdefault("currentScenarioStatus", "InProgress" if running else "Suspended")
-        props.setdefault("currentScenarioStatusDescription", "InProgress" if running else "Suspended")
-    if plan.last_test_failover is not None:
-        props["lastTestFailoverTime"] = iso(clock.at(plan.last_test_failover))
-    if plan.last_unplanned_failover is not None:
-        props["lastUnplannedFailoverTime"] = iso(clock.at(plan.last_unplanned_failover))
+        if running:
+            status, description = "InProgress", "InProgress"
+        elif job.scenario == "TestFailover" and waiting and job.settled == "Succeeded":
+            status, description = "Suspended", "WaitingForStopTestFailover"
+        elif job.settled == "Succeeded":
+            status, description = "Succeeded", "Completed"
+        else:
+            status, description = job.settled, job.settled
+        props["currentScenarioStatus"] = status
+        props["currentScenarioStatusDescription"] = description
+    if plan.last_test_failover is not None or plan.last_unplanned_failover is not None:
+        props["lastPlannedFailoverTime"] = NO_JOB_START
+        props["lastTestFailoverTime"] = _time_or_placeholder(clock, plan.last_test_failover)
+        props["lastUnplannedFailoverTime"] = _time_or_placeholder(clock, plan.last_unplanned_failover)
     return {
         "id": plan.id,
         "name": plan.name,
