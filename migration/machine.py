@@ -37,6 +37,7 @@ from migration.arm_ids import (
 )
 from migration.plan_types import (
     MachineName,
+    Pattern,
     PlanModel,
     ResourceGroupName,
     ResourceName,
@@ -57,6 +58,7 @@ __all__ = [
     "TargetSettings",
     "VaultCoordinates",
     "REQUIREMENTS",
+    "ONE_OF",
     "ONLY_FOR",
     "rebuild_validation_error",
 ]
@@ -96,10 +98,10 @@ def _check_discovered_machine_id(value: str) -> str:
         rid = parse_resource_id(value)
     except InvalidResourceIdError as exc:
         raise PydanticCustomError("arm_id", f"not an ARM resource id of a discovered machine ({exc})") from exc
-    if (rid.namespace or "").lower() != "microsoft.offazure" or rid.types[-1:] != ("machines",):
+    if (rid.namespace or "").lower() != "microsoft.offazure" or rid.types[-1].lower() != "machines":
         raise PydanticCustomError(
             "arm_id_type",
-            "not the ARM id of a discovered machine (Microsoft.OffAzure/{site type}/{site}/machines/{id})",
+            "not the ARM id of a discovered machine (Microsoft.OffAzure/{siteType}/{site}/machines/{machine})",
         )
     return value
 
@@ -107,8 +109,14 @@ def _check_discovered_machine_id(value: str) -> str:
 VirtualNetworkId = Annotated[str, arm_id(VIRTUAL_NETWORK_TYPE)]
 StorageAccountId = Annotated[str, arm_id(STORAGE_ACCOUNT_TYPE)]
 # Azure VM names: 1-64 characters (Linux; Windows computer names are cut to 15), no leading '_' or trailing '.'/'-'.
-AzureVmName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$")]
-VmSize = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{1,63}$")]
+AzureVmName = Annotated[
+    str,
+    Pattern(
+        r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$",
+        "a VM name: letters, digits, '.', '_' and '-', at most 64 characters, not ending with '.' or '-'",
+    ),
+]
+VmSize = Annotated[str, Pattern(r"^[A-Za-z][A-Za-z0-9_]{1,63}$", "a VM size such as Standard_D2s_v5")]
 DiskId = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
@@ -208,7 +216,6 @@ class MachineOptions(PlanModel):
 # primaryStagingAzureStorageAccountId; HyperVReplicaAzure replicates to managed disks through a log account.
 REQUIREMENTS: Mapping[Provider, tuple[tuple[str, str], ...]] = {
     Provider.IN_MAGE_RCM: (
-        ("asr", "protectableItem"),
         ("replication", "processServerId"),
         ("replication", "logStorageAccountId"),
         ("replication", "diskType"),
@@ -223,6 +230,13 @@ REQUIREMENTS: Mapping[Provider, tuple[tuple[str, str], ...]] = {
         ("asr", "recoveryProtectionContainer"),
         ("replication", "stagingStorageAccountId"),
     ),
+}
+
+# Per provider, groups of fields of which at least one is needed. InMageRcm finds the machine either by
+# its protectable item (the adapter then looks up the discovered machine) or directly by the discovered
+# machine's ARM id, which the modernized appliance may be the only way to get (azure-powershell#28680).
+ONE_OF: Mapping[Provider, tuple[tuple[tuple[str, str], ...], ...]] = {
+    Provider.IN_MAGE_RCM: ((("asr", "protectableItem"), ("asr", "discoveredMachineId")),),
 }
 
 # Fields that mean something to some providers only; set for another one, they are a mistake.
@@ -271,6 +285,12 @@ def _kind_problems(data: object) -> list[InitErrorDetails]:
         if (value is _MISSING or value is None) and _raw_get(data, path[0]) is not _MISSING:
             message = f"required when sourceKind is {kind} ({provider.value})"
             problems.append({"type": PydanticCustomError("required_for_kind", message), "loc": path, "input": data})
+    for paths in ONE_OF.get(provider, ()):
+        present = [_raw_get(data, *path) not in (_MISSING, None) for path in paths]
+        if not any(present) and _raw_get(data, paths[0][0]) is not _MISSING:
+            others = " or ".join(".".join(path) for path in paths[1:])
+            message = f"this or {others} is required when sourceKind is {kind} ({provider.value})"
+            problems.append({"type": PydanticCustomError("one_required", message), "loc": paths[0], "input": data})
     for path, providers in ONLY_FOR.items():
         value = _raw_get(data, *path)
         if value is not _MISSING and value is not None and provider not in providers:
@@ -324,17 +344,21 @@ def _provider_rules_schema(schema: dict[str, Any]) -> None:
         sections: dict[str, list[str]] = {}
         for section, name in paths:
             sections.setdefault(section, []).append(name)
+        properties: dict[str, Any] = {section: {"required": names} for section, names in sections.items()}
+        for paths in ONE_OF.get(provider, ()):
+            section = paths[0][0]
+            properties.setdefault(section, {})["anyOf"] = [{"required": [name]} for _, name in paths]
         rules.append(
             {
                 "if": {"properties": {"sourceKind": {"enum": kinds}}, "required": ["sourceKind"]},
-                "then": {"properties": {section: {"required": names} for section, names in sections.items()}},
+                "then": {"properties": properties},
             }
         )
     schema["allOf"] = rules
 
 
 class Machine(PlanModel):
-    """A machine to migrate; the provider-specific rules are in :data:`REQUIREMENTS` and :data:`ONLY_FOR`."""
+    """A machine to migrate; the provider-specific rules are :data:`REQUIREMENTS`, :data:`ONE_OF`, :data:`ONLY_FOR`."""
 
     model_config = ConfigDict(json_schema_extra=_provider_rules_schema)
 

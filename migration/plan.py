@@ -31,8 +31,10 @@ __all__ = [
     "MAX_MACHINES",
     "Group",
     "Plan",
+    "check_plan",
     "format_path",
     "problems_from_validation_error",
+    "providers_in",
     "validate_plan",
 ]
 
@@ -207,3 +209,16 @@ def validate_plan(data: object) -> Plan:
 def providers_in(plan: Plan) -> frozenset[Provider]:
     """The ASR providers a plan uses (to pre-check fabrics and policies once per provider)."""
     return frozenset(machine.provider for _, machine in plan.machines())
+
+
+def check_plan(data: object) -> list[dict[str, str]]:
+    """Every problem of a plan as JSON (``[{"path": ..., "message": ...}]``); empty when the plan is valid.
+
+    For answers that list problems without raising, such as a dry-run validation route or a
+    rejection event for an invalid Service Bus message.
+    """
+    try:
+        validate_plan(data)
+    except PlanValidationError as error:
+        return [problem.to_dict() for problem in error.problems]
+    return []

@@ -12,13 +12,25 @@ user reads is the reason itself, without pydantic's "Value error," prefix.
 from __future__ import annotations
 
 import ipaddress
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel, to_snake
-from pydantic_core import PydanticCustomError, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, ValidationError, core_schema
 
 from migration.arm_ids import InvalidResourceIdError, ResourceId, parse_resource_id
 
@@ -37,6 +49,7 @@ __all__ = [
     "bounded_duration",
     "format_duration",
     "field_error",
+    "Pattern",
 ]
 
 
@@ -68,31 +81,74 @@ def field_error(model: BaseModel, field: str, kind: str, message: str) -> Valida
     )
 
 
+@dataclass(frozen=True)
+class Pattern:
+    """Annotation: the string must match ``regex``; the error message is ``explanation``, not the regex.
+
+    The JSON Schema still carries the pattern, for editors; users read what the value should look like.
+    """
+
+    regex: str
+    explanation: str
+    max_length: int | None = None
+
+    def _check(self, value: str) -> str:
+        if not re.match(self.regex, value) or (self.max_length is not None and len(value) > self.max_length):
+            raise _error("string_pattern", f"must be {self.explanation}")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema.update(pattern=self.regex, description=f"Must be {self.explanation}.")
+        if self.max_length is not None:
+            json_schema["maxLength"] = self.max_length
+        return json_schema
+
+
 # Used to derive durable instance ids ("{planId}", "{planId}.{machine}"): lowercase, digits and
 # hyphens only, so the id is the same in a URL, a queue message and a storage key.
 Slug = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"),
-    Field(description="Lowercase letters, digits and inner hyphens, at most 50 characters."),
+    Pattern(
+        r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+        "lowercase letters, digits and inner hyphens, at most 50 characters",
+    ),
 ]
-
 MachineName = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$"),
-    Field(description="Letters, digits, '.', '_' and '-', at most 64 characters; unique in the plan."),
+    Pattern(
+        r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$",
+        "letters, digits, '.', '_' and '-' (starting with a letter or digit), at most 64 characters",
+    ),
 ]
-
 # ASR and ARM resource names (fabrics, containers, policies, mappings, protectable items, subnets):
 # no path separators or URL delimiters, since they become URL segments.
-ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=260, pattern=r"^[^/?#\\%\s][^/?#\\%]*$")]
-
+ResourceName = Annotated[
+    str,
+    Pattern(
+        r"^[^/?#\\%\s][^/?#\\%]*$",
+        "a resource name without '/', '?', '#', '%' or '\\' and no leading space, at most 260 characters",
+        max_length=260,
+    ),
+]
 SubscriptionId = Annotated[
     str,
-    StringConstraints(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-    Field(description="Subscription GUID."),
+    Pattern(
+        r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "a subscription GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+    ),
 ]
-
-ResourceGroupName = Annotated[str, StringConstraints(pattern=r"^[\w\-.()]{0,89}[\w\-()]$")]
+# Azure naming rules for resource groups: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.'.
+ResourceGroupName = Annotated[
+    str,
+    Pattern(
+        r"^[\w\-.()]{0,89}[\w\-()]$",
+        "a resource group name: 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending with '.'",
+    ),
+]
 
 
 def _parse(value: str) -> ResourceId:

@@ -91,15 +91,15 @@ class InMageRcmScenario:
             ]
         else:
             details["disksDefault"] = {"logStorageAccountId": log_storage, "diskType": disk_type}
-        protectable = _require(asr.protectable_item, "asr.protectableItem", machine)
+        protectable_id = (
+            machine.vault.protectable_item_id(asr.fabric, asr.protection_container, asr.protectable_item)
+            if asr.protectable_item
+            else None
+        )
         return {
-            "properties": {
-                "policyId": machine.policy_id,
-                "protectableItemId": machine.vault.protectable_item_id(
-                    asr.fabric, asr.protection_container, protectable
-                ),
-                "providerSpecificDetails": details,
-            }
+            "properties": compact(
+                {"policyId": machine.policy_id, "protectableItemId": protectable_id, "providerSpecificDetails": details}
+            )
         }
 
     def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:

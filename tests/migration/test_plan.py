@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from migration.errors import PlanValidationError
-from migration.plan import MAX_MACHINES, Plan, format_path, validate_plan
+from migration.plan import MAX_MACHINES, Plan, check_plan, format_path, providers_in, validate_plan
 from migration.source_kinds import Provider, SourceKind
 
 from .plan_data import (
@@ -137,7 +137,9 @@ def test_provider_requirements_are_checked_per_source_kind():
     del azure["replication"]["stagingStorageAccountId"]
     hyperv = hyperv_machine()
     del hyperv["asr"]["protectableItem"]
-    problems = problems_of(plan([vmware, azure, hyperv]))
+    physical = inmage_machine("db-01", "physical")
+    del physical["asr"]["protectableItem"]
+    problems = problems_of(plan([vmware, azure, hyperv, physical]))
     assert problems == {
         ("groups[0].machines[0].replication.processServerId", "required when sourceKind is vmware (InMageRcm)"),
         ("groups[0].machines[0].replication.logStorageAccountId", "required when sourceKind is vmware (InMageRcm)"),
@@ -145,6 +147,28 @@ def test_provider_requirements_are_checked_per_source_kind():
         ("groups[0].machines[1].asr.sourceVmId", "required when sourceKind is azure (A2A)"),
         ("groups[0].machines[1].replication.stagingStorageAccountId", "required when sourceKind is azure (A2A)"),
         ("groups[0].machines[2].asr.protectableItem", "required when sourceKind is hyperv (HyperVReplicaAzure)"),
+        (
+            "groups[0].machines[3].asr.protectableItem",
+            "this or asr.discoveredMachineId is required when sourceKind is physical (InMageRcm)",
+        ),
+    }
+
+
+def test_inmage_rcm_finds_the_machine_by_protectable_item_or_discovered_machine():
+    by_discovery = inmage_machine("web-01")
+    del by_discovery["asr"]["protectableItem"]
+    site = (
+        "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-migration/providers/Microsoft.OffAzure"
+    )
+    by_discovery["asr"]["discoveredMachineId"] = f"{site}/VMwareSites/vmware-site/machines/web-01"
+    assert validate_plan(plan([by_discovery])).machine("web-01").asr.protectable_item is None
+    wrong = copy.deepcopy(by_discovery)
+    wrong["asr"]["discoveredMachineId"] = SOURCE_VM
+    assert problems_of(plan([wrong])) == {
+        (
+            "groups[0].machines[0].asr.discoveredMachineId",
+            "not the ARM id of a discovered machine (Microsoft.OffAzure/{siteType}/{site}/machines/{machine})",
+        )
     }
 
 
@@ -333,6 +357,21 @@ def test_policy_is_a_name_or_a_policy_id():
     wrong = inmage_machine()
     wrong["replication"]["policy"] = vault_id
     assert paths_of(plan([wrong])) == {"groups[0].machines[0].replication.policy"}
+
+
+def test_check_plan_lists_problems_as_json():
+    assert check_plan(plan()) == []
+    data = plan(id="Bad Id")
+    del data["name"]
+    assert check_plan(data) == [
+        {"path": "id", "message": "must be lowercase letters, digits and inner hyphens, at most 50 characters"},
+        {"path": "name", "message": "Field required"},
+    ]
+
+
+def test_providers_in_a_plan():
+    wave = validate_plan(plan([inmage_machine("a", "aws")], [a2a_machine()]))
+    assert providers_in(wave) == {Provider.IN_MAGE_RCM, Provider.A2A}
 
 
 def test_format_path():

@@ -158,6 +158,16 @@ def test_inmage_rcm_enable_uses_plan_ids_and_disk_defaults():
     assert "disksDefault" not in disks
 
 
+def test_inmage_rcm_without_protectable_item_names_only_the_discovered_machine():
+    data = inmage_machine("web-01")
+    del data["asr"]["protectableItem"]
+    data["asr"]["discoveredMachineId"] = DISCOVERED
+    machine = machine_of(data)[0]
+    body = InMageRcmScenario().enable_protection(machine)
+    assert "protectableItemId" not in body["properties"]
+    assert sdk_model_problems(body, "EnableProtectionInput") == []
+
+
 def test_inmage_rcm_needs_the_discovered_machine():
     machine, scenario, _ = build("aws")
     with pytest.raises(ValueError, match="discoveredMachineId"):

@@ -2,7 +2,7 @@
 
 import json
 
-from migration.machine import REQUIREMENTS
+from migration.machine import ONE_OF, REQUIREMENTS
 from migration.schema import SCHEMA_PATH, main, plan_schema, render_plan_schema
 
 
@@ -32,9 +32,20 @@ def test_schema_speaks_the_wire_spelling_and_the_provider_rules():
     assert machine["additionalProperties"] is False
     assert {"sourceKind", "asr", "replication", "target"} <= set(machine["required"])
     required_by_rule = [
-        sorted((section, name) for section, spec in rule["then"]["properties"].items() for name in spec["required"])
+        sorted(
+            (section, name) for section, spec in rule["then"]["properties"].items() for name in spec.get("required", [])
+        )
         for rule in machine["allOf"]
     ]
     assert required_by_rule == [sorted(paths) for paths in REQUIREMENTS.values()]
+    one_of_by_rule = [
+        [
+            [(section, option["required"][0]) for option in spec["anyOf"]]
+            for section, spec in rule["then"]["properties"].items()
+            if "anyOf" in spec
+        ]
+        for rule in machine["allOf"]
+    ]
+    assert one_of_by_rule == [[list(group) for group in ONE_OF.get(provider, ())] for provider in REQUIREMENTS]
     timeout = schema["$defs"]["WaveOptions"]["properties"]["jobTimeout"]
     assert {"type": "number", "minimum": 60.0, "maximum": 172800.0} in timeout["anyOf"]
