@@ -7,9 +7,12 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError, ServiceRequestError
 from azure.core.pipeline.transport import HttpResponse
 from azure.mgmt.core.exceptions import ARMErrorFormat
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.asr_errors import asr_error_from_exception
 from migration.errors import (
+    _TRANSIENT_CODES,
     AsrPermanentError,
     AsrTransientError,
     MigrationError,
@@ -162,3 +165,19 @@ def test_maps_azure_core_exceptions():
     unreachable = asr_error_from_exception(ServiceRequestError("connection refused"))
     assert isinstance(unreachable, AsrTransientError)
     assert unreachable.code == "ConnectionError"
+
+
+@given(
+    status=st.one_of(st.none(), st.integers(min_value=400, max_value=599)),
+    code=st.one_of(st.none(), st.text(max_size=40)),
+    message=st.one_of(st.none(), st.text(max_size=80)),
+)
+def test_classification_is_total_and_consistent(status, code, message):
+    error = classify_asr_failure(status, code, message)
+    assert error.to_dict()["transient"] is error.transient
+    if status is None or status >= 500 or status in (408, 429):
+        assert error.transient
+    elif status != 409:
+        # Outside conflicts, only the known throttling/busy codes make a 4xx transient.
+        assert error.transient is ((code or "").lower() in _TRANSIENT_CODES)
+    assert error.message
