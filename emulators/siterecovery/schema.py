@@ -81,7 +81,14 @@ ENABLE_PROVIDER = _poly(
         "A2ACrossClusterMigration": _leaf("A2ACrossClusterMigrationEnableProtectionInput"),
         "HyperVReplicaAzure": _leaf("HyperVReplicaAzureEnableProtectionInput", vmName=Str()),
         "InMageAzureV2": _leaf("InMageAzureV2EnableProtectionInput"),
-        "InMage": _leaf("InMageEnableProtectionInput"),
+        "InMage": _leaf(
+            "InMageEnableProtectionInput",
+            masterTargetId=Str(True),
+            multiVmGroupName=Str(True),
+            processServerId=Str(True),
+            retentionDrive=Str(True),
+            multiVmGroupId=Str(True),
+        ),
         "InMageRcm": _leaf(
             "InMageRcmEnableProtectionInput",
             fabricDiscoveryMachineId=Str(True),
@@ -170,7 +177,9 @@ PLANNED_FAILOVER = Model(
                             {
                                 "HyperVReplicaAzure": _leaf("HyperVReplicaAzurePlannedFailoverProviderInput"),
                                 "HyperVReplicaAzureFailback": _leaf("HyperVReplicaAzureFailbackProviderInput"),
-                                "InMageRcmFailback": _leaf("InMageRcmFailbackPlannedFailoverProviderInput"),
+                                "InMageRcmFailback": _leaf(
+                                    "InMageRcmFailbackPlannedFailoverProviderInput", recoveryPointType=Str(True)
+                                ),
                             },
                         )
                     ),
@@ -194,14 +203,22 @@ REPROTECT = Model(
                                 "A2A": _leaf("A2AReprotectInput"),
                                 "HyperVReplicaAzure": _leaf("HyperVReplicaAzureReprotectInput"),
                                 "InMageAzureV2": _leaf("InMageAzureV2ReprotectInput"),
-                                "InMageRcmFailback": _leaf("InMageRcmFailbackReprotectInput"),
+                                "InMageRcmFailback": _leaf(
+                                    "InMageRcmFailbackReprotectInput", processServerId=Str(True), policyId=Str(True)
+                                ),
                                 "InMageRcm": _leaf(
                                     "InMageRcmReprotectInput",
                                     reprotectAgentId=Str(True),
                                     datastoreName=Str(True),
                                     logStorageAccountId=Str(True),
                                 ),
-                                "InMage": _leaf("InMageReprotectInput"),
+                                "InMage": _leaf(
+                                    "InMageReprotectInput",
+                                    masterTargetId=Str(True),
+                                    profileId=Str(True),
+                                    processServerId=Str(True),
+                                    retentionDrive=Str(True),
+                                ),
                             },
                         )
                     ),
@@ -266,10 +283,12 @@ _PLAN_PROVIDER = _poly(
     {
         "A2A": _leaf("RecoveryPlanA2AFailoverInput", recoveryPointType=Str(True)),
         "HyperVReplicaAzure": _leaf("RecoveryPlanHyperVReplicaAzureFailoverInput"),
-        "HyperVReplicaAzureFailback": _leaf("RecoveryPlanHyperVReplicaAzureFailbackInput"),
-        "InMageAzureV2": _leaf("RecoveryPlanInMageAzureV2FailoverInput"),
-        "InMage": _leaf("RecoveryPlanInMageFailoverInput"),
-        "InMageRcmFailback": _leaf("RecoveryPlanInMageRcmFailbackFailoverInput"),
+        "HyperVReplicaAzureFailback": _leaf(
+            "RecoveryPlanHyperVReplicaAzureFailbackInput", dataSyncOption=Str(True), recoveryVmCreationOption=Str(True)
+        ),
+        "InMageAzureV2": _leaf("RecoveryPlanInMageAzureV2FailoverInput", recoveryPointType=Str(True)),
+        "InMage": _leaf("RecoveryPlanInMageFailoverInput", recoveryPointType=Str(True)),
+        "InMageRcmFailback": _leaf("RecoveryPlanInMageRcmFailbackFailoverInput", recoveryPointType=Str(True)),
         "InMageRcm": _leaf("RecoveryPlanInMageRcmFailoverInput", recoveryPointType=Str(True)),
     },
 )
@@ -325,8 +344,8 @@ CREATE_POLICY = Model(
                                 "A2ACrossClusterMigration": _leaf("A2ACrossClusterMigrationPolicyCreationInput"),
                                 "HyperVReplicaAzure": _leaf("HyperVReplicaAzurePolicyInput"),
                                 "HyperVReplica2012": _leaf("HyperVReplicaPolicyInput"),
-                                "InMageAzureV2": _leaf("InMageAzureV2PolicyInput"),
-                                "InMage": _leaf("InMagePolicyInput"),
+                                "InMageAzureV2": _leaf("InMageAzureV2PolicyInput", multiVmSyncStatus=Str(True)),
+                                "InMage": _leaf("InMagePolicyInput", multiVmSyncStatus=Str(True)),
                                 "InMageRcmFailback": _leaf("InMageRcmFailbackPolicyCreationInput"),
                                 "InMageRcm": _leaf("InMageRcmPolicyCreationInput"),
                                 "VMwareCbt": _leaf("VMwareCbtPolicyCreationInput"),
@@ -352,7 +371,11 @@ CREATE_MAPPING = Model(
                             "ReplicationProviderSpecificContainerMappingInput",
                             {
                                 "A2A": _leaf("A2AContainerMappingInput"),
-                                "VMwareCbt": _leaf("VMwareCbtContainerMappingInput"),
+                                "VMwareCbt": _leaf(
+                                    "VMwareCbtContainerMappingInput",
+                                    storageAccountId=Str(True),
+                                    targetLocation=Str(True),
+                                ),
                             },
                             base_accepted=True,  # the official example sends the base type's name
                         )
