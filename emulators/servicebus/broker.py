@@ -16,6 +16,7 @@ store results into transfers and dispositions, following what ``azure-servicebus
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import uuid
@@ -260,6 +261,7 @@ class Broker(Handler):
                     tag = uuid.uuid4().bytes_le
                 link = context.link
                 delivery = link.delivery(tag)
+                delivery.sb_lock_token = message.lock_token
                 link.send(render(message, locked=context.peek_lock))
                 link.advance()
                 if not context.peek_lock:
@@ -387,8 +389,10 @@ class Broker(Handler):
         if state not in (Delivery.ACCEPTED, Delivery.MODIFIED, Delivery.REJECTED, Delivery.RELEASED):
             return
         try:
-            token = uuid.UUID(bytes_le=bytes(delivery.tag))
-        except ValueError:
+            token = delivery.sb_lock_token  # proton decodes tags as UTF-8, so the token is kept beside it
+        except AttributeError:
+            token = None
+        if not isinstance(token, uuid.UUID):
             delivery.settle()
             return
         reason = description = None
@@ -418,6 +422,32 @@ class Broker(Handler):
                 delivery.local.undeliverable = delivery.remote.undeliverable
             delivery.update(state)
         delivery.settle()
+
+
+def _guarded(method: Callable[[Broker, Any], None]) -> Callable[[Broker, Any], None]:
+    """Keep the reactor alive whatever one event does: log, refuse the delivery at hand, carry on.
+
+    An exception escaping a proton handler ends ``Container.run`` and with it every connection.
+    """
+
+    @functools.wraps(method)
+    def guarded(self: Broker, event: Any) -> None:
+        try:
+            method(self, event)
+        except Exception as error:
+            _log.exception("handling %s failed", event.type)
+            delivery = getattr(event, "delivery", None)
+            if delivery is not None and not delivery.settled:
+                delivery.local.condition = Condition("amqp:internal-error", f"The emulator failed: {error}")
+                delivery.update(Delivery.REJECTED)
+                delivery.settle()
+
+    return guarded
+
+
+for _name, _method in list(vars(Broker).items()):
+    if _name.startswith("on_") and callable(_method):
+        setattr(Broker, _name, _guarded(_method))
 
 
 def _optional_text(value: object) -> str | None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +22,7 @@ from emulators.servicebus.store import Store
 
 DEFAULT_CONFIG = Path(__file__).with_name("config.json")
 START_TIMEOUT_SECONDS = 30.0
+_log = logging.getLogger(__name__)
 
 
 def connection_string(host: str, port: int) -> str:
@@ -101,7 +103,9 @@ def start_emulator(
     def run() -> None:
         try:
             Container(broker).run()
-        except BaseException as error:  # reported to the caller of start_emulator
+        except BaseException as error:  # reported to the caller of start_emulator, or logged once running
+            if ready.is_set():
+                _log.exception("the Service Bus emulator stopped on an error")
             failure.append(error)
             ready.set()
 
