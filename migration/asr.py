@@ -1,0 +1,335 @@
+"""The one door to Azure Site Recovery: reads items and jobs, starts operations, and never waits on them.
+
+Activities call this adapter; it is the only code that imports the Site Recovery SDK. Three choices shape it:
+
+* **Start, don't wait.** Every mutating operation is begun with ``polling=False`` and returns the ASR job
+  name taken from the 202's ``Location`` (``…/operationresults/{job}``) or ``Azure-AsyncOperation``
+  (``…/replicationOperationStatus/{job}``) header, the way Azure PowerShell's ASR module finds it. The
+  orchestrator then waits on the job with durable timers, so no process holds a poller for hours.
+* **Raw JSON out.** Reads return the response body as the REST service sent it (camelCase, provider
+  ``instanceType`` discriminators), which is what the scenario readers in ``migration.scenarios`` parse,
+  and what results and events may quote. Nothing the SDK adds, such as tokens, is in it.
+* **Refuse what isn't ours.** Every call checks the vault against the allow-list from the settings before
+  anything is sent, so a plan naming another vault fails the same way everywhere.
+
+Failures arrive as :class:`~migration.errors.AsrTransientError` (worth retrying later, with the server's
+``Retry-After``) or :class:`~migration.errors.AsrPermanentError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.pipeline import PipelineResponse
+from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+
+from migration.arm_ids import InvalidResourceIdError, VaultRef, parse_resource_id
+from migration.asr_errors import asr_error_from_exception
+from migration.errors import AsrPermanentError, parse_retry_after
+from migration.scenarios.base import ItemAddress
+
+__all__ = [
+    "AsrSettings",
+    "LocalEmulatorCredential",
+    "SiteRecovery",
+    "StartedOperation",
+    "job_name_from_headers",
+]
+
+PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+JsonDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """Where Site Recovery is and which vaults the app may touch, from the app settings.
+
+    ``ASR_ARM_ENDPOINT``: ARM's base URL; Azure's public cloud when absent, the Site Recovery emulator's
+    base URL locally. ``ASR_ALLOWED_VAULT_IDS``: comma-separated vault ids; a vault not listed is refused.
+    ``ASR_CREDENTIAL``: ``default`` (``DefaultAzureCredential``: the managed identity in Azure) or
+    ``local-emulator`` (a fixed token the emulator accepts); when absent, ``local-emulator`` for a loopback
+    endpoint and ``default`` otherwise.
+    """
+
+    arm_endpoint: str
+    allowed_vault_ids: frozenset[str]
+    credential: str
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> AsrSettings:
+        endpoint = (environ.get("ASR_ARM_ENDPOINT") or PUBLIC_ARM_ENDPOINT).rstrip("/")
+        split = urlsplit(endpoint)
+        if split.scheme not in ("http", "https") or not split.hostname:
+            raise ValueError(f"ASR_ARM_ENDPOINT: {endpoint!r} is not an http(s) URL")
+        is_loopback = split.hostname in _LOOPBACK_HOSTS
+        if split.scheme == "http" and not is_loopback:
+            raise ValueError(f"ASR_ARM_ENDPOINT: plain http is allowed only on loopback, not {split.hostname}")
+        credential = environ.get("ASR_CREDENTIAL") or ("local-emulator" if is_loopback else "default")
+        if credential not in ("default", "local-emulator"):
+            raise ValueError(f"ASR_CREDENTIAL: {credential!r} is not 'default' or 'local-emulator'")
+        if credential == "local-emulator" and not is_loopback:
+            raise ValueError("ASR_CREDENTIAL: 'local-emulator' only works with a loopback ASR_ARM_ENDPOINT")
+        allowed: set[str] = set()
+        for position, raw in enumerate((environ.get("ASR_ALLOWED_VAULT_IDS") or "").split(",")):
+            text = raw.strip()
+            if not text:
+                continue
+            try:
+                vault = parse_resource_id(text)
+            except InvalidResourceIdError as error:
+                raise ValueError(f"ASR_ALLOWED_VAULT_IDS[{position}]: {error}") from None
+            if vault.full_type.lower() != "microsoft.recoveryservices/vaults":
+                raise ValueError(f"ASR_ALLOWED_VAULT_IDS[{position}]: {text!r} is not a Recovery Services vault id")
+            allowed.add(str(vault).lower())
+        return cls(endpoint, frozenset(allowed), credential)
+
+    @property
+    def uses_plain_http(self) -> bool:
+        return self.arm_endpoint.startswith("http://")
+
+    def allows(self, vault: VaultRef) -> bool:
+        return vault.id.lower() in self.allowed_vault_ids
+
+
+class LocalEmulatorCredential:
+    """A fixed bearer token for the local Site Recovery emulator, which accepts any token it is told to.
+
+    Only :class:`AsrSettings` selects it, and only for a loopback endpoint, so it can never reach Azure.
+    """
+
+    TOKEN = "local-emulator-token"
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.TOKEN, 4_102_444_800)  # 2100-01-01: it never needs refreshing
+
+
+@dataclass(frozen=True)
+class StartedOperation:
+    """What starting an operation tells us: the ASR job to watch and how soon to look."""
+
+    job_name: str
+    job_id: str
+    retry_after_seconds: float | None
+
+    def to_dict(self) -> JsonDict:
+        return {"jobName": self.job_name, "jobId": self.job_id, "retryAfterSeconds": self.retry_after_seconds}
+
+
+def job_name_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The ASR job name in a 202's ``Location`` (``…/operationresults/{job}``) or ``Azure-AsyncOperation``
+    (``…/replicationOperationStatus/{job}``) header; ``None`` when neither carries one."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    for header, marker in (("location", "operationresults"), ("azure-asyncoperation", "replicationoperationstatus")):
+        url = lowered.get(header)
+        if not url:
+            continue
+        segments = [segment for segment in urlsplit(url).path.split("/") if segment]
+        for index, segment in enumerate(segments[:-1]):
+            if segment.lower() == marker:
+                return segments[index + 1]
+    return None
+
+
+def _item_args(item: ItemAddress) -> tuple[str, str, str, str, str]:
+    """The SDK's positional arguments for an item: resource group, vault, fabric, container, item."""
+    return (item.vault.resource_group, item.vault.name, item.fabric, item.container, item.name)
+
+
+def _raw_json(pipeline_response: PipelineResponse[Any, Any], _deserialized: Any, _headers: Any) -> Any:
+    """``cls`` hook: the body exactly as the service sent it, instead of the SDK's model."""
+    return pipeline_response.http_response.json()
+
+
+class SiteRecovery:
+    """Site Recovery for the activities: one SDK client per subscription, shared across threads."""
+
+    # The SDK retries 408/429/5xx itself; a few quick tries absorb blips, and what outlasts them is raised as
+    # transient so the orchestrator waits on a durable timer rather than a thread sleeping in an activity.
+    _RETRY: dict[str, Any] = {"retry_total": 2, "retry_backoff_factor": 0.5, "retry_backoff_max": 10}
+
+    def __init__(self, settings: AsrSettings, credential: TokenCredential | None = None) -> None:
+        self._settings = settings
+        self._credential = credential
+        self._clients: dict[str, SiteRecoveryManagementClient] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> AsrSettings:
+        return self._settings
+
+    def _make_credential(self) -> TokenCredential:
+        if self._credential is None:
+            if self._settings.credential == "local-emulator":
+                self._credential = LocalEmulatorCredential()
+            else:
+                from azure.identity import DefaultAzureCredential  # imported here: slow, and unused locally
+
+                self._credential = DefaultAzureCredential()
+        return self._credential
+
+    def client(self, subscription_id: str) -> SiteRecoveryManagementClient:
+        with self._lock:
+            client = self._clients.get(subscription_id)
+            if client is None:
+                client = SiteRecoveryManagementClient(
+                    self._make_credential(),
+                    subscription_id,
+                    base_url=self._settings.arm_endpoint,
+                    **self._RETRY,
+                )
+                self._clients[subscription_id] = client
+            return client
+
+    def close(self) -> None:
+        with self._lock:
+            for client in self._clients.values():
+                client.close()
+            self._clients.clear()
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _options(self, **extra: Any) -> dict[str, Any]:
+        if self._settings.uses_plain_http:
+            extra["enforce_https"] = False  # the emulator on loopback; bearer tokens stay on this machine
+        return extra
+
+    def _check_vault(self, vault: VaultRef, stage: str | None) -> None:
+        if not self._settings.allows(vault):
+            raise AsrPermanentError(
+                f"vault {vault.id} is not in ASR_ALLOWED_VAULT_IDS; the app may not touch it",
+                code="VaultNotAllowed",
+                stage=stage,
+            )
+
+    @contextmanager
+    def _translated(self, stage: str | None) -> Iterator[None]:
+        try:
+            yield
+        except AzureError as error:
+            raise asr_error_from_exception(error, stage=stage) from None
+
+    def _read(self, vault: VaultRef, stage: str | None, call: Callable[..., Any], *args: Any) -> JsonDict:
+        self._check_vault(vault, stage)
+        with self._translated(stage):
+            body: JsonDict = call(*args, **self._options(cls=_raw_json))
+            return body
+
+    def _read_or_none(
+        self, vault: VaultRef, stage: str | None, call: Callable[..., Any], *args: Any
+    ) -> JsonDict | None:
+        self._check_vault(vault, stage)
+        try:
+            body: JsonDict = call(*args, **self._options(cls=_raw_json))
+        except ResourceNotFoundError:
+            return None
+        except AzureError as error:
+            raise asr_error_from_exception(error, stage=stage) from None
+        return body
+
+    def _start(self, vault: VaultRef, stage: str | None, begin: Callable[..., Any], *args: Any) -> StartedOperation:
+        self._check_vault(vault, stage)
+        captured: dict[str, str] = {}
+
+        def keep_headers(response: PipelineResponse[Any, Any]) -> None:
+            captured.clear()
+            captured.update(response.http_response.headers)
+
+        with self._translated(stage):
+            begin(*args, **self._options(polling=False, raw_response_hook=keep_headers))
+        job_name = job_name_from_headers(captured)
+        if job_name is None:
+            raise AsrPermanentError(
+                "Site Recovery accepted the operation but named no job in Location or Azure-AsyncOperation",
+                code="NoJobInResponse",
+                stage=stage,
+            )
+        return StartedOperation(job_name, vault.job_id(job_name), parse_retry_after(captured))
+
+    # -- reads ------------------------------------------------------------------------------------------
+
+    def get_protected_item(self, item: ItemAddress, *, stage: str | None = None) -> JsonDict | None:
+        """The item's JSON, or ``None`` when it is not protected (404)."""
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._read_or_none(item.vault, stage, ops.get, *_item_args(item))
+
+    def get_protectable_item(
+        self, vault: VaultRef, fabric: str, container: str, name: str, *, stage: str | None = None
+    ) -> JsonDict | None:
+        ops = self.client(vault.subscription_id).replication_protectable_items
+        return self._read_or_none(vault, stage, ops.get, vault.resource_group, vault.name, fabric, container, name)
+
+    def get_fabric(self, vault: VaultRef, fabric: str, *, stage: str | None = None) -> JsonDict | None:
+        ops = self.client(vault.subscription_id).replication_fabrics
+        return self._read_or_none(vault, stage, ops.get, vault.resource_group, vault.name, fabric)
+
+    def get_container(
+        self, vault: VaultRef, fabric: str, container: str, *, stage: str | None = None
+    ) -> JsonDict | None:
+        ops = self.client(vault.subscription_id).replication_protection_containers
+        return self._read_or_none(vault, stage, ops.get, vault.resource_group, vault.name, fabric, container)
+
+    def get_policy(self, vault: VaultRef, policy: str, *, stage: str | None = None) -> JsonDict | None:
+        ops = self.client(vault.subscription_id).replication_policies
+        return self._read_or_none(vault, stage, ops.get, vault.resource_group, vault.name, policy)
+
+    def get_container_mapping(
+        self, vault: VaultRef, fabric: str, container: str, mapping: str, *, stage: str | None = None
+    ) -> JsonDict | None:
+        ops = self.client(vault.subscription_id).replication_protection_container_mappings
+        return self._read_or_none(vault, stage, ops.get, vault.resource_group, vault.name, fabric, container, mapping)
+
+    def get_job(self, vault: VaultRef, job_name: str, *, stage: str | None = None) -> JsonDict:
+        ops = self.client(vault.subscription_id).replication_jobs
+        return self._read(vault, stage, ops.get, vault.resource_group, vault.name, job_name)
+
+    def list_recovery_points(self, item: ItemAddress, *, stage: str | None = None) -> list[JsonDict]:
+        """Every recovery point of the item (all pages), newest last as the service orders them."""
+        self._check_vault(item.vault, stage)
+        ops = self.client(item.vault.subscription_id).recovery_points
+        with self._translated(stage):
+            pages = ops.list_by_replication_protected_items(*_item_args(item), **self._options())
+            return [point.as_dict() if hasattr(point, "as_dict") else dict(point) for point in pages]
+
+    # -- operations (each returns at once with the job to watch) ------------------------------------------
+
+    def start_enable_replication(
+        self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
+    ) -> StartedOperation:
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, ops.begin_create, *_item_args(item), body)
+
+    def start_test_failover(self, item: ItemAddress, body: JsonDict, *, stage: str | None = None) -> StartedOperation:
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, ops.begin_test_failover, *_item_args(item), body)
+
+    def start_test_failover_cleanup(
+        self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
+    ) -> StartedOperation:
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, ops.begin_test_failover_cleanup, *_item_args(item), body)
+
+    def start_unplanned_failover(
+        self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
+    ) -> StartedOperation:
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, ops.begin_unplanned_failover, *_item_args(item), body)
+
+    def start_failover_commit(self, item: ItemAddress, *, stage: str | None = None) -> StartedOperation:
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, ops.begin_failover_commit, *_item_args(item))
+
+    def start_disable_protection(
+        self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
+    ) -> StartedOperation:
+        """``POST …/remove``: disable protection, with ``MigrationComplete`` after a migration."""
+        ops = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, ops.begin_delete, *_item_args(item), body)
