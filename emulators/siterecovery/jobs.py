@@ -108,17 +108,18 @@ def _task_view(job: Job, index: int, bounds: tuple[float, float], now: float, cl
     task = job.tasks[index]
     start, end = bounds
     errors: list[dict[str, Any]] = []
-    if now < start:
-        state, desc = "NotStarted", "NotStarted"
-    elif job.cancelled_at is not None and job.cancelled_at < end:
+    failed_at = job.error.task_index if job.error is not None else None
+    if failed_at is not None and index > failed_at and now >= job.end:
+        state, desc = "Skipped", "Skipped"
+    elif job.cancelled_at is not None and now >= job.cancelled_at and end > job.cancelled_at:
         state, desc = "Cancelled", "Cancelled"
+    elif now < start:
+        state, desc = "NotStarted", "NotStarted"
     elif now < end:
         state, desc = "InProgress", "InProgress"
-    elif job.error is not None and job.error.task_index == index:
+    elif failed_at == index:
         state, desc = "Failed", "Failed"
         errors = [_error_view(job, clock)]
-    elif job.error is not None and index > job.error.task_index:
-        state, desc = "Skipped", "Skipped"
     else:
         state, desc = "Succeeded", "Completed"
     view: dict[str, Any] = {
