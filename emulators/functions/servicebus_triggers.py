@@ -158,7 +158,9 @@ class _Listener:
                 if self.stopping:
                     return
                 log.warning("service bus trigger %r on %s: %s; reconnecting", self.spec.name, self.entity(), exc)
-                await asyncio.sleep(backoff)
+                deadline = asyncio.get_running_loop().time() + backoff
+                while not self.stopping and asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.1)
                 backoff = min(backoff * 2, 30.0)
 
     async def _receive_loop(self, receiver: Any, renewer: Any) -> None:
@@ -248,10 +250,13 @@ class ServiceBusListeners:
     async def stop(self) -> None:
         for listener in self.listeners:
             listener.stopping = True
-        for listener in self.listeners:
-            if listener.task is not None:
-                listener.task.cancel()
-                try:
-                    await asyncio.wait_for(listener.task, timeout=15)
-                except (asyncio.CancelledError, TimeoutError, Exception):
-                    pass
+        # The receive loop notices ``stopping`` within a second and leaves its ``async with`` blocks, which
+        # closes the AMQP links and sockets cleanly; cancelling is only the fallback.
+        tasks = [listener.task for listener in self.listeners if listener.task is not None]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=10)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=5)

@@ -41,12 +41,24 @@ def merged_settings(local_values: dict[str, str], environ: dict[str, str] | None
     return merged
 
 
+_EXPORTED: dict[str, str] = {}
+
+
 def apply_to_environment(local_values: dict[str, str]) -> list[str]:
-    """Export local values that the environment does not define yet; return the names exported."""
+    """Export local values that the environment does not define yet; return the names exported.
+
+    A value this process exported for an earlier host (tests start several) is not "the environment":
+    it is replaced, so each host sees its own ``local.settings.json``.
+    """
     exported = []
+    for key in [k for k in _EXPORTED if k not in local_values]:
+        if os.environ.get(key) == _EXPORTED.pop(key):
+            del os.environ[key]
     for key, value in local_values.items():
-        if key not in os.environ:
+        current = os.environ.get(key)
+        if current is None or (key in _EXPORTED and _EXPORTED[key] == current):
             os.environ[key] = value
+            _EXPORTED[key] = value
             exported.append(key)
     return exported
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +37,13 @@ def _start(proc, name: str, payload: object) -> str:
     return str(reply.json()["id"])
 
 
-def _status(proc, iid: str) -> dict:
-    return _mgmt(proc, "GET", f"instances/{iid}?showHistory=true&showHistoryOutput=true").json()
+def _status(proc, iid: str) -> dict[str, Any]:
+    body: dict[str, Any] = _mgmt(proc, "GET", f"instances/{iid}?showHistory=true&showHistoryOutput=true").json()
+    return body
+
+
+def _completed(proc, iid: str) -> bool:
+    return bool(_status(proc, iid)["runtimeStatus"] == "Completed")
 
 
 def test_sigkill_mid_fan_out_and_mid_timer_then_restart(tmp_path: Path) -> None:
@@ -63,7 +70,7 @@ def test_sigkill_mid_fan_out_and_mid_timer_then_restart(tmp_path: Path) -> None:
     restarted = start_host_process(APP, app_dir=app_dir, data_dir=data, env=env)
     try:
         for iid in fans + timers:
-            wait_until(lambda iid=iid: _status(restarted, iid)["runtimeStatus"] == "Completed", timeout=120)
+            wait_until(partial(_completed, restarted, iid), timeout=120)
         for iid in fans:
             st = _status(restarted, iid)
             assert st["output"] == 40
