@@ -120,8 +120,10 @@ class Shim:
         execution_id: str,
         known_activities: set[str],
         known_orchestrators: set[str],
+        check_names: bool = True,
     ) -> None:
         self.execution_id = execution_id
+        self.check_names = check_names
         self.known_activities = known_activities
         self.known_orchestrators = known_orchestrators
         self.id_counter = 0
@@ -286,7 +288,7 @@ class Shim:
                 f"a {action.kind} action with this sequence number. Was a change made to the orchestrator code "
                 "after this instance had already started running?"
             )
-        if kind != "timer" and action.name.casefold() != str(name).casefold():
+        if self.check_names and kind != "timer" and action.name.casefold() != str(name).casefold():
             raise NonDeterminismError(
                 f"Non-Deterministic workflow detected: A previous execution of this orchestration scheduled {label} "
                 f"with sequence number {eid} named '{name}', but the current orchestration replay instead scheduled "
