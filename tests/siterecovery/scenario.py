@@ -115,8 +115,9 @@ def _hyperv(name: str, friendly: str) -> Machine:
 A2A = _a2a("app01")
 RCM_VMWARE = _rcm("10000000-0000-0000-0000-000000000001", "web01")
 RCM_PHYSICAL = _rcm("10000000-0000-0000-0000-000000000002", "db01")
+RCM_AWS = _rcm("10000000-0000-0000-0000-000000000003", "aws-web01")
 HYPERV = _hyperv("20000000-0000-0000-0000-000000000001", "hv-file01")
-MACHINES = [A2A, RCM_VMWARE, HYPERV]
+MACHINES = [A2A, RCM_VMWARE, RCM_PHYSICAL, RCM_AWS, HYPERV]
 
 
 def tfo_input(m: Machine) -> dict[str, Any]:

@@ -29,7 +29,7 @@ def _args(m: Machine) -> tuple[str, str, str, str, str]:
     return (RG, VAULT, m.fabric, m.container, m.item)
 
 
-@pytest.mark.parametrize("m", MACHINES, ids=lambda m: m.provider)
+@pytest.mark.parametrize("m", MACHINES, ids=lambda m: f"{m.provider}-{m.friendly}")
 def test_runbook_with_result(emu: EmulatorHandle, client: SiteRecoveryManagementClient, m: Machine) -> None:
     items = client.replication_protected_items
     created = items.begin_create(*_args(m), m.enable).result()
@@ -127,7 +127,7 @@ def test_a2a_protects_the_migrated_vm_toward_a_secondary_region(
     assert names == {"app01-dr"}
 
 
-@pytest.mark.parametrize("m", MACHINES, ids=lambda m: m.provider)
+@pytest.mark.parametrize("m", MACHINES, ids=lambda m: f"{m.provider}-{m.friendly}")
 def test_runbook_with_polling_false_and_job_polling(
     emu: EmulatorHandle, client: SiteRecoveryManagementClient, m: Machine
 ) -> None:
