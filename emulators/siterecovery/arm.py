@@ -193,6 +193,9 @@ def _resource_body(ctx: Ctx, resource_id: str) -> dict[str, Any] | None:
     for mapping in vault.mappings.values():
         if mapping.id.lower() == key:
             return mapping_view(mapping)
+    job = vault.jobs.get(key.rsplit("/", 1)[-1])
+    if job is not None and job.id.lower() == key:
+        return job_view(job, ctx.now, ctx.store.clock)
     return None
 
 

@@ -163,6 +163,7 @@ def parse_topology(data: Any) -> Topology:
     return topology
 
 
+_PROVIDER_OF_FABRIC = {"Azure": "A2A", "InMageRcm": "InMageRcm", "HyperVSite": "HyperVReplicaAzure"}
 _UNION_TAGS = {"throttle", "transient", "jobFailure", "replication", "latency"}
 
 
@@ -232,8 +233,14 @@ def _cross_references(topology: Topology) -> list[str]:
             mappings[mapping.name.lower()] = mapping
             container_of(mapping.fabric, mapping.container, where)
             policy = policies.get(mapping.policy.lower())
+            source = fabrics.get(mapping.fabric.lower())
             if policy is None:
                 problems.append(f"{where}.policy: unknown policy '{mapping.policy}'")
+            elif source is not None and _PROVIDER_OF_FABRIC[source.kind] != policy.provider:
+                problems.append(
+                    f"{where}.policy: a {policy.provider} policy cannot protect a {source.kind} fabric "
+                    f"(needs {_PROVIDER_OF_FABRIC[source.kind]})"
+                )
             if mapping.target_fabric is not None:
                 tf = fabrics.get(mapping.target_fabric.lower())
                 if tf is None:

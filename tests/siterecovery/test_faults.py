@@ -177,7 +177,8 @@ def test_cancelled_job_is_canceled_for_the_poller(emu: EmulatorHandle, client: S
     assert poller.done()
     job_id = props(client.replication_protected_items.get(*_args(A2A))).current_scenario.job_id
     job_name = job_id.rsplit("/", 1)[-1]
-    client.replication_jobs.begin_cancel(RG, VAULT, job_name).result()
+    cancel_job = client.replication_jobs.begin_cancel(RG, VAULT, job_name).result()
+    assert cancel_job.name == job_name and props(cancel_job).state == "Cancelled"
     assert props(client.replication_jobs.get(RG, VAULT, job_name)).state == "Cancelled"
     status = requests.get(
         f"{emu.base_url}{job_id.rsplit('/replicationJobs', 1)[0]}/replicationOperationStatus/{job_name}"

@@ -73,6 +73,13 @@ def test_json_topology(tmp_path: Path) -> None:
             ),
             "vaults[0].containerMappings[0].targetFabric: required for an A2A mapping",
         ),
+        (
+            lambda t: t["vaults"][0].update(
+                policies=[{"name": "p", "provider": "InMageRcm"}],
+                containerMappings=[{"name": "m", "fabric": "f", "container": "c", "policy": "p"}],
+            ),
+            "vaults[0].containerMappings[0].policy: a InMageRcm policy cannot protect a Azure fabric",
+        ),
         (lambda t: t.update(faults=[{"kind": "throttle", "count": 0}]), "faults[0].count"),
         (lambda t: t.update(faults=[{"kind": "earthquake"}]), "faults[0]"),
         (lambda t: t["vaults"][0].update(extra=1), "vaults[0].extra: Extra inputs are not permitted"),
