@@ -59,3 +59,14 @@ def test_start_prints_the_function_listing_and_the_cli_refuses_bad_apps(tmp_path
     )
     assert proc.returncode == 2
     assert "function 'on_blob': trigger type 'blobTrigger' is not supported" in proc.stderr
+
+
+def test_the_projects_function_app_runs_unchanged(tmp_path: Path) -> None:
+    handle = start_host("function_app:app", app_dir=REPO, data_dir=tmp_path / "d")
+    try:
+        from tests.functions.conftest import http
+
+        reply = http("GET", f"{handle.base_url}/api/health")
+        assert reply.status == 200 and reply.json() == {"status": "ok"}
+    finally:
+        handle.stop()
