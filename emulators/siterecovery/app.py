@@ -167,11 +167,14 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
         with store.lock:
             now = store.settle()
             vault = _vault(store, *route.vault)
-            ctx = arm.Ctx(store, vault, request.method, request.path, request.query, body, base_url, now)
+            raw_path = request.raw_path.split("?", 1)[0]
+            ctx = arm.Ctx(store, vault, request.method, raw_path, request.query, body, base_url, now)
             reply = route.handler(ctx, route.params)
         response = _json(reply.status, reply.body, reply.headers)
     except ArmError as err:
         response = _error(err)
+    except web.HTTPException as exc:  # e.g. a body over the size limit
+        response = _error(ArmError(exc.status, exc.reason.replace(" ", ""), exc.text or exc.reason))
     except Exception as exc:  # never let a bug take the server down; answer like ARM's front door
         response = _error(ArmError(500, "InternalServerError", f"The server encountered an internal error: {exc!r}"))
     response.headers["x-ms-request-id"] = response.headers.get("x-ms-request-id", str(uuid.uuid4()))

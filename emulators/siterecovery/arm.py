@@ -14,6 +14,7 @@ import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from emulators.siterecovery import lifecycle, schema
 from emulators.siterecovery.errors import ArmError, bad_request, conflict, not_found
@@ -59,7 +60,7 @@ class Ctx:
     store: Store
     vault: Vault
     method: str
-    path: str
+    path: str  # as sent (still percent-encoded), for links back to the same resource
     query: Mapping[str, str]
     body: Any
     base_url: str
@@ -164,7 +165,7 @@ def retry_after_header(store: Store) -> str:
 
 
 def _accepted(ctx: Ctx, job: Job) -> Reply:
-    location = f"{ctx.base_url}{job.resource_id}/operationresults/{job.name}?api-version={API_VERSION}"
+    location = f"{ctx.base_url}{quote(job.resource_id)}/operationresults/{job.name}?api-version={API_VERSION}"
     status = f"{ctx.base_url}{ctx.vault.id}/replicationOperationStatus/{job.name}?api-version={API_VERSION}"
     return Reply(
         202,

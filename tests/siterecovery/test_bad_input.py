@@ -257,3 +257,9 @@ def test_no_body_crashes_the_server(emu: EmulatorHandle, body: Any) -> None:
         assert response.status_code < 500, response.text
         if response.status_code >= 400:
             assert set(response.json()["error"]) >= {"code", "message"}
+
+
+def test_oversized_body_is_refused(emu: EmulatorHandle) -> None:
+    response = _raw(emu, "PUT", ITEM_PATH, b'{"properties": "' + b"x" * (9 * 1024 * 1024) + b'"}')
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "RequestEntityTooLarge"

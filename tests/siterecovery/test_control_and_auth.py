@@ -41,7 +41,9 @@ def test_bearer_token_over_http_needs_enforce_https_false(emu: EmulatorHandle) -
 
     from emulators.siterecovery.client import StaticTokenCredential
 
-    plain = SiteRecoveryManagementClient(StaticTokenCredential(), emu.subscription_id, base_url=emu.base_url)
+    plain = SiteRecoveryManagementClient(
+        StaticTokenCredential(), emu.subscription_id, base_url=emu.base_url, retry_total=0
+    )
     with pytest.raises(ServiceRequestError):
         plain.replication_fabrics.get(RG, VAULT, A2A.fabric)
     assert plain.replication_fabrics.get(RG, VAULT, A2A.fabric, enforce_https=False).name == A2A.fabric
