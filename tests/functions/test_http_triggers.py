@@ -94,3 +94,10 @@ def test_keys_persist_in_the_secrets_file_and_settings_can_pin_them(tmp_path: Pa
         assert os.environ["MY_SETTING"] == "v"
     finally:
         third.stop()
+
+
+def test_a_context_parameter_receives_the_invocation_context(host_factory) -> None:
+    h = _host(host_factory)
+    first = http("GET", f"{h.base_url}/v1/whoami").json()
+    second = http("GET", f"{h.base_url}/v1/whoami").json()
+    assert first["function"] == "whoami" and first["invocation"] != second["invocation"]

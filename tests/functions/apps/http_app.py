@@ -61,3 +61,8 @@ def broken(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def default_route(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("default route is the function name")
+
+
+@app.route(route="whoami", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def whoami(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps({"function": context.function_name, "invocation": context.invocation_id}))
