@@ -77,6 +77,20 @@ def add_fault(store: Store, spec_data: Any) -> int:
     return fault_id
 
 
+def remove_fault(store: Store, fault_id: int | None) -> bool:
+    """Remove one fault (None: all). Replication resumes for items a removed replication fault held."""
+    with store.lock:
+        specs = store.faults.clear() if fault_id is None else [store.faults.remove(fault_id)]
+        now = store.settle()
+        for spec in specs:
+            if isinstance(spec, ReplicationFault):
+                for vault in store.vaults.values():
+                    for item in vault.items.values():
+                        if item.ir_fault is spec:
+                            item.clear_replication_fault(now)
+        return any(spec is not None for spec in specs) or fault_id is None
+
+
 def _bad(message: str, status: int = 400) -> web.Response:
     return web.json_response({"error": {"code": "InvalidControlRequest", "message": message}}, status=status)
 
@@ -146,7 +160,7 @@ def register(app: web.Application, key: web.AppKey[Emulator]) -> None:
         return web.json_response({"id": fault_id}, status=201)
 
     async def faults_clear(request: web.Request) -> web.Response:
-        request.app[key].store.faults.clear()
+        remove_fault(request.app[key].store, None)
         return web.json_response({"value": []})
 
     async def fault_delete(request: web.Request) -> web.Response:
@@ -154,7 +168,7 @@ def register(app: web.Application, key: web.AppKey[Emulator]) -> None:
             fault_id = int(request.match_info["fault_id"])
         except ValueError:
             return _bad("fault id must be an integer")
-        if not request.app[key].store.faults.remove(fault_id):
+        if not remove_fault(request.app[key].store, fault_id):
             return _bad(f"no fault {fault_id}", 404)
         return web.json_response({"removed": fault_id})
 

@@ -134,15 +134,20 @@ class FaultBook:
             self._faults.append(active)
             return fault_id
 
-    def remove(self, fault_id: int) -> bool:
+    def remove(
+        self, fault_id: int
+    ) -> ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault | None:
+        """Remove one fault; returns its spec (None if there was no such fault)."""
         with self._lock:
-            before = len(self._faults)
+            found = next((f for f in self._faults if f.fault_id == fault_id), None)
             self._faults = [f for f in self._faults if f.fault_id != fault_id]
-            return len(self._faults) != before
+            return found.spec if found else None
 
-    def clear(self) -> None:
+    def clear(self) -> list[ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault]:
         with self._lock:
+            specs = [f.spec for f in self._faults]
             self._faults.clear()
+            return specs
 
     def describe(self) -> list[dict[str, object]]:
         with self._lock:

@@ -320,8 +320,7 @@ def enable(store: Store, vault: Vault, container: Container, name: str, props: d
     item.ir_seconds = providers.ir_seconds(store, item)
     fault = store.faults.replication(item.name, machine.friendly_name)
     if fault is not None:
-        item.ir_break_percent = float(fault.at_percent)
-        item.ir_factor = 0.0 if fault.mode == "stall" else fault.factor
+        item.bind_replication_fault(fault, store.now())
     vault.items[item.id.lower()] = item
 
     def ok(end: float) -> None:
@@ -545,6 +544,7 @@ def reprotect(store: Store, item: Item, props: dict[str, Any], now: float) -> Jo
         item.ir_start = end
         item.ir_seconds = providers.ir_seconds(store, item, reverse=True)
         item.ir_break_percent = None
+        item.ir_fault = None
 
     item.job = _item_job(store, item, "Reprotect", ok, _no_change(item))
     return item.job

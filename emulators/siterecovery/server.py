@@ -14,7 +14,7 @@ from aiohttp import web
 from emulators.siterecovery.app import Emulator, build_app
 from emulators.siterecovery.calls import CallLog
 from emulators.siterecovery.clock import SimClock
-from emulators.siterecovery.control import add_fault, clock_state, item_states
+from emulators.siterecovery.control import add_fault, clock_state, item_states, remove_fault
 from emulators.siterecovery.state import Item, Store
 from emulators.siterecovery.topology import Topology, load_topology, parse_topology
 
@@ -139,10 +139,11 @@ class EmulatorHandle:
         return add_fault(self.store, spec)
 
     def remove_fault(self, fault_id: int) -> bool:
-        return self.store.faults.remove(fault_id)
+        """Remove a fault; a stalled or slowed replication it caused resumes at the normal rate."""
+        return remove_fault(self.store, fault_id)
 
     def clear_faults(self) -> None:
-        self.store.faults.clear()
+        remove_fault(self.store, None)
 
     def require_auth(self, required: bool = True, tokens: set[str] | None = None) -> None:
         auth = self.emulator.auth

@@ -172,6 +172,7 @@ class Item:
     test_network_id: str | None = None
     enable_error: str | None = None
     ir_completed_at: float | None = None
+    ir_fault: ReplicationFault | None = None
 
     @property
     def id(self) -> str:
@@ -215,6 +216,16 @@ class Item:
             max(float(spec.at_percent), current) if self.phase == Phase.REPLICATING else float(spec.at_percent)
         )
         self.ir_factor = 0.0 if spec.mode == "stall" else spec.factor
+        self.ir_fault = spec
+
+    def clear_replication_fault(self, now: float) -> None:
+        """The cause is gone: replication continues from where it is at the normal rate."""
+        if self.phase == Phase.REPLICATING:
+            current = self.ir_progress(now)
+            self.ir_start = now - current * self.ir_seconds / 100.0
+        self.ir_break_percent = None
+        self.ir_factor = 1.0
+        self.ir_fault = None
 
     def busy(self) -> bool:
         return self.job is not None and self.job.settled == "InProgress"

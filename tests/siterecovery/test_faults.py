@@ -130,7 +130,7 @@ def test_failed_enable_leaves_an_item_to_disable(emu: EmulatorHandle, client: Si
 
 
 def test_replication_stall_and_slowdown(emu: EmulatorHandle, client: SiteRecoveryManagementClient) -> None:
-    emu.add_fault({"kind": "replication", "machine": "web01", "mode": "stall", "atPercent": 40})
+    fault = emu.add_fault({"kind": "replication", "machine": "web01", "mode": "stall", "atPercent": 40})
     items = client.replication_protected_items
     items.begin_create(*_args(RCM_VMWARE), RCM_VMWARE.enable).result()
     emu.advance(7 * 24 * 3600)
@@ -140,6 +140,14 @@ def test_replication_stall_and_slowdown(emu: EmulatorHandle, client: SiteRecover
     assert details.initial_replication_progress_health == "NoProgress"
     assert stalled.replication_health == "Critical"
     assert stalled.health_errors and stalled.allowed_operations == ["DisableProtection"]
+    # once the cause is gone, replication resumes from 40 %
+    assert emu.remove_fault(fault)
+    emu.advance(60)
+    resumed: Any = props(items.get(*_args(RCM_VMWARE)))
+    assert 40 <= resumed.provider_specific_details.initial_replication_progress_percentage < 100
+    assert resumed.provider_specific_details.initial_replication_progress_health == "InProgress"
+    emu.advance_until_idle()
+    assert props(items.get(*_args(RCM_VMWARE))).protection_state == "Protected"
 
 
 def test_replication_slowdown_added_while_replicating(
