@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message, Terminus
+from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message, Terminus, symbol
 
 from emulators.servicebus import management
 from emulators.servicebus.addresses import Node, NodeKind, classify
@@ -49,6 +49,7 @@ class LinkContext:
     peek_lock: bool = True
     pending_replies: list[bytes] = field(default_factory=list)
     closed: bool = False
+    refusal: BrokerError | None = None
 
 
 class _Tick(Handler):
@@ -206,9 +207,16 @@ class Broker(Handler):
         if link.is_sender and not link.is_receiver and link.source.type == Terminus.UNSPECIFIED:
             link.source.type = Terminus.SOURCE
         link.open()
+        if error is not None and node.kind == NodeKind.ENTITY and link.is_receiver:
+            # The client sends its first transfer before it reads a detach that follows the
+            # attach, and then reports an unknown error. Refusing that transfer with the
+            # condition first makes it raise MessagingEntityNotFoundError, as against Azure.
+            context.refusal = error
+            link.flow(LINK_CREDIT)
+            return
         if error is not None:
             context.closed = True
-            link.condition = Condition(error.condition, error.description)
+            link.condition = _condition(error)
             link.close()
             return
         if link.is_receiver:
@@ -306,7 +314,15 @@ class Broker(Handler):
         else:
             self._accept_messages(context, delivery, payload)
 
-    def _accept_messages(self, context: LinkContext, delivery: Delivery, payload: bytes) -> None:
+    def _accept_messages(self, context: LinkContext, delivery: Any, payload: bytes) -> None:
+        if context.refusal is not None:
+            delivery.local.condition = _condition(context.refusal)
+            delivery.update(Delivery.REJECTED)
+            delivery.settle()
+            context.link.condition = _condition(context.refusal)
+            context.link.close()
+            context.closed = True
+            return
         try:
             if len(payload) > MAX_MESSAGE_SIZE:
                 raise MessageSizeExceeded(
@@ -323,7 +339,7 @@ class Broker(Handler):
                 messages.append(IncomingMessage(stored, facts))
             self.store.send(context.node.entity_path, messages)
         except BrokerError as error:
-            delivery.local.condition = Condition(error.condition, error.description)
+            delivery.local.condition = _condition(error)
             delivery.update(Delivery.REJECTED)
         else:
             delivery.update(Delivery.ACCEPTED)
@@ -414,7 +430,7 @@ class Broker(Handler):
         try:
             self.store.settle(token, outcome, reason=reason, description=description)
         except BrokerError as error:
-            delivery.local.condition = Condition(error.condition, error.description)
+            delivery.local.condition = _condition(error)
             delivery.update(Delivery.REJECTED)
         else:
             if state == Delivery.MODIFIED:
@@ -438,7 +454,7 @@ def _guarded(method: Callable[[Broker, Any], None]) -> Callable[[Broker, Any], N
             _log.exception("handling %s failed", event.type)
             delivery = getattr(event, "delivery", None)
             if delivery is not None and not delivery.settled:
-                delivery.local.condition = Condition("amqp:internal-error", f"The emulator failed: {error}")
+                delivery.local.condition = _condition(BrokerError(f"The emulator failed: {error}"))
                 delivery.update(Delivery.REJECTED)
                 delivery.settle()
 
@@ -448,6 +464,11 @@ def _guarded(method: Callable[[Broker, Any], None]) -> Callable[[Broker, Any], N
 for _name, _method in list(vars(Broker).items()):
     if _name.startswith("on_") and callable(_method):
         setattr(Broker, _name, _guarded(_method))
+
+
+def _condition(error: BrokerError) -> Condition:
+    """An AMQP error as Service Bus sends it: with an info map (the client indexes into it)."""
+    return Condition(error.condition, error.description, {symbol("com.microsoft:tracking-id"): str(uuid.uuid4())})
 
 
 def _optional_text(value: object) -> str | None:
