@@ -20,7 +20,7 @@ from aiohttp import web
 from .app_loader import FunctionSpec, LoadedApp
 from .invoke import call
 from .keys import HostKeys
-from .management_api import ManagementApi
+from .management_api import ManagementApi, error_response
 from .routes import RouteTemplate
 
 log = logging.getLogger("emulators.functions")
@@ -126,8 +126,11 @@ def build_web_app(
     async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
-        except web.HTTPException:
-            raise
+        except web.HTTPException as exc:
+            if request.path.startswith(("/runtime/webhooks/durabletask", "/durabletask")):
+                # The SDK reads every management reply as JSON: keep router errors JSON too.
+                return error_response(exc.status, f"No management operation matches {request.method} {request.path}.")
+            return web.Response(status=exc.status)
         except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path)
             return web.json_response({"Message": "An error has occurred."}, status=500)
@@ -167,7 +170,7 @@ def build_web_app(
     webapp.router.add_route("GET", "/admin/host/ping", ping)
     webapp.router.add_route("POST", "/admin/host/ping", ping)
     prefix = "/" + triggers.route_prefix if triggers.route_prefix else ""
-    webapp.router.add_route("*", prefix + "/{tail:.*}", triggers.handle)
+    webapp.router.add_route("*", prefix + "/{tail:[\\s\\S]*}", triggers.handle)
     if prefix:
         webapp.router.add_route("*", prefix, triggers.handle)
     return webapp

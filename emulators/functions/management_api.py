@@ -474,6 +474,6 @@ class ManagementApi:
             ("POST", p + "/instances/{instance_id}/resume", self.resume),
             ("POST", p + "/instances/{instance_id}/restart", self.restart),
             ("POST", p + "/instances/{instance_id}/rewind", self.rewind),
-            ("*", p + "/entities/{tail:.*}", self.entities),
-            ("*", p + "/{tail:.*}", self.not_found),
+            ("*", p + "/entities/{tail:[\\s\\S]*}", self.entities),
+            ("*", p + "/{tail:[\\s\\S]*}", self.not_found),
         ]

@@ -7,7 +7,7 @@ import time
 
 from emulators.functions import history as h
 from tests.functions.apps import durable_app
-from tests.functions.conftest import history_of, http, mgmt, start, status_of, wait_for
+from tests.functions.conftest import history_of, http, mgmt, start, status_of, wait_for, wait_until
 
 
 def _types(events: list[dict[str, object]]) -> list[tuple[object, object]]:
@@ -247,3 +247,23 @@ def test_open_timer_keeps_the_instance_running_until_it_fires(durable) -> None:
     fired = [i for i, e in enumerate(events) if e["EventType"] == h.TIMER_FIRED]
     completed = [i for i, e in enumerate(events) if e["EventType"] == h.EXECUTION_COMPLETED]
     assert fired and completed and fired[0] < completed[0]
+
+
+def test_sub_orchestration_retry_with_an_explicit_instance_id(durable) -> None:
+    iid = start(durable, "parent_of_failing_named")
+    out = wait_for(durable, iid)["output"]
+    assert "child exploded: y" in out["caught"]
+    subs = [e for e in history_of(durable, iid) if e["EventType"] == h.SUB_CREATED]
+    assert [(s["EventId"], s["InstanceId"]) for s in subs] == [(0, f"{iid}-child"), (2, f"{iid}-child")]
+    assert status_of(durable, f"{iid}-child")["runtimeStatus"] == "Failed"
+
+
+def test_a_long_timer_is_split_into_legs_by_the_sdk(durable) -> None:
+    iid = start(durable, "week_long_timer")
+    wait_for(durable, iid, ("Running",))
+    created = wait_until(lambda: [e for e in history_of(durable, iid) if e["EventType"] == h.TIMER_CREATED], timeout=30)
+    started = h.parse_ts(history_of(durable, iid)[0]["Timestamp"])
+    first_leg = h.parse_ts(created[0]["FireAt"]) - started
+    assert len(created) == 1 and 2.9 < first_leg.total_seconds() / 86400 <= 3.0
+    durable.run(durable.client().terminate(iid, "no need to wait a week"))
+    assert wait_for(durable, iid, ("Terminated",))["output"] == "no need to wait a week"

@@ -166,6 +166,25 @@ def parent_of_failing(context: df.DurableOrchestrationContext):
 
 
 @app.orchestration_trigger(context_name="context")
+def parent_of_failing_named(context: df.DurableOrchestrationContext):
+    """Retries a failing child under one explicit instance id: each attempt replaces the failed child."""
+    try:
+        yield context.call_sub_orchestrator_with_retry(
+            "failing_child", df.RetryOptions(50, 2), "y", f"{context.instance_id}-child"
+        )
+    except Exception as exc:
+        return {"caught": str(exc)[:300]}
+    return "unreachable"
+
+
+@app.orchestration_trigger(context_name="context")
+def week_long_timer(context: df.DurableOrchestrationContext):
+    """A 7-day timer: the SDK splits it into legs of at most 3 days (longRunningTimerIntervalDuration)."""
+    yield context.create_timer(context.current_utc_datetime + timedelta(days=7))
+    return "a week later"
+
+
+@app.orchestration_trigger(context_name="context")
 def counter(context: df.DurableOrchestrationContext):
     """continue_as_new loop: add each "Add" event's value until it reaches the target."""
     state = context.get_input() or {"total": 0, "target": 3}
