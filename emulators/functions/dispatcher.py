@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from . import history as h
@@ -32,7 +33,9 @@ class Dispatcher:
         max_orchestrations: int,
         max_activities: int,
         activity_executor: ThreadPoolExecutor,
+        client_binding: Callable[[], str] | None = None,
     ) -> None:
+        self.client_binding = client_binding
         self.hub = hub
         self.app = app
         self.max_orchestrations = max(1, max_orchestrations)
@@ -146,7 +149,10 @@ class Dispatcher:
             else:
                 try:
                     value = decode_activity_input(item.input)
-                    result = await call(spec, {spec.param: value}, self.activity_executor)
+                    kwargs: dict[str, object] = {spec.param: value}
+                    if spec.client_param and self.client_binding is not None:
+                        kwargs[spec.client_param] = self.client_binding()  # an activity may take a client too
+                    result = await call(spec, kwargs, self.activity_executor)
                     event = h.task_completed(h.fmt_ts(h.utcnow()), item.task_id, encode_activity_output(result))
                 except Exception as exc:
                     reason, details = activity_failure(item.name, exc)

@@ -104,6 +104,7 @@ class FunctionsHost:
             self.config.max_concurrent_orchestrations,
             self.config.max_concurrent_activities,
             self._executor,
+            self.client_binding_json,
         )
         self.dispatcher.start()
         self.servicebus = ServiceBusListeners(self.app, self.config, merged, self._executor, self.client_binding_json)

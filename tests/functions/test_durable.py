@@ -267,3 +267,11 @@ def test_a_long_timer_is_split_into_legs_by_the_sdk(durable) -> None:
     assert len(created) == 1 and 2.9 < first_leg.total_seconds() / 86400 <= 3.0
     durable.run(durable.client().terminate(iid, "no need to wait a week"))
     assert wait_for(durable, iid, ("Terminated",))["output"] == "no need to wait a week"
+
+
+def test_an_activity_with_a_durable_client_binding(durable) -> None:
+    waiting = start(durable, "long_wait")
+    wait_for(durable, waiting, ("Running",))
+    iid = start(durable, "notifier", waiting)
+    assert wait_for(durable, iid)["output"] == "sent"
+    assert wait_for(durable, waiting)["output"] == json.dumps("from an activity")

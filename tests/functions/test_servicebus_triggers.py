@@ -37,7 +37,7 @@ CONFIG = {
         "Namespaces": [
             {
                 "Name": "sbemulatorns",
-                "Queues": [_entity("orders", 3), _entity("starts", 5)],
+                "Queues": [_entity("orders", 3), _entity("starts", 5), _entity("slow", 3), _entity("manual", 3)],
                 "Topics": [
                     {
                         "Name": "events",
@@ -80,10 +80,11 @@ def broker() -> Iterator[Any]:
 @pytest.fixture
 def sb_host(host_factory: HostFactory, broker: Any) -> Iterator[Any]:
     sb_app.SEEN.clear()
+    sb_app.ACTIVE.update(now=0, max=0)
     handle = host_factory(
         "tests.functions.apps.sb_app:app",
         local_settings={"SB_CONN": broker.connection_string},
-        host_json={"version": "2.0", "extensions": {"serviceBus": {"maxConcurrentCalls": 4}}},
+        host_json={"version": "2.0", "extensions": {"serviceBus": {"maxConcurrentCalls": 2}}},
     )
     yield handle
     handle.quiesce()  # close the receivers while the broker is still up
@@ -146,3 +147,17 @@ def test_a_service_bus_starter_starts_an_orchestration_once(sb_host, broker) -> 
 def test_a_missing_connection_setting_fails_loudly(host_factory: HostFactory) -> None:
     with pytest.raises(Exception, match="function 'on_order': the Service Bus connection setting 'SB_CONN'"):
         host_factory("tests.functions.apps.sb_app:app")
+
+
+def test_max_concurrent_calls_caps_overlapping_invocations(sb_host, broker) -> None:
+    _send(broker, "slow", *[ServiceBusMessage(f"m{i}".encode(), message_id=f"slow-{i}") for i in range(8)])
+    wait_until(lambda: len([s for s in sb_app.SEEN if s["trigger"] == "slow"]) == 8)
+    assert 1 <= sb_app.ACTIVE["max"] <= 2
+    wait_until(lambda: broker.inspect().total("slow") == 0)
+
+
+def test_auto_complete_off_leaves_the_message_locked(sb_host, broker) -> None:
+    _send(broker, "manual", ServiceBusMessage(b"keep", message_id="manual-1"))
+    wait_until(lambda: [s for s in sb_app.SEEN if s["message_id"] == "manual-1"])
+    wait_until(lambda: broker.inspect().locked("manual") == 1)
+    assert broker.inspect().total("manual") == 1  # neither completed nor abandoned

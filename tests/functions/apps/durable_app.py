@@ -77,6 +77,14 @@ def echo(payload: Any) -> Any:
     return payload
 
 
+@app.activity_trigger(input_name="target")
+@app.durable_client_input(client_name="client")
+async def notify(target: str, client: df.DurableOrchestrationClient) -> str:
+    """An activity with a durable client: raises an event on another instance."""
+    await client.raise_event(target, "Finish", "from an activity")
+    return "sent"
+
+
 # ------------------------------------------------------------------------------------------ orchestrators
 @app.orchestration_trigger(context_name="context")
 def sequence(context: df.DurableOrchestrationContext):
@@ -175,6 +183,11 @@ def parent_of_failing_named(context: df.DurableOrchestrationContext):
     except Exception as exc:
         return {"caught": str(exc)[:300]}
     return "unreachable"
+
+
+@app.orchestration_trigger(context_name="context")
+def notifier(context: df.DurableOrchestrationContext):
+    return (yield context.call_activity("notify", context.get_input()))
 
 
 @app.orchestration_trigger(context_name="context")

@@ -54,6 +54,29 @@ async def on_start(msg: func.ServiceBusMessage, client: df.DurableOrchestrationC
         await client.start_new("greet", msg.message_id, msg.get_body().decode())
 
 
+ACTIVE = {"now": 0, "max": 0}
+
+
+@app.service_bus_queue_trigger(arg_name="msg", queue_name="slow", connection="SB_CONN")
+async def on_slow(msg: func.ServiceBusMessage) -> None:
+    """Records how many invocations overlap, to check host.json's maxConcurrentCalls."""
+    import asyncio
+
+    with _lock:
+        ACTIVE["now"] += 1
+        ACTIVE["max"] = max(ACTIVE["max"], ACTIVE["now"])
+    await asyncio.sleep(0.05)
+    with _lock:
+        ACTIVE["now"] -= 1
+    _record("slow", msg)
+
+
+@app.service_bus_queue_trigger(arg_name="msg", queue_name="manual", connection="SB_CONN", auto_complete_messages=False)
+def on_manual(msg: func.ServiceBusMessage) -> None:
+    """With autoCompleteMessages off the host settles nothing: the message stays locked."""
+    _record("manual", msg)
+
+
 @app.orchestration_trigger(context_name="context")
 def greet(context: df.DurableOrchestrationContext):
     return (yield context.call_activity("shout", context.get_input()))
