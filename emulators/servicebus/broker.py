@@ -399,7 +399,7 @@ class Broker(Handler):
     # ----- settlement ---------------------------------------------------------------------
 
     def _on_settlement(self, context: LinkContext, delivery: Any) -> None:
-        if not delivery.updated or delivery.settled:
+        if not delivery.updated:
             return
         state = delivery.remote_state
         if state not in (Delivery.ACCEPTED, Delivery.MODIFIED, Delivery.REJECTED, Delivery.RELEASED):

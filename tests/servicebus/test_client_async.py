@@ -1,0 +1,120 @@
+"""Contract tests with the real ``azure.servicebus.aio`` client (each test drives its own event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from azure.servicebus import ServiceBusMessage, ServiceBusReceiveMode, ServiceBusSubQueue
+from azure.servicebus.aio import ServiceBusClient, ServiceBusReceiver
+from azure.servicebus.exceptions import MessageSizeExceededError, MessagingEntityNotFoundError
+
+from emulators.servicebus import EmulatorHandle
+from tests.servicebus.conftest import DEDUP_QUEUE, PLAIN_QUEUE, TOPIC
+
+pytestmark = pytest.mark.timeout(90)  # hang guard
+
+
+async def _receive(receiver: ServiceBusReceiver, count: int) -> list:
+    messages: list = []
+    for _ in range(10):
+        if len(messages) >= count:
+            break
+        messages += await receiver.receive_messages(max_message_count=count - len(messages), max_wait_time=5)
+    return messages
+
+
+def test_send_receive_settle_and_read_the_dead_letter_queue(emulator: EmulatorHandle) -> None:
+    async def scenario() -> None:
+        async with ServiceBusClient.from_connection_string(emulator.connection_string) as client:
+            async with client.get_queue_sender(PLAIN_QUEUE) as sender:
+                await sender.send_messages(ServiceBusMessage("single", application_properties={"k": 1}))
+                batch = await sender.create_message_batch()
+                for body in ("abandon", "dead", "defer"):
+                    batch.add_message(ServiceBusMessage(body))
+                await sender.send_messages(batch)
+            async with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+                single, abandon, dead, defer = await _receive(receiver, 4)
+                assert [str(m) for m in (single, abandon, dead, defer)] == ["single", "abandon", "dead", "defer"]
+                assert single.application_properties == {b"k": 1}
+                await receiver.complete_message(single)
+                await receiver.abandon_message(abandon)
+                await receiver.dead_letter_message(dead, reason="Bad", error_description="why")
+                await receiver.defer_message(defer)
+                (again,) = await _receive(receiver, 1)
+                assert str(again) == "abandon" and again.delivery_count == 1
+                await receiver.renew_message_lock(again)
+                await receiver.complete_message(again)
+                assert defer.sequence_number is not None
+                (deferred,) = await receiver.receive_deferred_messages([defer.sequence_number])
+                await receiver.complete_message(deferred)
+            async with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dlq:
+                (letter,) = await _receive(dlq, 1)
+                assert (letter.dead_letter_reason, letter.dead_letter_error_description) == ("Bad", "why")
+                await dlq.complete_message(letter)
+
+    asyncio.run(scenario())
+    inspection = emulator.inspect()
+    assert inspection.total(PLAIN_QUEUE) == 0 and inspection.dead_lettered(PLAIN_QUEUE) == 0
+
+
+def test_schedule_cancel_peek_and_receive_and_delete(emulator: EmulatorHandle) -> None:
+    async def scenario() -> None:
+        async with ServiceBusClient.from_connection_string(emulator.connection_string) as client:
+            async with client.get_queue_sender(PLAIN_QUEUE) as sender:
+                await sender.send_messages([ServiceBusMessage("a"), ServiceBusMessage("b")])
+                sequences = await sender.schedule_messages(
+                    ServiceBusMessage("later"), datetime.now(UTC) + timedelta(hours=1)
+                )
+                await sender.cancel_scheduled_messages(sequences)
+            async with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+                peeked = await receiver.peek_messages(max_message_count=5)
+                assert [str(m) for m in peeked] == ["a", "b"]
+            async with client.get_queue_receiver(
+                PLAIN_QUEUE, receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE
+            ) as receiver:
+                assert [str(m) for m in await _receive(receiver, 2)] == ["a", "b"]
+
+    asyncio.run(scenario())
+    assert emulator.inspect().total(PLAIN_QUEUE) == 0
+
+
+def test_topic_subscription_iterator_and_duplicate_detection(emulator: EmulatorHandle) -> None:
+    async def scenario() -> list[str]:
+        async with ServiceBusClient.from_connection_string(emulator.connection_string) as client:
+            async with client.get_topic_sender(TOPIC) as sender:
+                for _ in range(2):
+                    await sender.send_messages(
+                        ServiceBusMessage("done", message_id="e-1", application_properties={"eventType": "completed"})
+                    )
+            async with client.get_queue_sender(DEDUP_QUEUE) as sender:
+                await sender.send_messages(
+                    [ServiceBusMessage("x", message_id="d"), ServiceBusMessage("y", message_id="d")]
+                )
+            bodies = []
+            async with client.get_subscription_receiver(TOPIC, "completed", max_wait_time=3) as receiver:
+                async for message in receiver:
+                    bodies.append(str(message))
+                    await receiver.complete_message(message)
+            return bodies
+
+    assert asyncio.run(scenario()) == ["done"]
+    assert emulator.inspect().active(DEDUP_QUEUE) == 1
+
+
+def test_errors_map_to_the_same_exceptions_as_the_sync_client(emulator: EmulatorHandle) -> None:
+    async def scenario() -> None:
+        async with ServiceBusClient.from_connection_string(emulator.connection_string, retry_total=0) as client:
+            with pytest.raises(MessagingEntityNotFoundError):
+                async with client.get_queue_sender("missing") as sender:
+                    await sender.send_messages(ServiceBusMessage("x"))
+            with pytest.raises(MessagingEntityNotFoundError):
+                async with client.get_queue_receiver("missing") as receiver:
+                    await receiver.receive_messages(max_wait_time=1)
+            async with client.get_queue_sender(PLAIN_QUEUE) as sender:
+                with pytest.raises(MessageSizeExceededError):
+                    await sender.send_messages(ServiceBusMessage(b"x" * (256 * 1024 + 1)))
+
+    asyncio.run(scenario())
+    assert emulator.inspect().total(PLAIN_QUEUE) == 0
