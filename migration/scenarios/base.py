@@ -140,7 +140,8 @@ class ProtectedItemView:
 
     @property
     def busy(self) -> bool:
-        """An ASR job is running on the item; a new operation would be refused with a conflict."""
+        """ASR names a current scenario: a running job, or a test failover that waits for cleanup (ASR keeps
+        ``TestFailover`` as the current scenario until then, per the official examples)."""
         return self.current_scenario is not None
 
     @property
@@ -190,6 +191,39 @@ class ProtectedItemView:
             "currentJobId": self.current_job_id,
             "allowedOperations": sorted(self.allowed_operations),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProtectedItemView:
+        """The inverse of :meth:`to_dict`: orchestrators decide on the view an activity returned as JSON."""
+        return cls(
+            provider=data["provider"],
+            id=data.get("id"),
+            name=data.get("name"),
+            protection_state=data.get("protectionState"),
+            protection_state_description=data.get("protectionStateDescription"),
+            protected=bool(data.get("protected")),
+            initial_replication_done=bool(data.get("initialReplicationDone")),
+            progress_percent=data.get("progressPercent"),
+            bytes_processed=data.get("bytesProcessed"),
+            bytes_transferred=data.get("bytesTransferred"),
+            rpo_seconds=data.get("rpoSeconds"),
+            progress_health=data.get("progressHealth"),
+            replication_health=data.get("replicationHealth"),
+            health_errors=tuple(
+                HealthIssue(
+                    code=issue["code"],
+                    message=issue["message"],
+                    level=issue.get("level"),
+                    recommended_action=issue.get("recommendedAction"),
+                )
+                for issue in data.get("healthErrors") or []
+            ),
+            test_failover_state=data.get("testFailoverState"),
+            active_location=data.get("activeLocation"),
+            current_scenario=data.get("currentScenario"),
+            current_job_id=data.get("currentJobId"),
+            allowed_operations=frozenset(data.get("allowedOperations") or []),
+        )
 
 
 class Scenario(Protocol):
