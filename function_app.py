@@ -7,9 +7,20 @@ host and under the local host in ``emulators/functions``.
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities import check_machine, read_asr_job, read_protected_item, start_asr_step
+from orchestrators import machine_runbook, wait_for_job, wait_for_replication
 from triggers import health
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (health.bp,):
+for blueprint in (
+    health.bp,
+    machine_runbook.bp,
+    wait_for_job.bp,
+    wait_for_replication.bp,
+    check_machine.bp,
+    read_protected_item.bp,
+    start_asr_step.bp,
+    read_asr_job.bp,
+):
     app.register_functions(blueprint)

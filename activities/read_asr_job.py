@@ -1,0 +1,44 @@
+"""Activity: read an ASR job and say where it stands, with the job's own error when it failed.
+
+Input ``{"vault": {"subscriptionId", "resourceGroup", "name"}, "jobName": str, "stage": str}``. Output
+``{"outcome": running|succeeded|failed|cancelled, "state", "startTime", "endTime", "error"}``; transient read
+failures are raised so the retry policy applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names
+from activities.site_recovery import site_recovery
+from migration.arm_ids import VaultRef
+from migration.errors import AsrPermanentError, error_from_failed_job
+from migration.steps import JobOutcome, job_outcome
+
+name = names.READ_ASR_JOB
+bp = df.Blueprint()
+
+
+@bp.activity_trigger(input_name="request", activity=names.READ_ASR_JOB)
+def read_asr_job(request: dict[str, Any]) -> dict[str, Any]:
+    vault_json = request["vault"]
+    vault = VaultRef(vault_json["subscriptionId"], vault_json["resourceGroup"], vault_json["name"])
+    stage = request.get("stage")
+    try:
+        job = site_recovery().get_job(vault, request["jobName"], stage=stage)
+    except AsrPermanentError as refused:
+        return {"outcome": JobOutcome.FAILED.value, "error": refused.to_dict()}
+    outcome = job_outcome(job)
+    properties = job.get("properties") or {}
+    error = None
+    if outcome in (JobOutcome.FAILED, JobOutcome.CANCELLED):
+        error = error_from_failed_job(job, stage=stage).to_dict()
+    return {
+        "outcome": outcome.value,
+        "state": properties.get("state"),
+        "startTime": properties.get("startTime"),
+        "endTime": properties.get("endTime"),
+        "error": error,
+    }

@@ -1,0 +1,99 @@
+"""Activity: start one mutating Site Recovery step for a machine, at most once however often it runs.
+
+It reads the item first and lets :func:`migration.steps.decide` say whether the step already happened (``done``),
+is running (``adopt`` the running job), may start (``start``), waits on another operation (raised as transient,
+so the retry policy tries again later) or cannot happen (returned as a permanent error). So a host killed after ASR
+accepted the call, and before the result was recorded, adopts the job on the next run instead of calling twice.
+
+Input ``{"machine": {...}, "step": "<migration.steps.Step>", "options": {...wave options}, "recoveryPointId": ...,
+"stage": ...}``. Output ``{"decision", "reason", "jobName", "jobId", "retryAfterSeconds"}`` or ``{"error": {...}}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names
+from activities.site_recovery import machine_from, site_recovery
+from migration.asr import SiteRecovery, StartedOperation
+from migration.errors import AsrPermanentError, AsrTransientError
+from migration.machine import Machine
+from migration.plan_options import WaveOptions
+from migration.scenarios import DisableReason, ItemAddress, Scenario, scenario_for
+from migration.scenarios.a2a import A2AScenario
+from migration.steps import Decision, Step, decide, job_name
+
+name = names.START_ASR_STEP
+bp = df.Blueprint()
+
+
+def _dr_scenario(scenario: Scenario, machine: Machine) -> A2AScenario:
+    if not isinstance(scenario, A2AScenario):
+        raise AsrPermanentError(f"machine {machine.name}: DR protection exists for A2A machines only", code="NotA2A")
+    return scenario
+
+
+def _item(step: Step, scenario: Scenario, machine: Machine) -> ItemAddress:
+    if step is Step.DR_PROTECTION:
+        return _dr_scenario(scenario, machine).dr_protected_item(machine)
+    return scenario.protected_item(machine)
+
+
+def _start(
+    step: Step, request: dict[str, Any], asr: SiteRecovery, scenario: Scenario, machine: Machine, item: ItemAddress
+) -> StartedOperation:
+    stage = request.get("stage") or step.value
+    point = request.get("recoveryPointId")
+    if step is Step.ENABLE_REPLICATION:
+        return asr.start_enable_replication(item, scenario.enable_protection(machine), stage=stage)
+    if step is Step.TEST_FAILOVER:
+        return asr.start_test_failover(item, scenario.test_failover(machine, recovery_point_id=point), stage=stage)
+    if step is Step.TEST_FAILOVER_CLEANUP:
+        body = scenario.test_failover_cleanup(machine, comments=request.get("comments"))
+        return asr.start_test_failover_cleanup(item, body, stage=stage)
+    if step is Step.UNPLANNED_FAILOVER:
+        body = scenario.unplanned_failover(machine, recovery_point_id=point)
+        return asr.start_unplanned_failover(item, body, stage=stage)
+    if step is Step.COMMIT:
+        return asr.start_failover_commit(item, stage=stage)
+    if step in (Step.COMPLETE_MIGRATION, Step.DISABLE_REPLICATION):
+        reason = DisableReason.MIGRATION_COMPLETE if step is Step.COMPLETE_MIGRATION else DisableReason.NOT_SPECIFIED
+        return asr.start_disable_protection(item, scenario.disable_protection(machine, reason=reason), stage=stage)
+    dr = WaveOptions.model_validate(request.get("options") or {}).dr_after_migration
+    if dr is None:
+        raise AsrPermanentError("the plan configures no drAfterMigration", code="NoDrConfiguration", stage=stage)
+    body = _dr_scenario(scenario, machine).dr_enable_protection(machine, dr)
+    return asr.start_enable_replication(item, body, stage=stage)
+
+
+@bp.activity_trigger(input_name="request", activity=names.START_ASR_STEP)
+def start_asr_step(request: dict[str, Any]) -> dict[str, Any]:
+    step = Step(request["step"])
+    machine = machine_from(request)
+    scenario = scenario_for(machine)
+    asr = site_recovery()
+    stage = request.get("stage") or step.value
+    try:
+        item = _item(step, scenario, machine)
+        body = asr.get_protected_item(item, stage=stage)
+        view = scenario.read_protected_item(body) if body is not None else None
+        decision = decide(step, view)
+        if decision.decision is Decision.BLOCKED:
+            raise AsrTransientError(
+                f"{machine.name}: {decision.reason}; {step.value} waits for it to finish",
+                code="AnotherOperationInProgress",
+                stage=stage,
+                job_id=decision.job_id,
+            )
+        if decision.decision is Decision.REFUSED:
+            raise AsrPermanentError(f"{machine.name}: {decision.reason}", code="StepNotAllowed", stage=stage)
+        result: dict[str, Any] = {"decision": decision.decision.value, "reason": decision.reason}
+        if decision.decision is Decision.ADOPT and decision.job_id:
+            result.update(jobName=job_name(decision.job_id), jobId=decision.job_id, retryAfterSeconds=None)
+        elif decision.decision is Decision.START:
+            result.update(_start(step, request, asr, scenario, machine, item).to_dict())
+        return result
+    except AsrPermanentError as error:
+        return {"error": error.to_dict()}

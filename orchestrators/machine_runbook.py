@@ -1,0 +1,296 @@
+"""Orchestration: one machine's runbook, from where Site Recovery says it stands to where the caller stops it.
+
+The wave runs each machine twice: up to the cutover gate (``stopAt: cutoverGate``: validate, enable replication,
+initial replication, test failover, validate the test VM, clean it up), and after the gate (``fromStage:
+cutoverGate``: unplanned failover, commit, complete migration, DR protection for A2A). Python orchestrations
+cannot raise events into one another, so the gate is simply the wave starting the second run. A single machine
+with no gate runs both halves in one instance.
+
+Every start reads the item and reconciles (``migration.steps.reconcile``): a retry from a failed stage, or an
+adopted half-done migration, starts where ASR is, never earlier. Each step is one idempotent activity (it adopts a
+job that is already running) followed by a durable wait; a failed step ends the machine in ``failed`` with the
+stage, ASR's error code, message and job id, after making it safe (a test failover left running is cleaned up).
+
+Input ``{"migrationId", "machine": {...}, "options": {...}, "fromStage", "stopAt", "timeScale", "attempt",
+"record"}``. Output: the machine's result record (see :class:`RunbookRun`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import datetime
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names as activities
+from migration.machine import Machine
+from migration.plan_options import WaveOptions
+from migration.scenarios import ProtectedItemView
+from migration.stages import Runbook, Stage, runbook_for
+from migration.steps import Step, reconcile
+from orchestrators import names
+from orchestrators.timing import activity_retry, scaled
+
+name = names.MACHINE_RUNBOOK
+bp = df.Blueprint()
+
+Json = dict[str, Any]
+Steps = Generator[Any, Any, bool]
+
+_STEP_OF_STAGE = {
+    Stage.ENABLE_REPLICATION: Step.ENABLE_REPLICATION,
+    Stage.TEST_FAILOVER: Step.TEST_FAILOVER,
+    Stage.TEST_FAILOVER_CLEANUP: Step.TEST_FAILOVER_CLEANUP,
+    Stage.UNPLANNED_FAILOVER: Step.UNPLANNED_FAILOVER,
+    Stage.COMMIT: Step.COMMIT,
+    Stage.COMPLETE_MIGRATION: Step.COMPLETE_MIGRATION,
+    Stage.DR_PROTECTION: Step.DR_PROTECTION,
+}
+
+
+def _error(stage: Stage, code: str, message: str, job_id: str | None = None) -> Json:
+    return {"stage": stage.value, "code": code, "message": message, "jobId": job_id, "transient": False}
+
+
+class RunbookRun:
+    """One execution of the runbook; its generator methods are replayed by the Durable runtime.
+
+    The result record it returns (and keeps as ``record``) is what waves, reports and events quote:
+    ``{"machine", "sourceKind", "outcome" (ready|migrated|failed|cancelled), "stage", "stages": {stage:
+    {"startedAt", "endedAt", "jobId", "decision"}}, "jobs", "recoveryPointId", "downtime": {"startedAt",
+    "endedAt", "seconds"}, "error", "target": {"resourceGroupId", "vmName"}}``.
+    """
+
+    def __init__(self, context: df.DurableOrchestrationContext, request: Json) -> None:
+        self.context = context
+        self.request = request
+        self.machine_json: Json = request["machine"]
+        self.machine = Machine.model_validate(self.machine_json)
+        self.options = WaveOptions.model_validate(request.get("options") or {})
+        self.book: Runbook = runbook_for(self.machine, self.options)
+        self.scale = float(request.get("timeScale") or 1.0)
+        self.attempt = int(request.get("attempt") or 0)
+        self.retry = activity_retry(self.scale)
+        previous: Json = request.get("record") or {}
+        self.record: Json = {
+            "machine": self.machine.name,
+            "sourceKind": self.machine.source_kind.value,
+            "outcome": None,
+            "stage": None,
+            "stages": dict(previous.get("stages") or {}),
+            "jobs": list(previous.get("jobs") or []),
+            "recoveryPointId": previous.get("recoveryPointId"),
+            "downtime": previous.get("downtime"),
+            "error": None,
+            "target": {
+                "resourceGroupId": self.machine.target.resource_group_id,
+                "vmName": self.machine.target.vm_name or self.machine.name,
+            },
+        }
+        self.job_id: str | None = None
+
+    # -- bookkeeping --------------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        now: datetime = self.context.current_utc_datetime
+        return now
+
+    def _status(self, stage: Stage, status: str, **extra: Any) -> None:
+        self.context.set_custom_status(
+            {
+                "machine": self.machine.name,
+                "stage": stage.value,
+                "status": status,
+                "jobId": self.job_id,
+                "lastError": self.record["error"],
+                "updatedAt": self.now.isoformat(),
+                **extra,
+            }
+        )
+
+    def _enter(self, stage: Stage) -> None:
+        self.job_id = None
+        self.record["stage"] = stage.value
+        self.record["stages"][stage.value] = {"startedAt": self.now.isoformat(), "endedAt": None, "jobId": None}
+        self._status(stage, "running")
+
+    def _leave(self, stage: Stage) -> None:
+        self.record["stages"][stage.value]["endedAt"] = self.now.isoformat()
+
+    def _fail(self, stage: Stage, error: Json) -> bool:
+        self.record["error"] = {**error, "stage": error.get("stage") or stage.value}
+        self._status(stage, "failed")
+        return False
+
+    def _sub_instance(self, stage: Stage) -> str:
+        return f"{self.context.instance_id}:{stage.value}:{self.attempt}"
+
+    # -- activities ---------------------------------------------------------------------------------------
+
+    def _call(self, activity: str, payload: Json, stage: Stage) -> Generator[Any, Any, Json]:
+        """An activity with the retry policy; transient failures that outlast it come back as an error."""
+        try:
+            result: Json = yield self.context.call_activity_with_retry(activity, self.retry, payload)
+        except Exception as error:  # the SDK rethrows the activity's final failure here
+            return {"error": _error(stage, "TransientFailuresExhausted", str(error)[:500])}
+        return result
+
+    def _read_item(self, stage: Stage) -> Generator[Any, Any, Json]:
+        return (yield from self._call(activities.READ_PROTECTED_ITEM, {"machine": self.machine_json}, stage))
+
+    # -- stages -------------------------------------------------------------------------------------------
+
+    def _validate(self) -> Steps:
+        checked = yield from self._call(activities.CHECK_MACHINE, {"machine": self.machine_json}, Stage.VALIDATE)
+        if "error" in checked:
+            return self._fail(Stage.VALIDATE, checked["error"])
+        if not checked["ok"]:
+            listing = "; ".join(f"{p['path']}: {p['message']}" for p in checked["problems"])
+            return self._fail(Stage.VALIDATE, _error(Stage.VALIDATE, "PreflightFailed", listing))
+        return True
+
+    def _step(self, stage: Stage) -> Steps:
+        step = _STEP_OF_STAGE[stage]
+        started = yield from self._call(
+            activities.START_ASR_STEP,
+            {"machine": self.machine_json, "step": step.value, "options": self.request.get("options") or {}},
+            stage,
+        )
+        if "error" in started:
+            return self._fail(stage, started["error"])
+        entry = self.record["stages"][stage.value]
+        entry["decision"] = started["decision"]
+        if not started.get("jobName"):
+            return True  # ASR shows the step as done already
+        self.job_id = started["jobId"]
+        entry["jobId"] = started["jobId"]
+        if started["jobId"] not in self.record["jobs"]:
+            self.record["jobs"].append(started["jobId"])
+        self._status(stage, "waiting")
+        deadline = self.now + scaled(self.options.job_timeout.total_seconds(), self.scale)
+        waited: Json = yield self.context.call_sub_orchestrator(
+            names.WAIT_FOR_JOB,
+            {
+                "vault": self.machine_json["asr"]["vault"],
+                "jobName": started["jobName"],
+                "jobId": started["jobId"],
+                "step": step.value,
+                "stage": stage.value,
+                "timeScale": self.scale,
+                "deadline": deadline.isoformat(),
+                "retryAfterSeconds": started.get("retryAfterSeconds"),
+            },
+            self._sub_instance(stage),
+        )
+        if waited["outcome"] != "succeeded":
+            error = waited.get("error") or _error(stage, "JobFailed", f"ASR job ended {waited.get('state')}")
+            return self._fail(stage, {**error, "jobId": error.get("jobId") or started["jobId"]})
+        return True
+
+    def _initial_replication(self) -> Steps:
+        stage = Stage.INITIAL_REPLICATION
+        deadline = self.now + scaled(self.options.initial_replication_timeout.total_seconds(), self.scale)
+        waited: Json = yield self.context.call_sub_orchestrator(
+            names.WAIT_FOR_REPLICATION,
+            {
+                "machine": self.machine_json,
+                "timeScale": self.scale,
+                "pollIntervalSeconds": self.options.poll_interval.total_seconds(),
+                "stallWarningAfterSeconds": self.options.stall_warning_after.total_seconds(),
+                "deadline": deadline.isoformat(),
+            },
+            self._sub_instance(stage),
+        )
+        if waited["outcome"] != "done":
+            return self._fail(stage, waited.get("error") or _error(stage, "InitialReplicationFailed", "failed"))
+        return True
+
+    def _validate_test_vm(self) -> Steps:
+        """The test failover job succeeded; let the test VM run for the plan's soak time, then check it is there."""
+        stage = Stage.VALIDATE_TEST_VM
+        soak = self.options.test_vm_soak.total_seconds()
+        if soak > 0:
+            self._status(stage, "waiting", soakSeconds=soak)
+            yield self.context.create_timer(self.now + scaled(soak, self.scale))
+        read = yield from self._read_item(stage)
+        if "error" in read:
+            return self._fail(stage, read["error"])
+        view = ProtectedItemView.from_dict(read["view"]) if read.get("exists") else None
+        if view is None or not view.can_clean_up_test_failover:
+            state = view.test_failover_state if view else "no item"
+            message = f"no test VM is running (testFailoverState {state})"
+            return self._fail(stage, _error(stage, "TestVmMissing", message))
+        return True
+
+    def _run(self, stage: Stage) -> Steps:
+        if stage is Stage.VALIDATE:
+            return (yield from self._validate())
+        if stage is Stage.INITIAL_REPLICATION:
+            return (yield from self._initial_replication())
+        if stage is Stage.VALIDATE_TEST_VM:
+            return (yield from self._validate_test_vm())
+        ok = yield from self._step(stage)
+        if ok and stage is Stage.UNPLANNED_FAILOVER:
+            read = yield from self._read_item(stage)
+            self.record["recoveryPointId"] = read.get("failoverRecoveryPointId")
+        return ok
+
+    def _make_safe(self, failed: Stage) -> Generator[Any, Any, None]:
+        """After a failure before the point of no return, leave no test VM behind."""
+        if failed not in (Stage.TEST_FAILOVER, Stage.VALIDATE_TEST_VM, Stage.TEST_FAILOVER_CLEANUP):
+            return
+        read = yield from self._read_item(failed)
+        if read.get("exists") and ProtectedItemView.from_dict(read["view"]).can_clean_up_test_failover:
+            error = self.record["error"]
+            self._enter(Stage.TEST_FAILOVER_CLEANUP)
+            cleaned = yield from self._step(Stage.TEST_FAILOVER_CLEANUP)
+            self._leave(Stage.TEST_FAILOVER_CLEANUP)
+            self.record["error"] = {**error, "cleanedUp": cleaned}
+            self.record["stage"] = failed.value
+
+    # -- the whole run ------------------------------------------------------------------------------------
+
+    def _first_stage(self) -> Generator[Any, Any, Stage]:
+        requested = Stage(self.request.get("fromStage") or self.book.first().value)
+        if requested is Stage.VALIDATE:
+            return requested
+        read = yield from self._read_item(requested)
+        view = ProtectedItemView.from_dict(read["view"]) if read.get("exists") else None
+        return reconcile(view, self.book, requested)
+
+    def _finish(self, outcome: str, stage: Stage) -> Json:
+        self.record["outcome"] = outcome
+        self.record["stage"] = stage.value
+        downtime = self.record.get("downtime")
+        if downtime and downtime.get("startedAt") and downtime.get("endedAt"):
+            seconds = datetime.fromisoformat(downtime["endedAt"]) - datetime.fromisoformat(downtime["startedAt"])
+            downtime["seconds"] = round(seconds.total_seconds() * self.scale)
+        self._status(stage, outcome)
+        return self.record
+
+    def execute(self) -> Generator[Any, Any, Json]:
+        stop_at = Stage(self.request["stopAt"]) if self.request.get("stopAt") else None
+        stage = yield from self._first_stage()
+        while True:
+            if stage is Stage.MIGRATED:
+                return self._finish("migrated", Stage.MIGRATED)
+            if stage is stop_at:
+                return self._finish("ready", stage)
+            if stage is not Stage.CUTOVER_GATE:
+                self._enter(stage)
+                if stage is Stage.UNPLANNED_FAILOVER:
+                    self.record["downtime"] = {"startedAt": self.now.isoformat(), "endedAt": None, "seconds": None}
+                if not (yield from self._run(stage)):
+                    yield from self._make_safe(stage)
+                    return self._finish("failed", stage)
+                self._leave(stage)
+                if stage is Stage.COMMIT and self.record.get("downtime"):
+                    self.record["downtime"]["endedAt"] = self.now.isoformat()
+            stage = self.book.next(stage)
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=names.MACHINE_RUNBOOK)
+def machine_runbook(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
+    return (yield from RunbookRun(context, context.get_input()).execute())

@@ -1,0 +1,111 @@
+"""Sub-orchestration: wait for a machine's initial replication, reading it as often as its ETA deserves.
+
+Initial replication takes hours to days. Reading the item every 30 seconds, as at-scale scripts do, would cost
+hundreds of ARM requests per machine; here successive readings give a rate, the rate an ETA, and the next read
+comes after a quarter of the time left (``migration.progress``). A stall (no movement for the plan's
+``stallWarningAfter``, or ASR's own ``NoProgress``) is reported in the custom status and the wait goes on,
+polling at the base interval to see it recover, until the plan's ``initialReplicationTimeout``.
+
+Input ``{"machine": {...}, "timeScale", "pollIntervalSeconds", "stallWarningAfterSeconds", "deadline", "progress",
+"polls", "stalled", "nextDelaySeconds"}``.
+Output ``{"outcome": done|timedOut|failed, "polls", "percent", "eta", "stalled", "error"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import datetime, timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names as activities
+from migration.progress import ProgressState, next_poll_delay, observe, start_progress
+from migration.scenarios import ProtectedItemView
+from orchestrators import names
+from orchestrators.timing import activity_retry, scaled
+
+name = names.WAIT_FOR_REPLICATION
+bp = df.Blueprint()
+
+READS_PER_GENERATION = 20
+_MAX_GAP_PLAN_SECONDS = 30 * 60
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=names.WAIT_FOR_REPLICATION)
+def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
+    request: dict[str, Any] = context.get_input()
+    scale = float(request.get("timeScale") or 1.0)
+    deadline = datetime.fromisoformat(request["deadline"])
+    base = scaled(float(request["pollIntervalSeconds"]), scale)
+    stall_after = scaled(float(request["stallWarningAfterSeconds"]), scale)
+    maximum = scaled(_MAX_GAP_PLAN_SECONDS, scale)
+    polls = int(request.get("polls") or 0)
+    state = ProgressState.from_dict(request["progress"]) if request.get("progress") else None
+    stalled = bool(request.get("stalled"))
+    delay = timedelta(seconds=float(request.get("nextDelaySeconds") or 0))
+
+    for _ in range(READS_PER_GENERATION):
+        if delay > timedelta(0):
+            yield context.create_timer(min(context.current_utc_datetime + delay, deadline + timedelta(seconds=1)))
+        read: dict[str, Any] = yield context.call_activity_with_retry(
+            activities.READ_PROTECTED_ITEM,
+            activity_retry(scale),
+            {"machine": request["machine"], "stage": "initialReplication"},
+        )
+        polls += 1
+        now = context.current_utc_datetime
+        if "error" in read or not read.get("exists"):
+            error = read.get("error") or {
+                "stage": "initialReplication",
+                "code": "ItemDisappeared",
+                "message": "the replicated item no longer exists; replication was disabled outside this migration",
+                "jobId": None,
+                "transient": False,
+            }
+            return {"outcome": "failed", "polls": polls, "error": error}
+        view = ProtectedItemView.from_dict(read["view"])
+        if state is None:
+            state = start_progress(view, now)
+        state, report = observe(state, view, now, stall_after=stall_after)
+        if report.done:
+            return {"outcome": "done", "polls": polls, "percent": 100, "stalled": stalled}
+        stalled = report.stalled
+        context.set_custom_status(
+            {
+                "stage": "initialReplication",
+                "progressPercent": report.percent,
+                "eta": report.eta.isoformat() if report.eta else None,
+                "stalled": report.stalled,
+                "unchangedForSeconds": int(report.unchanged_for.total_seconds() * scale),
+                "polls": polls,
+                "updatedAt": now.isoformat(),
+            }
+        )
+        if now >= deadline:
+            return {
+                "outcome": "timedOut",
+                "polls": polls,
+                "percent": report.percent,
+                "stalled": stalled,
+                "error": {
+                    "stage": "initialReplication",
+                    "code": "InitialReplicationTimedOut",
+                    "message": f"initial replication was at {report.percent}% when the plan's "
+                    "initialReplicationTimeout ran out",
+                    "jobId": None,
+                    "transient": False,
+                },
+            }
+        delay = next_poll_delay(report, now, base=base, maximum=maximum)
+
+    context.continue_as_new(
+        {
+            **request,
+            "polls": polls,
+            "stalled": stalled,
+            "progress": state.to_dict() if state else None,
+            "nextDelaySeconds": delay.total_seconds(),
+        }
+    )
+    return {}
