@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from emulators.siterecovery import load_topology
 from migration.arm_ids import parse_resource_id
 from migration.plan import validate_plan
 from migration.scenarios import DisableReason, scenario_for
@@ -15,21 +16,7 @@ from .asr_specs import sdk_model_problems
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 PLANS = sorted(EXAMPLES.glob("*.yaml"))
-SUB = "11111111-1111-1111-1111-111111111111"
-FABRICS = {
-    SourceKind.VMWARE: ("vmware-site", "vmware-site-container"),
-    SourceKind.PHYSICAL: ("vmware-site", "vmware-site-container"),
-    SourceKind.AWS: ("vmware-site", "vmware-site-container"),
-    SourceKind.HYPERV: ("hyperv-site", "hyperv-site-container"),
-    SourceKind.AZURE: ("azure-eastus", "azure-eastus-container"),
-}
-NAMES = {
-    SourceKind.VMWARE: {"web-01", "app-01"},
-    SourceKind.PHYSICAL: {"db-01"},
-    SourceKind.AWS: {"aws-win-01"},
-    SourceKind.HYPERV: {"hv-file-01"},
-    SourceKind.AZURE: {"az-api-01"},
-}
+TOPOLOGY = load_topology(EXAMPLES.parent / "topology.yaml")
 
 
 def load(path):
@@ -49,34 +36,46 @@ def test_there_is_a_plan_per_source_kind_and_a_mixed_wave():
 
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.name)
-def test_example_uses_the_shared_coordinates(path):
+def test_example_names_only_what_the_example_topology_has(path):
+    """The examples run on the Site Recovery emulator as shipped: every vault, fabric, container, machine,
+    policy and mapping they name exists in examples/topology.yaml."""
     plan = load(path)
     for _, machine in plan.machines():
-        vault = machine.asr.vault
-        assert (vault.subscription_id, vault.resource_group, vault.name) == (SUB, "rg-migration", "vault-migrate")
-        assert (machine.asr.fabric, machine.asr.protection_container) == FABRICS[machine.source_kind]
-        assert machine.name in NAMES[machine.source_kind]
-        assert parse_resource_id(machine.target.resource_group_id).name == "rg-target-westeurope"
-        assert parse_resource_id(machine.target.network_id).name == "vnet-prod"
-        assert machine.target.test_network_id is not None
-        assert parse_resource_id(machine.target.test_network_id).name == "vnet-test"
-        expected_policy = "a2a-policy" if machine.source_kind is SourceKind.AZURE else "migration-policy"
-        assert machine.policy_id.endswith(f"/replicationPolicies/{expected_policy}")
+        coordinates = machine.asr
+        vault = next(
+            v
+            for v in TOPOLOGY.vaults
+            if (v.subscription_id, v.resource_group, v.name)
+            == (coordinates.vault.subscription_id, coordinates.vault.resource_group, coordinates.vault.name)
+        )
+        fabrics = {f.name: f for f in vault.fabrics}
+        containers = {c.name: c for c in fabrics[coordinates.fabric].containers}
+        container = containers[coordinates.protection_container]
         if machine.source_kind is SourceKind.AZURE:
-            assert (machine.asr.recovery_fabric, machine.asr.recovery_protection_container) == (
-                "azure-westeurope",
-                "azure-westeurope-container",
-            )
-            assert machine.asr.source_vm_id == (
-                f"/subscriptions/{SUB}/resourceGroups/rg-apps-eastus/providers/Microsoft.Compute/virtualMachines/az-api-01"
-            )
+            assert coordinates.source_vm_id is not None
+            assert parse_resource_id(coordinates.source_vm_id).name in {m.name for m in container.machines}
+            recovery = {c.name for c in fabrics[coordinates.recovery_fabric or ""].containers}
+            assert coordinates.recovery_protection_container in recovery
+        else:
+            assert coordinates.protectable_item in {m.name for m in container.machines}
+        assert machine.replication.policy in {policy.name for policy in vault.policies}
+        mappings = {(m.name, m.fabric, m.container) for m in vault.container_mappings}
+        assert (machine.replication.container_mapping, coordinates.fabric, coordinates.protection_container) in mappings
+    dr = plan.options.dr_after_migration
+    if dr is not None:
+        vault = TOPOLOGY.vaults[0]
+        assert dr.container_mapping in {m.name for m in vault.container_mappings}
+        assert dr.recovery_protection_container in {
+            c.name for f in vault.fabrics if f.name == dr.recovery_fabric for c in f.containers
+        }
 
 
 @pytest.mark.parametrize("path", PLANS, ids=lambda p: p.name)
 def test_example_bodies_pass_the_sdk_checks(path):
     plan = load(path)
     discovered = (
-        f"/subscriptions/{SUB}/resourceGroups/rg-migration/providers/Microsoft.OffAzure/ServerSites/s/machines/m"
+        f"/subscriptions/{TOPOLOGY.vaults[0].subscription_id}/resourceGroups/rg-migration/providers/"
+        "Microsoft.OffAzure/ServerSites/s/machines/m"
     )
     for _, machine in plan.machines():
         scenario = scenario_for(machine)
