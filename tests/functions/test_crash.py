@@ -42,6 +42,10 @@ def _status(proc, iid: str) -> dict[str, Any]:
     return body
 
 
+def _traces_at_least(folder: Path, count: int) -> bool:
+    return len(list(folder.iterdir())) >= count
+
+
 def _completed(proc, iid: str) -> bool:
     return bool(_status(proc, iid)["runtimeStatus"] == "Completed")
 
@@ -116,3 +120,39 @@ def test_sigkill_while_idle_loses_nothing_and_restart_is_quick(tmp_path: Path) -
         assert len(list(effects.iterdir())) == 3  # nothing ran twice
     finally:
         again.stop()
+
+
+def test_repeated_sigkills_at_different_points(tmp_path: Path) -> None:
+    """Kill three times at growing progress points; nothing is lost or recorded twice."""
+    effects = tmp_path / "effects"
+    effects.mkdir()
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    data = tmp_path / "data"
+    env = {"CRASH_EFFECTS_DIR": str(effects)}
+    proc = start_host_process(APP, app_dir=app_dir, data_dir=data, env=env)
+    fans = [_start(proc, "crash_fan_out", 25) for _ in range(4)]
+    timers = [_start(proc, "crash_timer", 0.2) for _ in range(3)]
+    for threshold in (5, 30, 60):
+        try:
+            wait_until(partial(_traces_at_least, effects, threshold), timeout=60, interval=0.005)
+        finally:
+            proc.kill()
+        proc = start_host_process(APP, app_dir=app_dir, data_dir=data, env=env)
+    try:
+        for iid in fans + timers:
+            wait_until(partial(_completed, proc, iid), timeout=120)
+        for iid in fans:
+            st = _status(proc, iid)
+            done = Counter(e["TaskScheduledId"] for e in st["historyEvents"] if e["EventType"] == "TaskCompleted")
+            assert st["output"] == 25 and sorted(done) == list(range(25)) and set(done.values()) == {1}
+        traces = Counter(p.name.rsplit(".", 1)[0] for p in effects.iterdir())
+        expected = {f"{iid}-{i}" for iid in fans for i in range(25)} | {f"{iid}-after-timer" for iid in timers}
+        assert set(traces) == expected
+    finally:
+        proc.stop()
+    hub = TaskHub(data / "taskhub.sqlite3")
+    try:
+        assert check_hub(hub, load_app(APP)) == []
+    finally:
+        hub.close()
