@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from azure.servicebus import ServiceBusMessage, ServiceBusReceiveMode, ServiceBusSubQueue
+from azure.servicebus import ServiceBusMessage, ServiceBusReceivedMessage, ServiceBusReceiveMode, ServiceBusSubQueue
 from azure.servicebus.aio import ServiceBusClient, ServiceBusReceiver
 from azure.servicebus.exceptions import MessageSizeExceededError, MessagingEntityNotFoundError
 
@@ -16,8 +16,8 @@ from tests.servicebus.conftest import DEDUP_QUEUE, PLAIN_QUEUE, TOPIC
 pytestmark = pytest.mark.timeout(90)  # hang guard
 
 
-async def _receive(receiver: ServiceBusReceiver, count: int) -> list:
-    messages: list = []
+async def _receive(receiver: ServiceBusReceiver, count: int) -> list[ServiceBusReceivedMessage]:
+    messages: list[ServiceBusReceivedMessage] = []
     for _ in range(10):
         if len(messages) >= count:
             break
