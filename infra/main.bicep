@@ -36,6 +36,18 @@ param replicationStorageAccountIds string = ''
 @description('Python version of the Function App; the project is tested on 3.11.')
 param pythonVersion string = '3.11'
 
+@description('Deploy the sample Logic Apps workflows of infra/logicapps (submit and wait, approval by email, completion notice) with their own identity. Off by default; see infra/logicapps/README.md for the one-time steps they need.')
+param deployLogicApps bool = false
+
+@description('Logic Apps only: who approves cutovers (a person or a mail-enabled group).')
+param logicAppsApproverEmail string = ''
+
+@description('Logic Apps only: who hears about finished waves.')
+param logicAppsNotifyEmail string = ''
+
+@description('Logic Apps only: audience of the Entra token the workflows present to the Function App (the app registration App Service authentication accepts).')
+param logicAppsFunctionAudience string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -221,6 +233,22 @@ module storageAccess './app/replication-storage-access.bicep' = [for storageId i
     principalId: identity.outputs.principalId
   }
 }]
+
+// The sample workflows, when asked for: their own identity, receive rights on the two subscriptions they read.
+module logicApps './app/logicapps.bicep' = if (deployLogicApps) {
+  name: 'logicApps'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    serviceBusNamespaceName: last(split(serviceBus.outputs.namespaceId, '/'))
+    functionAppUrl: api.outputs.uri
+    functionAppAudience: logicAppsFunctionAudience
+    approverEmail: logicAppsApproverEmail
+    notifyEmail: logicAppsNotifyEmail
+  }
+}
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId

@@ -26,7 +26,7 @@ import pytest
 
 from migration.events import TOPIC, EventType, build_event
 from tests.events.data import MIGRATION, TIME, VALID_DATA
-from tests.infra.bicep_model import INFRA
+from tests.infra.bicep_model import INFRA, parsed, unwrap
 
 LOGICAPPS = INFRA / "logicapps"
 SCHEMA_PATH = Path(__file__).with_name("workflow_definition.schema.json")
@@ -591,3 +591,51 @@ def test_the_validator_catches_a_broken_workflow(mistake: str, mutate: Mutation,
 def test_statuses_are_compared_without_case() -> None:
     document = _set(_submit(), f"{FAILED}/runAfter", {"Start_and_wait_for_the_migration": ["FAILED", "timedout"]})
     assert workflow_problems(document) == []
+
+
+# --- the template deploys exactly these definitions -------------------------------------------------------
+
+LOGICAPPS_BICEP = INFRA / "app" / "logicapps.bicep"
+
+
+def _deployed_workflows() -> dict[str, tuple[str, set[str]]]:
+    """Workflow symbol → (definition file it loads, parameter names it supplies), read with pycep."""
+    document = parsed(LOGICAPPS_BICEP)
+    variables = {name: spec["value"] for name, spec in document["variables"].items()}
+    result: dict[str, tuple[str, set[str]]] = {}
+    for symbol, resource in document["resources"].items():
+        if resource["type"] != "Microsoft.Logic/workflows":
+            continue
+        properties = unwrap(resource["config"])["properties"]
+        load_call = variables[properties["definition"]]["function"]
+        assert load_call["type"] == "load_json_content", symbol
+        assert load_call["parameters"]["json_path"] == "$.definition", symbol
+        supplied = {name.strip("'") for name in properties["parameters"]}
+        result[symbol] = (Path(load_call["parameters"]["file_path"]).name, supplied)
+    return result
+
+
+def test_the_template_deploys_every_workflow_with_every_parameter() -> None:
+    deployed = _deployed_workflows()
+    assert sorted(file for file, _ in deployed.values()) == [path.name for path in WORKFLOWS]
+    for symbol, (file, supplied) in deployed.items():
+        declared = set(load(LOGICAPPS / file)["definition"].get("parameters", {}))
+        assert supplied == declared, (
+            f"{symbol} supplies {sorted(supplied)} for {file}, which declares {sorted(declared)}"
+        )
+
+
+def test_the_template_creates_the_connections_without_secrets() -> None:
+    resources = parsed(LOGICAPPS_BICEP)["resources"]
+    connections = {
+        symbol: unwrap(resource["config"])["properties"]
+        for symbol, resource in resources.items()
+        if resource["type"] == "Microsoft.Web/connections"
+    }
+    assert set(connections) == {"serviceBusConnection", "office365Connection"}
+    service_bus = connections["serviceBusConnection"]
+    assert service_bus["parameterValueSet"]["name"] == "managedIdentityAuth"
+    assert set(service_bus["parameterValueSet"]["values"]) == {"namespaceEndpoint"}
+    assert "parameterValues" not in service_bus  # the connection-string form
+    assert "parameterValues" not in connections["office365Connection"]
+    assert "parameterValueSet" not in connections["office365Connection"]

@@ -40,6 +40,8 @@ ALLOWED_ASSIGNMENTS: dict[str, set[tuple[str, str | None]]] = {
     "target-group-access.bicep": {(VIRTUAL_MACHINE_CONTRIBUTOR, None)},
     "network-access.bicep": {(VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Network/virtualNetworks")},
     "replication-storage-access.bicep": {(VIRTUAL_MACHINE_CONTRIBUTOR, "Microsoft.Storage/storageAccounts")},
+    # The sample Logic Apps' own identity reads the two topic subscriptions its workflows are triggered by.
+    "logicapps.bicep": {(SERVICE_BUS_DATA_RECEIVER, "Microsoft.ServiceBus/namespaces/topics/subscriptions")},
 }
 
 # Role names given to AVM modules, which assign them on the module's own resource.
