@@ -13,6 +13,7 @@ from .app_loader import AppLoadError
 from .host import FunctionsHost, HostOptions
 from .servicebus_triggers import ServiceBusConfigError
 from .settings import SettingsError
+from .timer_triggers import ScheduleError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     options = HostOptions(app=args.app, app_dir=app_dir, data_dir=args.data, port=args.port, bind=args.bind)
     try:
         asyncio.run(_serve(FunctionsHost(options)))
-    except (AppLoadError, SettingsError, ServiceBusConfigError) as exc:
+    except (AppLoadError, SettingsError, ServiceBusConfigError, ScheduleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:

@@ -52,7 +52,7 @@ class FunctionSpec:
     """One function of the app: its name, its trigger kind and what it needs at invocation."""
 
     name: str
-    kind: str  # "http" | "orchestration" | "activity" | "servicebus"
+    kind: str  # "http" | "orchestration" | "activity" | "servicebus" | "timer"
     trigger_type: str
     trigger: dict[str, Any]
     bindings: tuple[dict[str, Any], ...]
@@ -215,6 +215,10 @@ def _build_spec(fn: Any, app: func.FunctionRegister) -> FunctionSpec:
             many=_enum_text(trig.get("cardinality") or "one") == "many",
         )
         return FunctionSpec(kind="servicebus", servicebus=sb, **common)
+    if ttype == "timerTrigger":
+        if not trig.get("schedule"):
+            raise AppLoadError(f"function {name!r}: timerTrigger needs a schedule")
+        return FunctionSpec(kind="timer", **common)
     if ttype == "entityTrigger":
         raise AppLoadError(f"function {name!r}: durable entities (entityTrigger) are not supported by this host")
     raise AppLoadError(f"function {name!r}: trigger type {ttype!r} is not supported by this host")

@@ -28,6 +28,7 @@ from .keys import HostKeys, load_or_create_keys
 from .management_api import ManagementApi
 from .servicebus_triggers import ServiceBusListeners
 from .taskhub import TaskHub
+from .timer_triggers import TimerListeners
 
 log = logging.getLogger("emulators.functions")
 T = TypeVar("T")
@@ -64,6 +65,7 @@ class FunctionsHost:
         self.dispatcher: Dispatcher | None = None
         self.management: ManagementApi | None = None
         self.servicebus: ServiceBusListeners | None = None
+        self.timers: TimerListeners | None = None
         self._runner: web.AppRunner | None = None
         self._executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="function")
         self.config = settings.HostConfig()
@@ -109,6 +111,8 @@ class FunctionsHost:
         self.dispatcher.start()
         self.servicebus = ServiceBusListeners(self.app, self.config, merged, self._executor, self.client_binding_json)
         await self.servicebus.start()
+        self.timers = TimerListeners(self.app, merged, self.data_dir, self._executor, self.client_binding_json)
+        await self.timers.start()
         self.listing = self.function_listing()
 
     def function_listing(self) -> list[str]:
@@ -140,6 +144,9 @@ class FunctionsHost:
         }
 
     async def quiesce(self) -> None:
+        if self.timers is not None:
+            await self.timers.stop()
+            self.timers = None
         if self.servicebus is not None:
             await self.servicebus.stop()
             self.servicebus = None
