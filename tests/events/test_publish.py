@@ -11,6 +11,7 @@ import json
 import socket
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import azure.durable_functions as df
@@ -181,3 +182,14 @@ def test_a_missing_connection_setting_is_named(monkeypatch: pytest.MonkeyPatch) 
         ValueError, match="set ServiceBusConnection .* or ServiceBusConnection__fullyQualifiedNamespace"
     ):
         activity_function()(request(EventType.CONTROL, "nosettings/1"))
+
+
+def test_concurrent_activities_share_one_client_safely(client: ServiceBusClient) -> None:
+    """The worker runs sync activities on a thread pool; every publish from every thread must arrive once."""
+    publish = activity_function()
+    keys = [f"threads/{n}" for n in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda key: publish(request(EventType.CONTROL, key)), keys))
+    assert [r["eventId"] for r in results] == [event_id(EventType.CONTROL, key) for key in keys]
+    received = receive_all(client, "all-events", len(keys))
+    assert sorted(str(m.message_id) for m in received) == sorted(r["eventId"] for r in results)
