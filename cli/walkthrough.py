@@ -115,7 +115,7 @@ class Walkthrough:
         self.t = target
         self.console = console
         self.steps = Table(title=f"Migration of {target.label} ({target.provider})", expand=True)
-        for column in ("step", "SDK call", "protectionState", "activeLocation", "allowedOperations"):
+        for column in ("step", "protectionState", "activeLocation", "allowedOperations"):
             self.steps.add_column(column)
 
     @property
@@ -126,7 +126,6 @@ class Walkthrough:
         props = item.properties if item is not None else None
         self.steps.add_row(
             step,
-            call,
             (props.protection_state or "") if props else "(removed)",
             (props.active_location or "") if props else "",
             ", ".join(props.allowed_operations or []) if props else "",

@@ -424,6 +424,7 @@ ITEM_FILTER_FIELDS = {
     "instanceType",
     "replicationProvider",
     "sourceFabricName",
+    "sourceFabricLocation",
     "protectionContainerName",
     "recoveryPlanName",
 }
@@ -447,6 +448,7 @@ def _item_filter(ctx: Ctx) -> Callable[[Item], bool]:
             "instancetype": item.provider,
             "replicationprovider": item.provider,
             "sourcefabricname": item.container.fabric.name,
+            "sourcefabriclocation": item.container.fabric.location or "",
             "protectioncontainername": item.container.name,
         }
         for key, want in clauses.items():

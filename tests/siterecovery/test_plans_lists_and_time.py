@@ -143,6 +143,10 @@ def test_lists_page_with_next_link_and_filter() -> None:
         assert emu.call_count("ReplicationProtectedItems_List") == 3  # one page per item, nextLink followed
         hyperv = client.replication_protected_items.list(RG, VAULT, filter="instanceType eq 'HyperVReplicaAzure'")
         assert sorted(i.name or "" for i in hyperv) == sorted([HYPERV.item, HV_APP.item])
+        located = client.replication_protected_items.list(
+            RG, VAULT, filter="sourceFabricLocation eq 'westeurope' and instanceType eq 'A2A'"
+        )
+        assert list(located) == []
         by_name = client.replication_protected_items.list(RG, VAULT, filter="friendlyName eq 'web01'")
         assert [i.name for i in by_name] == [RCM_VMWARE.item]
         in_container = client.replication_protected_items.list_by_replication_protection_containers(
