@@ -1,9 +1,11 @@
 """Activity: start one mutating Site Recovery step for a machine, at most once however often it runs.
 
 It reads the item first and lets :func:`migration.steps.decide` say whether the step already happened (``done``),
-is running (``adopt`` the running job), may start (``start``), waits on another operation (raised as transient,
-so the retry policy tries again later) or cannot happen (returned as a permanent error). So a host killed after ASR
-accepted the call, and before the result was recorded, adopts the job on the next run instead of calling twice.
+is running (``adopt`` the running job), may start (``start``), must first remove a failed enable's item
+(``clear``: the removal job is returned, and the orchestrator asks again once it ended), waits on another
+operation (raised as transient, so the retry policy tries again later) or cannot happen (returned as a permanent
+error). So a host killed after ASR accepted the call, and before the result was recorded, adopts the job on the
+next run instead of calling twice.
 
 Input ``{"machine": {...}, "step": "<migration.steps.Step>", "options": {...wave options}, "recoveryPointId": ...,
 "stage": ...}``. Output ``{"decision", "reason", "jobName", "jobId", "retryAfterSeconds"}`` or ``{"error": {...}}``.
@@ -90,10 +92,13 @@ def start_asr_step(request: dict[str, Any]) -> dict[str, Any]:
         if decision.decision is Decision.REFUSED:
             raise AsrPermanentError(f"{machine.name}: {decision.reason}", code="StepNotAllowed", stage=stage)
         result: dict[str, Any] = {"decision": decision.decision.value, "reason": decision.reason}
-        if decision.decision is Decision.ADOPT and decision.job_id:
+        if decision.decision in (Decision.ADOPT, Decision.CLEAR) and decision.job_id:
             result.update(jobName=job_name(decision.job_id), jobId=decision.job_id, retryAfterSeconds=None)
         elif decision.decision is Decision.START:
             result.update(_start(step, request, asr, scenario, machine, item).to_dict())
+        elif decision.decision is Decision.CLEAR:
+            # The item of a failed enable: remove it (reason NotSpecified); the orchestrator waits, then asks again.
+            result.update(_start(Step.DISABLE_REPLICATION, request, asr, scenario, machine, item).to_dict())
         return result
     except AsrPermanentError as error:
         return {"error": error.to_dict()}

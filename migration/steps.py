@@ -68,6 +68,9 @@ class Decision(StrEnum):
     DONE = "done"
     BLOCKED = "blocked"
     REFUSED = "refused"
+    # Enabling again needs the item of a failed enable removed first: the step starts (or adopts) that removal,
+    # waits for it, and is then asked again.
+    CLEAR = "clear"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,13 @@ def _failed_over(view: ProtectedItemView) -> bool:
 def _committed(view: ProtectedItemView) -> bool:
     state = (view.protection_state or "").lower()
     return _failed_over(view) and ("committed" in state or state == "plannedfailoverstatesbegin")
+
+
+def _enable_failed(view: ProtectedItemView) -> bool:
+    """ASR kept the item of a failed enable (``Enable protection failed``): nothing replicates, and ASR allows
+    only disabling it; enabling again means removing it first."""
+    description = (view.protection_state_description or "").lower()
+    return not view.protected and not view.initial_replication_done and "fail" in description
 
 
 def _running(step: Step, view: ProtectedItemView) -> bool:
@@ -111,6 +121,10 @@ def decide(step: Step, view: ProtectedItemView | None) -> StepDecision:
             return StepDecision(Decision.START, "the item is not protected yet")
         if _running(step, view):
             return _adopt(view)
+        if _running(Step.DISABLE_REPLICATION, view):
+            return StepDecision(Decision.CLEAR, "ASR is removing the item; enable again after it", view.current_job_id)
+        if _enable_failed(view):
+            return StepDecision(Decision.CLEAR, "the last enable failed; ASR needs the item removed first")
         return StepDecision(Decision.DONE, "the item is protected already")
 
     if step in (Step.COMPLETE_MIGRATION, Step.DISABLE_REPLICATION):
@@ -181,6 +195,8 @@ def reconcile(view: ProtectedItemView | None, book: Runbook, requested: Stage) -
 
 def _reached(view: ProtectedItemView) -> set[Stage]:
     """Stages whose effect ASR shows on the item."""
+    if _enable_failed(view):
+        return set()  # the item only records a failed attempt
     reached = {Stage.ENABLE_REPLICATION}
     if view.initial_replication_done:
         reached.add(Stage.INITIAL_REPLICATION)

@@ -152,42 +152,55 @@ class RunbookRun:
         return True
 
     def _step(self, stage: Stage) -> Steps:
+        """Start (or adopt) the stage's ASR step and wait for its job.
+
+        A ``clear`` decision (the item of a failed enable must go before enabling again) returns the removal's
+        job; once it ended, the step is asked again, under its own wait instance.
+        """
         step = _STEP_OF_STAGE[stage]
-        started = yield from self._call(
-            activities.START_ASR_STEP,
-            {"machine": self.machine_json, "step": step.value, "options": self.request.get("options") or {}},
-            stage,
-        )
-        if "error" in started:
-            return self._fail(stage, started["error"])
         entry = self.record["stages"][stage.value]
-        entry["decision"] = started["decision"]
-        if not started.get("jobName"):
-            return True  # ASR shows the step as done already
+        for round_ in range(3):
+            started = yield from self._call(
+                activities.START_ASR_STEP,
+                {"machine": self.machine_json, "step": step.value, "options": self.request.get("options") or {}},
+                stage,
+            )
+            if "error" in started:
+                return self._fail(stage, started["error"])
+            entry["decision"] = started["decision"]
+            if not started.get("jobName"):
+                return True  # ASR shows the step as done already
+            waited = yield from self._wait_for_job(stage, step, started, round_)
+            if waited["outcome"] != "succeeded":
+                error = waited.get("error") or _error(stage, "JobFailed", f"ASR job ended {waited.get('state')}")
+                return self._fail(stage, {**error, "jobId": error.get("jobId") or started["jobId"]})
+            if started["decision"] != "clear":
+                return True
+        return self._fail(stage, _error(stage, "ItemNotCleared", "the failed enable's item was not removed"))
+
+    def _wait_for_job(self, stage: Stage, step: Step, started: Json, round_: int) -> Generator[Any, Any, Json]:
         self.job_id = started["jobId"]
-        entry["jobId"] = started["jobId"]
+        self.record["stages"][stage.value]["jobId"] = started["jobId"]
         if started["jobId"] not in self.record["jobs"]:
             self.record["jobs"].append(started["jobId"])
         self._status(stage, "waiting")
         deadline = self.now + scaled(self.options.job_timeout.total_seconds(), self.scale)
+        instance = self._sub_instance(stage) + (f":{round_}" if round_ else "")
         waited: Json = yield self.context.call_sub_orchestrator(
             names.WAIT_FOR_JOB,
             {
                 "vault": self.machine_json["asr"]["vault"],
                 "jobName": started["jobName"],
                 "jobId": started["jobId"],
-                "step": step.value,
+                "step": step.value if started["decision"] != "clear" else Step.DISABLE_REPLICATION.value,
                 "stage": stage.value,
                 "timeScale": self.scale,
                 "deadline": deadline.isoformat(),
                 "retryAfterSeconds": started.get("retryAfterSeconds"),
             },
-            self._sub_instance(stage),
+            instance,
         )
-        if waited["outcome"] != "succeeded":
-            error = waited.get("error") or _error(stage, "JobFailed", f"ASR job ended {waited.get('state')}")
-            return self._fail(stage, {**error, "jobId": error.get("jobId") or started["jobId"]})
-        return True
+        return waited
 
     def _initial_replication(self) -> Steps:
         stage = Stage.INITIAL_REPLICATION

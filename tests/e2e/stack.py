@@ -54,7 +54,9 @@ class Stack:
 
 
 @contextmanager
-def running_stack(data_dir: Path, *, speed: float = SPEED, topology: Path | None = None) -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path, *, speed: float = SPEED, topology: Path | dict[str, Any] | None = None
+) -> Iterator[Stack]:
     asr = start_emulator(topology or EXAMPLES / "topology.yaml", speed=speed)
     vault_ids = ",".join(
         f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
@@ -88,3 +90,92 @@ def runbook_input(plan: Plan, machine_name: str, speed: float, **extra: Any) -> 
         "timeScale": speed,
         **extra,
     }
+
+
+# -- helpers for fault, crash and cost tests (additive) -----------------------------------------------------
+
+MUTATING_OPERATIONS = (
+    "ReplicationProtectedItems_Create",
+    "ReplicationProtectedItems_TestFailover",
+    "ReplicationProtectedItems_TestFailoverCleanup",
+    "ReplicationProtectedItems_UnplannedFailover",
+    "ReplicationProtectedItems_FailoverCommit",
+    "ReplicationProtectedItems_Delete",
+)
+_FLEET_ITEM_PREFIX = "10000000-0000-0000-0000-0000000010"
+
+
+def fleet_topology(
+    count: int, *, disks_gb: list[int] | None = None, bandwidth_mbps: float | None = None
+) -> dict[str, Any]:
+    """The example topology plus ``count`` VMware machines ``vm00``… on the appliance's container.
+
+    The example has one machine per source kind; tests that run many scenarios side by side, each on its own
+    machine, and the cost benchmark need more of the same kind. Small disks keep initial replication short.
+    """
+    doc: dict[str, Any] = yaml.safe_load((EXAMPLES / "topology.yaml").read_text(encoding="utf-8"))
+    fabric = next(f for f in doc["vaults"][0]["fabrics"] if f["name"] == "vmware-appliance")
+    container = fabric["containers"][0]
+    site = container["machines"][0]["vmId"].rsplit("/", 1)[0]
+    for index in range(count):
+        machine: dict[str, Any] = {
+            "name": f"{_FLEET_ITEM_PREFIX}{index:02d}",
+            "friendlyName": fleet_name(index),
+            "kind": "VMware",
+            "disksGB": list(disks_gb or [32]),
+            "vmId": f"{site}/{fleet_name(index)}",
+        }
+        if bandwidth_mbps is not None:
+            machine["bandwidthMbps"] = bandwidth_mbps
+        container["machines"].append(machine)
+    return doc
+
+
+def fleet_name(index: int) -> str:
+    return f"vm{index:02d}"
+
+
+def fleet_machine(index: int, plan: Plan | None = None) -> dict[str, Any]:
+    """The plan JSON of fleet machine ``index``: the VMware example's web01 with the fleet machine's names."""
+    source = plan or example_plan("vmware.yaml")
+    machine = source.machine("web01").model_dump(by_alias=True, mode="json", exclude_none=True)
+    name = fleet_name(index)
+    machine["name"] = name
+    machine["asr"]["protectableItem"] = f"{_FLEET_ITEM_PREFIX}{index:02d}"
+    machine["asr"]["discoveredMachineId"] = machine["asr"]["discoveredMachineId"].rsplit("/", 1)[0] + f"/{name}"
+    machine.get("target", {}).pop("vmName", None)
+    return machine
+
+
+def fleet_input(index: int, speed: float, *, options: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A ``machine_runbook`` input for fleet machine ``index`` under the VMware example's options (overridable)."""
+    plan = example_plan("vmware.yaml")
+    merged = {**plan.options.model_dump(by_alias=True, mode="json", exclude_none=True), **(options or {})}
+    return {
+        "migrationId": plan.id,
+        "machine": fleet_machine(index, plan),
+        "options": merged,
+        "timeScale": speed,
+        **extra,
+    }
+
+
+def runtime_of(status: Any) -> str:
+    return str(getattr(status.runtime_status, "value", status.runtime_status))
+
+
+def accepted_calls(asr: EmulatorHandle, item: str) -> dict[str, int]:
+    """Mutating calls ASR accepted for ``item``, per operation (what "exactly once" is checked on)."""
+    return {op: asr.calls.count(op, item, accepted_only=True) for op in MUTATING_OPERATIONS}
+
+
+def requests_for(asr: EmulatorHandle, items: set[str], job_ids: list[str]) -> list[Any]:
+    """Every request the emulator received for these items (by name) and these jobs (by name, in the path)."""
+    names = {name.lower() for name in items}
+    jobs = {job_id.rstrip("/").rsplit("/", 1)[-1].lower() for job_id in job_ids}
+    found = []
+    for call in asr.calls.calls():
+        path = call.path.lower()
+        if (call.item or "").lower() in names or any(f"/replicationjobs/{job}" in path for job in jobs):
+            found.append(call)
+    return found
