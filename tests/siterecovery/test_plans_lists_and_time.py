@@ -188,3 +188,30 @@ def test_same_seed_same_ids() -> None:
             return sorted((j.name or "", props(j).end_time) for j in client.replication_jobs.list(RG, VAULT))
 
     assert job_names() == job_names()
+
+
+@pytest.mark.parametrize(("speed", "retry_after"), [(1.0, "30"), (10.0, "3"), (60.0, "0"), (0.0, "0")])
+def test_retry_after_is_the_simulated_interval_in_wall_seconds(speed: float, retry_after: str) -> None:
+    with start_emulator(TOPOLOGY, speed=speed) as emu:
+        client = emulator_client(emu.base_url, emu.subscription_id)
+        headers: dict[str, str] = {}
+        client.replication_protected_items.begin_create(
+            *_args(HYPERV),
+            HYPERV.enable,
+            polling=False,
+            raw_response_hook=lambda r: headers.update(r.http_response.headers),
+        )
+        assert headers["Retry-After"] == retry_after
+
+
+def test_faults_declared_in_the_topology_apply_from_the_start() -> None:
+    topology = _paged_topology(100)
+    topology["faults"] = [
+        {"kind": "throttle", "operation": "ReplicationFabrics_List", "count": 1, "retryAfterSeconds": 9}
+    ]
+    with start_emulator(topology) as emu:
+        client = emulator_client(emu.base_url, emu.subscription_id, retry_total=0)
+        with pytest.raises(HttpResponseError) as throttled:
+            list(client.replication_fabrics.list(RG, VAULT))
+        assert throttled.value.status_code == 429
+        assert len(list(client.replication_fabrics.list(RG, VAULT))) == 5
