@@ -647,7 +647,9 @@ def _poll_advance(ctx: Ctx, job: Job) -> None:
 def operation_status_get(ctx: Ctx, p: list[str]) -> Reply:
     job = _job(ctx, p[0])
     _poll_advance(ctx, job)
-    return Reply(200, operation_status(job, ctx.now, ctx.store.clock))
+    body = operation_status(job, ctx.now, ctx.store.clock)
+    headers = {"Retry-After": retry_after_header(ctx.store)} if body["status"] == "InProgress" else {}
+    return Reply(200, body, headers)
 
 
 # -- recovery plans ------------------------------------------------------------------------------

@@ -215,3 +215,22 @@ def test_faults_declared_in_the_topology_apply_from_the_start() -> None:
             list(client.replication_fabrics.list(RG, VAULT))
         assert throttled.value.status_code == 429
         assert len(list(client.replication_fabrics.list(RG, VAULT))) == 5
+
+
+def test_operation_status_carries_retry_after_while_running() -> None:
+    import requests
+
+    with start_emulator(TOPOLOGY, speed=1.0) as emu:
+        client = emulator_client(emu.base_url, emu.subscription_id)
+        headers: dict[str, str] = {}
+        client.replication_protected_items.begin_create(
+            *_args(HYPERV),
+            HYPERV.enable,
+            polling=False,
+            raw_response_hook=lambda r: headers.update(r.http_response.headers),
+        )
+        running = requests.get(headers["Azure-AsyncOperation"], timeout=10)
+        assert running.json()["status"] == "InProgress" and running.headers["Retry-After"] == "30"
+        emu.advance(3600)
+        done = requests.get(headers["Azure-AsyncOperation"], timeout=10)
+        assert done.json()["status"] == "Succeeded" and "Retry-After" not in done.headers
