@@ -1,7 +1,7 @@
 """The wait orchestrations under the SDK's replay: job timeout, replication timeout and stall, continue_as_new.
 
 These branches take simulated hours or days; end to end they would cost minutes even at the emulator's speed.
-Here the history is built by :class:`tests.orchestrators.replay.Replay`, whose clock moves only with the events.
+Here the history is built by :class:`tests.orchestration.replay.Replay`, whose clock moves only with the events.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from orchestrators.wait_for_job import READS_PER_GENERATION, wait_for_asr_job
 from orchestrators.wait_for_replication import wait_for_initial_replication
-from tests.orchestrators.replay import START, Replay, _parse
-from tests.orchestrators.views import item_view
+from tests.orchestration.replay import START, Replay, _parse
+from tests.orchestration.views import item_view
 
 JOB_ID = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v/replicationJobs/j-1"
 
