@@ -89,6 +89,9 @@ class RunbookRun:
             },
         }
         self.job_id: str | None = None
+        # Appended to wait instance ids while making a failed stage safe, so a second wait for the same stage
+        # (a cleanup after a failed cleanup) never reuses, and overwrites, the failed wait's instance.
+        self._wait_suffix = ""
 
     # -- bookkeeping --------------------------------------------------------------------------------------
 
@@ -185,7 +188,7 @@ class RunbookRun:
             self.record["jobs"].append(started["jobId"])
         self._status(stage, "waiting")
         deadline = self.now + scaled(self.options.job_timeout.total_seconds(), self.scale)
-        instance = self._sub_instance(stage) + (f":{round_}" if round_ else "")
+        instance = self._sub_instance(stage) + self._wait_suffix + (f":{round_}" if round_ else "")
         waited: Json = yield self.context.call_sub_orchestrator(
             names.WAIT_FOR_JOB,
             {
@@ -258,6 +261,7 @@ class RunbookRun:
         if read.get("exists") and ProtectedItemView.from_dict(read["view"]).can_clean_up_test_failover:
             error = self.record["error"]
             self._enter(Stage.TEST_FAILOVER_CLEANUP)
+            self._wait_suffix = ":makeSafe"
             cleaned = yield from self._step(Stage.TEST_FAILOVER_CLEANUP)
             self._leave(Stage.TEST_FAILOVER_CLEANUP)
             self.record["error"] = {**error, "cleanedUp": cleaned}
