@@ -112,8 +112,7 @@ def _update_disposition(store: Store, entity: str, body: dict[str, Any]) -> Repl
     tokens = _uuids(_elements(body.get("lock-tokens")))
     reason = _text(body.get("deadletter-reason")) or None
     description = _text(body.get("deadletter-description")) or None
-    for token in tokens:
-        store.settle(token, outcome, reason=reason, description=description)
+    store.settle_all(tokens, outcome, reason=reason, description=description)
     return Reply(200, "OK", {})
 
 

@@ -487,10 +487,6 @@ class Store:
             self._commit()
             return None
 
-    def has_available(self, queue: MessageQueue) -> bool:
-        with self._mutex:
-            return bool(queue.available)
-
     def receive_deferred(self, path: str, sequence_numbers: list[int], *, peek_lock: bool) -> list[StoredMessage]:
         """Fetch deferred messages by sequence number (the only way to reach them)."""
         with self._mutex:
@@ -549,26 +545,38 @@ class Store:
         description: str | None = None,
     ) -> None:
         """Apply a receiver's settlement to a locked message; an unknown or expired lock is an error."""
+        self.settle_all([token], outcome, reason=reason, description=description)
+
+    def settle_all(
+        self,
+        tokens: list[uuid.UUID],
+        outcome: Outcome,
+        *,
+        reason: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        """Settle several locks at once: all of them, or (if any lock is lost) none of them."""
         with self._mutex:
             now = self._now()
             try:
-                queue, message = self._locked_message(token, now)
+                locked = [self._locked_message(token, now) for token in dict.fromkeys(tokens)]
             finally:
-                self._commit()
-            if outcome == Outcome.DEAD_LETTER and queue.is_dead_letter_queue:
+                self._commit()  # a lock found expired on the way has been released: keep that
+            if outcome == Outcome.DEAD_LETTER and any(queue.is_dead_letter_queue for queue, _ in locked):
                 raise InvalidRequest("A message in a dead-letter queue cannot be dead-lettered again.")
-            self._unlock(queue, message)
-            if outcome == Outcome.COMPLETE:
-                self._remove(queue, message)
-            elif outcome == Outcome.ABANDON:
-                self._count_failed_delivery(queue, message, now)
-            elif outcome == Outcome.RELEASE:
-                self._return(queue, message, now)
-            elif outcome == Outcome.DEFER:
-                message.state = MessageState.DEFERRED
-                self._save(queue, message)
-            elif outcome == Outcome.DEAD_LETTER:
-                self._dead_letter(queue, message, reason, description)
+            for queue, message in locked:
+                self._unlock(queue, message)
+                if outcome == Outcome.COMPLETE:
+                    self._remove(queue, message)
+                elif outcome == Outcome.ABANDON:
+                    self._count_failed_delivery(queue, message, now)
+                elif outcome == Outcome.RELEASE:
+                    self._return(queue, message, now)
+                elif outcome == Outcome.DEFER:
+                    message.state = MessageState.DEFERRED
+                    self._save(queue, message)
+                elif outcome == Outcome.DEAD_LETTER:
+                    self._dead_letter(queue, message, reason, description)
             self._commit()
 
     def _unlock(self, queue: MessageQueue, message: StoredMessage) -> None:
@@ -661,10 +669,6 @@ class Store:
             finally:
                 self._commit()
             return expirations
-
-    def lock_queue(self, token: uuid.UUID) -> MessageQueue | None:
-        with self._mutex:
-            return self._locks.get(token)
 
     # ----- time ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 import pytest
@@ -189,3 +190,16 @@ def test_correlation_filters_compare_types_as_service_bus_does(store: Store) -> 
     store.send(TOPIC, [_message("yes", eventType="failed", status="Failed"), _message("no", eventType="failed")])
     assert store.counts()[f"{TOPIC}/Subscriptions/failed-or-labelled"].active == 1
     assert MessageFacts().application_properties == {}
+
+
+def test_settling_several_locks_is_all_or_nothing(store: Store) -> None:
+    store.send(PLAIN_QUEUE, [_message("a"), _message("b")])
+    first = store.receive(PLAIN_QUEUE, peek_lock=True)
+    second = store.receive(PLAIN_QUEUE, peek_lock=True)
+    assert first is not None and second is not None
+    assert first.lock_token is not None and second.lock_token is not None
+    with pytest.raises(MessageLockLost):
+        store.settle_all([first.lock_token, uuid.uuid4()], Outcome.COMPLETE)
+    assert store.counts()[PLAIN_QUEUE].locked == 2
+    store.settle_all([first.lock_token, second.lock_token, first.lock_token], Outcome.COMPLETE)
+    assert store.counts()[PLAIN_QUEUE].locked == 0 and store.counts()[PLAIN_QUEUE].active == 0
