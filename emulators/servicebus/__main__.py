@@ -6,6 +6,7 @@ Prints the connection string on the first line of stdout, then serves until SIGI
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -29,6 +30,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _arguments(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # proton logs a client that closes its socket without an AMQP close as an ERROR; that is routine.
+    logging.getLogger("proton").setLevel(logging.CRITICAL)
     try:
         config = load_config(arguments.config)
     except ConfigError as error:

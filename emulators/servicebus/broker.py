@@ -29,7 +29,7 @@ from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message,
 from emulators.servicebus import management
 from emulators.servicebus.addresses import Node, NodeKind, classify
 from emulators.servicebus.codec import MalformedMessage, parse_message, unpack_batch
-from emulators.servicebus.errors import BrokerError, InvalidRequest, MessageSizeExceeded
+from emulators.servicebus.errors import BrokerError, InvalidRequest, MessageSizeExceeded, NotAllowed
 from emulators.servicebus.outgoing import render
 from emulators.servicebus.store import IncomingMessage, MessageQueue, Outcome, Store
 
@@ -187,6 +187,10 @@ class Broker(Handler):
         if node.kind == NodeKind.ENTITY:
             try:
                 if link.is_sender:
+                    if _asks_for_a_session(link):
+                        raise NotAllowed(
+                            f"Sessions are not supported by this emulator (receiver on '{node.entity_path}')."
+                        )
                     context.queue = self.store.source(node.entity_path)
                     context.peek_lock = link.remote_snd_settle_mode != Link.SND_SETTLED
                 else:
@@ -467,6 +471,16 @@ def _guarded(method: Callable[[Broker, Any], None]) -> Callable[[Broker, Any], N
 for _name, _method in list(vars(Broker).items()):
     if _name.startswith("on_") and callable(_method):
         setattr(Broker, _name, _guarded(_method))
+
+
+def _asks_for_a_session(link: Any) -> bool:
+    """Session receivers put ``com.microsoft:session-filter`` in the source's filter map."""
+    filters = link.remote_source.filter
+    filters.rewind()
+    if not filters.next():
+        return False
+    value = filters.get_object()
+    return isinstance(value, dict) and any("session-filter" in str(key) for key in value)
 
 
 def _condition(error: BrokerError) -> Condition:

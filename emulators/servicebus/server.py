@@ -27,6 +27,8 @@ _log = logging.getLogger(__name__)
 
 def connection_string(host: str, port: int) -> str:
     """The connection string ``azure-servicebus`` needs: plain AMQP on ``port``, any key accepted."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"  # listening on every interface: connect through loopback
     return (
         f"Endpoint=sb://{host}:{port};SharedAccessKeyName=RootManageSharedAccessKey;"
         "SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;"

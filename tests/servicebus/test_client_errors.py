@@ -101,3 +101,11 @@ def test_renew_lock_extends_it_and_auto_lock_renewer_keeps_it(
             assert auto.locked_until_utc is not None and auto.locked_until_utc > first_lock
             receiver.complete_message(auto)
     assert emulator.inspect().total(SHORT_LOCK_QUEUE) == 0
+
+
+def test_a_session_receiver_is_refused_with_a_clear_error(client: ServiceBusClient) -> None:
+    from azure.servicebus.exceptions import ServiceBusError
+
+    with pytest.raises(ServiceBusError, match="Sessions are not supported"):
+        with client.get_queue_receiver(PLAIN_QUEUE, session_id="s-1") as receiver:
+            receiver.receive_messages(max_message_count=1, max_wait_time=1)
