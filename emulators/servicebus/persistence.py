@@ -9,6 +9,7 @@ message is unlocked and deliverable, with the delivery count it had.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from emulators.servicebus.codec import EncodedMessage
 from emulators.servicebus.store import MessageState, Store, StoredMessage
 
 DATABASE_NAME = "servicebus.sqlite3"
+_log = logging.getLogger(__name__)
 _DUPLICATE_HORIZON_SECONDS = 300.0  # the longest detection window Config.json allows (PT5M)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -47,17 +49,24 @@ CREATE TABLE IF NOT EXISTS duplicates (
 """
 
 
+class PersistenceError(RuntimeError):
+    """The ``--data`` directory cannot hold the emulator's database."""
+
+
 class SqliteJournal:
     """The :class:`~emulators.servicebus.store.Journal` that writes to ``DIR/servicebus.sqlite3``."""
 
     def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / DATABASE_NAME
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level="DEFERRED")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level="DEFERRED")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+        except (OSError, sqlite3.Error) as error:
+            raise PersistenceError(f"cannot keep messages in {self.path}: {error}") from None
         self._duplicates_written = 0
 
     def save_message(self, queue_path: str, message: StoredMessage) -> None:
@@ -116,7 +125,11 @@ class SqliteJournal:
             "SELECT target, message_id, seen_at FROM duplicates WHERE seen_at >= ? ORDER BY seen_at", (horizon,)
         ):
             store.restore_duplicate(target, message_id, seen_at)
-        rows = self._db.execute("SELECT * FROM messages ORDER BY queue, sequence_number")
+        skipped: dict[str, int] = {}
+        try:
+            rows = self._db.execute("SELECT * FROM messages ORDER BY queue, sequence_number").fetchall()
+        except sqlite3.Error as error:
+            raise PersistenceError(f"cannot read {self.path}: {error}") from None
         for row in rows:
             (queue, sequence, state, delivery_count, enqueued_at, expires_at, message_id) = row[:7]
             (durable, priority, ttl_ms, annotations, properties, application_properties, body) = row[7:14]
@@ -142,4 +155,7 @@ class SqliteJournal:
                 dead_letter_properties=dl_properties,
                 dead_letter_source=source,
             )
-            store.restore_message(queue, message)
+            if not store.restore_message(queue, message):
+                skipped[queue] = skipped.get(queue, 0) + 1
+        for queue, count in skipped.items():
+            _log.warning("%d saved messages of '%s' are not loaded: the config has no such entity", count, queue)

@@ -742,8 +742,11 @@ class Store:
 
     # ----- restore ------------------------------------------------------------------------
 
-    def restore_message(self, queue_path: str, message: StoredMessage) -> None:
-        """Load a persisted message at start-up (locks are not persisted: every message comes back unlocked)."""
+    def restore_message(self, queue_path: str, message: StoredMessage) -> bool:
+        """Load a persisted message at start-up; ``False`` if the config no longer has its entity.
+
+        Locks are not persisted: every message comes back unlocked.
+        """
         with self._mutex:
             target = self.targets.get(queue_path.lower())
             if message.state == MessageState.SCHEDULED and target is not None:
@@ -751,10 +754,10 @@ class Store:
                 heapq.heappush(
                     self._schedule_deadlines, (message.enqueued_at, target.name.lower(), message.sequence_number)
                 )
-                return
+                return True
             queue = self.sources.get(queue_path.lower())
             if queue is None:
-                return
+                return False
             message.lock_token = None
             message.queued = False
             queue.messages[message.sequence_number] = message
@@ -764,6 +767,7 @@ class Store:
                 heapq.heappush(
                     self._expiry_deadlines, (message.expires_at, queue.path.lower(), message.sequence_number)
                 )
+            return True
 
     def restore_sequence(self, target_name: str, value: int) -> None:
         with self._mutex:
