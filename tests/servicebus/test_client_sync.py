@@ -353,3 +353,20 @@ def test_a_batch_filled_to_the_clients_limit_is_accepted(client: ServiceBusClien
         sender.send_messages(batch)
     assert count > 200
     assert emulator.inspect().active(PLAIN_QUEUE) == count
+
+
+def test_competing_receivers_each_get_a_message_once(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
+    bodies = [f"job-{i}" for i in range(20)]
+    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+        sender.send_messages([ServiceBusMessage(body) for body in bodies])
+    seen: list[str] = []
+    with client.get_queue_receiver(PLAIN_QUEUE) as first, client.get_queue_receiver(PLAIN_QUEUE) as second:
+        for _ in range(40):
+            if len(seen) >= len(bodies):
+                break
+            for receiver in (first, second):
+                for message in receiver.receive_messages(max_message_count=3, max_wait_time=1):
+                    seen.append(str(message))
+                    receiver.complete_message(message)
+    assert sorted(seen) == sorted(bodies)
+    assert emulator.inspect().total(PLAIN_QUEUE) == 0
