@@ -2,36 +2,20 @@
 
 Correlation filters are exact matches on system properties and application properties, all given
 keys at once (Service Bus semantics). A subscription with no rules gets the ``$Default`` true
-filter, so it receives everything. Of SQL filters, only the constant forms Service Bus itself
-uses for ``TrueFilter`` and ``FalseFilter`` (``1=1``, ``1=0``) are understood; any other
-expression is refused when the config is loaded rather than silently matching nothing.
+filter, so it receives everything. SQL filters are compiled by :mod:`sql_filter`; an expression
+it cannot evaluate is refused when the config is loaded rather than silently matching nothing.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from emulators.servicebus.codec import MessageFacts
+from emulators.servicebus.sql_filter import SqlFilterError, compile_sql_filter
 
 Predicate = Callable[[MessageFacts], bool]
-_CONSTANT = re.compile(r"^\s*\(?\s*1\s*=\s*(?P<right>[01])\s*\)?\s*$")
-
-
-class SqlFilterError(ValueError):
-    """A SQL filter expression this emulator cannot evaluate."""
-
-
-def compile_sql_filter(expression: str) -> Predicate:
-    match = _CONSTANT.match(expression)
-    if match is None:
-        raise SqlFilterError(
-            f"only the constant SQL filters '1=1' (true) and '1=0' (false) are supported, not {expression!r}; "
-            "use a Correlation filter"
-        )
-    result = match.group("right") == "1"
-    return lambda _facts: result
+__all__ = ["Predicate", "SqlFilterError", "any_rule_matches", "compile_sql_filter", "correlation_filter"]
 
 
 def _same(expected: Any, actual: Any) -> bool:

@@ -71,6 +71,10 @@ TEST_CONFIG: dict[str, Any] = {
                                 ],
                             },
                             {
+                                "Name": "sql-failures",
+                                "Rules": [_sql("s", "status = 'Failed' OR sys.Label LIKE 'urg%'")],
+                            },
+                            {
                                 "Name": "sql-false",
                                 "Rules": [
                                     {

@@ -280,6 +280,7 @@ def test_topic_fans_out_to_subscriptions_by_correlation_filter(
     assert inspection.active(f"{TOPIC}/Subscriptions/failed-or-labelled") == 2
     assert inspection.active(f"{TOPIC}/Subscriptions/sql-true") == 4
     assert inspection.active(f"{TOPIC}/Subscriptions/sql-false") == 0
+    assert inspection.active(f"{TOPIC}/Subscriptions/sql-failures") == 2
     with client.get_subscription_receiver(TOPIC, "failed-or-labelled") as receiver:
         messages = _receive(client, TOPIC, 2, receiver=receiver)
         assert [str(m) for m in messages] == ["f", "u"]

@@ -110,10 +110,10 @@ def test_bad_durations_are_refused(text: str) -> None:
         ),
         (
             lambda ns: ns["Topics"][0]["Subscriptions"][3]["Rules"][0]["Properties"].update(
-                SqlFilter={"SqlExpression": "status = 'Failed'"}
+                SqlFilter={"SqlExpression": "sys.Nonsense = 'Failed'"}
             ),
             "UserConfig.Namespaces[0].Topics[0].Subscriptions[3].Rules[0].Properties.SqlFilter.SqlExpression: "
-            "only the constant SQL filters",
+            "sys.Nonsense is not a system property",
         ),
         (
             lambda ns: ns["Topics"][0].update(Subscriptions=[]),
