@@ -5,8 +5,9 @@ store results into transfers and dispositions, following what ``azure-servicebus
 
 - SASL ANONYMOUS; the ``$cbs`` put-token request is answered 200 without checking the token
   (Microsoft's emulator does the same).
-- Attach replies echo the client's source and target (the client detaches on a null one); an
-  unknown entity is attached and immediately detached with ``amqp:not-found``.
+- Attach replies echo the client's source and target (the client detaches on a null one). A
+  receiver or management link to an unknown entity is attached and immediately detached with
+  ``amqp:not-found``; a sender's link stays attached and its first transfer is refused with it.
 - Sender links advertise the Standard tier's 256 KB ``max-message-size``; a larger transfer is
   rejected with ``amqp:link:message-size-exceeded``.
 - Deliveries are tagged with the lock token (UUID, ``bytes_le``). The client sends its
@@ -28,7 +29,7 @@ from proton import Condition, Delivery, Endpoint, Event, Handler, Link, Message,
 
 from emulators.servicebus import management
 from emulators.servicebus.addresses import Node, NodeKind, classify
-from emulators.servicebus.codec import MalformedMessage, parse_message, unpack_batch
+from emulators.servicebus.codec import MalformedMessage, parse_message, split_sections, unpack_batch
 from emulators.servicebus.errors import BrokerError, InvalidRequest, MessageSizeExceeded, NotAllowed
 from emulators.servicebus.outgoing import render
 from emulators.servicebus.store import IncomingMessage, MessageQueue, Outcome, Store
@@ -300,23 +301,32 @@ class Broker(Handler):
 
     def _on_transfer(self, context: LinkContext, delivery: Any) -> None:
         link = context.link
+        if delivery.aborted:  # the sender gave up half way: nothing to keep
+            link.advance()
+            delivery.settle()
+            return
         if delivery.partial or not delivery.readable:
             return
         payload = link.recv(delivery.pending) or b""
         link.advance()
         if link.credit < LINK_CREDIT // 2:
             link.flow(LINK_CREDIT - link.credit)
-        if context.node.kind == NodeKind.CBS:
-            self._answer(context, payload, self._cbs)
-            delivery.update(Delivery.ACCEPTED)
-            delivery.settle()
-        elif context.node.kind == NodeKind.MANAGEMENT:
-            entity = context.node.entity_path
-            self._answer(context, payload, lambda request: management.handle(self.store, entity, request))
-            delivery.update(Delivery.ACCEPTED)
-            delivery.settle()
-        else:
+        if context.node.kind == NodeKind.ENTITY:
             self._accept_messages(context, delivery, payload)
+            return
+        if context.node.kind == NodeKind.CBS:
+            run: Callable[[Message], management.Reply] = self._cbs
+        else:
+            entity = context.node.entity_path
+            run = lambda request: management.handle(self.store, entity, request)  # noqa: E731
+        try:
+            self._answer(context, payload, run)
+        except BrokerError as error:
+            delivery.local.condition = _condition(error)
+            delivery.update(Delivery.REJECTED)
+        else:
+            delivery.update(Delivery.ACCEPTED)
+        delivery.settle()
 
     def _accept_messages(self, context: LinkContext, delivery: Any, payload: bytes) -> None:
         if context.refusal is not None:
@@ -358,10 +368,10 @@ class Broker(Handler):
     def _answer(self, context: LinkContext, payload: bytes, run: Callable[[Message], management.Reply]) -> None:
         request = Message()
         try:
+            split_sections(payload)  # strict: proton's decoder accepts some truncated messages
             request.decode(payload)
         except Exception as error:  # proton raises several types for bad bytes
-            _log.info("undecodable request on %s: %s", context.node.address, error)
-            return
+            raise InvalidRequest(f"The request on {context.node.address} is not an AMQP message: {error}") from None
         try:
             reply = run(request)
         except Exception as error:  # a bug in one operation must not take the broker down

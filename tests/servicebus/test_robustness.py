@@ -84,10 +84,11 @@ def test_bad_management_requests_get_a_specific_error(
     _still_serves(emulator)
 
 
-def test_a_transfer_that_is_not_an_amqp_message_is_rejected(emulator: EmulatorHandle) -> None:
+@pytest.mark.parametrize("node", [PLAIN_QUEUE, f"{PLAIN_QUEUE}/$management", "$cbs"])
+def test_a_transfer_that_is_not_an_amqp_message_is_rejected(emulator: EmulatorHandle, node: str) -> None:
     connection = BlockingConnection(f"amqp://{emulator.host}:{emulator.port}", timeout=10)
     try:
-        link: Any = connection.create_sender(PLAIN_QUEUE).link
+        link: Any = connection.create_sender(node).link
         delivery = link.delivery(b"raw-1")
         link.send(b"\x00\x53\x77\xa1")  # an amqp-value section cut off in the middle
         link.advance()
