@@ -1,0 +1,54 @@
+"""ARM requests per machine stay few: a count on a full migration, not a time (bench/migration_cost.py has figures).
+
+A VMware machine whose initial replication takes about six simulated hours, and an Azure VM moved to another
+region and protected again from there, each migrate end to end; every request the emulator received for the
+machine's items and their jobs is counted. Polling every 30 s would spend over 700 requests on the replication
+alone; the budget is 60 per machine.
+
+At the suite's emulator speed, a durable timer never fires sooner than one wall second (an hour of simulated
+time), so this run reads less often than the plan would in Azure; the polling schedule itself is counted
+exactly, in simulated time, by the replay test ``tests/orchestration/test_waits.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.stack import (
+    example_plan,
+    fleet_input,
+    fleet_name,
+    fleet_topology,
+    requests_for,
+    runbook_input,
+    running_stack,
+)
+
+pytestmark = pytest.mark.slow
+
+BUDGET = 60
+HISTORY_BUDGET = 300
+DISK_GB = 512
+# Six hours for one 512 GB disk, less the emulator's fixed 15-minute overhead.
+BANDWIDTH_MBPS = DISK_GB * 1024**3 * 8 / ((6 * 3600 - 900) * 1_000_000)
+
+
+def test_a_migration_costs_at_most_sixty_arm_requests_per_machine(tmp_path: Path) -> None:
+    topology = fleet_topology(1, disks_gb=[DISK_GB], bandwidth_mbps=BANDWIDTH_MBPS)
+    with running_stack(tmp_path, topology=topology) as stack:
+        stack.start("machine_runbook", "cost:vm00", fleet_input(0, stack.speed))
+        stack.start("machine_runbook", "cost:app01", runbook_input(example_plan("azure.yaml"), "app01", stack.speed))
+        vmware = stack.wait("cost:vm00").output
+        azure = stack.wait("cost:app01").output
+        largest = max(instance.history_len for instance in stack.host.hub.query_instances(limit=1000))
+        costs = {
+            fleet_name(0): len(requests_for(stack.asr, {fleet_name(0)}, vmware["jobs"])),
+            "app01": len(requests_for(stack.asr, {"app01", "app01-dr"}, azure["jobs"])),
+        }
+    assert vmware["outcome"] == azure["outcome"] == "migrated", (vmware.get("error"), azure.get("error"))
+    assert "drProtection" in azure["stages"]  # the A2A machine's count includes its DR item
+    for machine, count in costs.items():
+        assert 8 <= count <= BUDGET, (machine, count)  # at least the six calls and a read of each
+    assert largest <= HISTORY_BUDGET
