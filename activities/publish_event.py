@@ -10,7 +10,8 @@ Input (one JSON object)::
      "status": "running",                                # optional cross-check of the routing property
      "data": {...}}                                      # the event's data (see docs/events.md)
 
-Output: ``{"eventId": "<uuid>", "published": true}``.
+Output: ``{"eventId": "<uuid>", "published": true}``; ``published: false`` with a ``reason`` when the app has no
+Service Bus connection setting at all (events switched off).
 
 Activities are at-least-once: a retry, or a worker that dies after the send but before its result is
 recorded, runs this again. The message id is derived from the type and ``eventKey``, so the topic's duplicate
@@ -32,12 +33,13 @@ from typing import Any
 import azure.durable_functions as df
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSender
 
+from activities import names
 from migration.events import TOPIC, EventMessage, build_event
-from migration.servicebus_settings import ServiceBusSettings, create_client, read_settings
+from migration.servicebus_settings import CONNECTION_SETTING, ServiceBusSettings, create_client, read_settings
 
 __all__ = ["name", "bp", "publish", "publish_event", "close_client"]
 
-name = "publish_event"
+name = names.PUBLISH_EVENT
 bp = df.Blueprint()
 
 _REQUIRED = ("type", "eventKey", "time", "migrationId", "data")
@@ -126,8 +128,12 @@ def publish(payload: Mapping[str, Any], environ: Mapping[str, str] | None = None
         machine=fields.get("machine"),
         status=fields.get("status"),
     )
-    settings = read_settings(os.environ if environ is None else environ)
-    _publisher.send(message, settings)
+    environ = os.environ if environ is None else environ
+    if not any(key == CONNECTION_SETTING or key.startswith(f"{CONNECTION_SETTING}__") for key in environ):
+        # An app with no Service Bus connection at all has events switched off; the event was still built and
+        # validated, so a bad event is caught the same way. A connection that is set but malformed raises.
+        return {"eventId": message.message_id, "published": False, "reason": f"no {CONNECTION_SETTING} setting"}
+    _publisher.send(message, read_settings(environ))
     return {"eventId": message.message_id, "published": True}
 
 

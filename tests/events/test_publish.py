@@ -175,13 +175,24 @@ def test_a_service_bus_failure_raises_so_the_retry_policy_applies(monkeypatch: p
     assert time.monotonic() - started < 60
 
 
-def test_a_missing_connection_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_any_connection_setting_events_are_switched_off_but_still_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("ServiceBusConnection", raising=False)
     monkeypatch.delenv("ServiceBusConnection__fullyQualifiedNamespace", raising=False)
-    with pytest.raises(
-        ValueError, match="set ServiceBusConnection .* or ServiceBusConnection__fullyQualifiedNamespace"
-    ):
-        activity_function()(request(EventType.CONTROL, "nosettings/1"))
+    result = activity_function()(request(EventType.CONTROL, "nosettings/1"))
+    assert result["published"] is False
+    assert "ServiceBusConnection" in result["reason"]
+    broken = request(EventType.CONTROL, "nosettings/2")
+    broken["data"] = {**broken["data"], "action": "explode"}
+    with pytest.raises(ValueError):
+        activity_function()(broken)
+
+
+def test_a_malformed_connection_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ServiceBusConnection", "not a connection string")
+    with pytest.raises(ValueError, match="setting ServiceBusConnection is not a Service Bus connection string"):
+        activity_function()(request(EventType.CONTROL, "badsettings/1"))
 
 
 def test_concurrent_activities_share_one_client_safely(client: ServiceBusClient) -> None:
