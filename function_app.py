@@ -7,14 +7,24 @@ host and under the local host in ``emulators/functions``.
 import azure.durable_functions as df
 import azure.functions as func
 
-from activities import check_machine, read_asr_job, read_protected_item, start_asr_step
-from orchestrators import machine_runbook, wait_for_job, wait_for_replication
+from activities import (
+    check_machine,
+    publish_event,
+    read_asr_job,
+    read_protected_item,
+    start_asr_step,
+    terminate_instances,
+)
+from orchestrators import machine_rollback, machine_runbook, wait_for_job, wait_for_replication, wave, wave_batch
 from triggers import health
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (
     health.bp,
+    wave.bp,
+    wave_batch.bp,
+    machine_rollback.bp,
     machine_runbook.bp,
     wait_for_job.bp,
     wait_for_replication.bp,
@@ -22,5 +32,7 @@ for blueprint in (
     read_protected_item.bp,
     start_asr_step.bp,
     read_asr_job.bp,
+    terminate_instances.bp,
+    publish_event.bp,
 ):
     app.register_functions(blueprint)

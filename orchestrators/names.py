@@ -3,3 +3,6 @@
 MACHINE_RUNBOOK = "machine_runbook"
 WAIT_FOR_JOB = "wait_for_asr_job"
 WAIT_FOR_REPLICATION = "wait_for_initial_replication"
+MACHINE_ROLLBACK = "machine_rollback"
+WAVE = "migration_wave"
+WAVE_BATCH = "wave_batch"

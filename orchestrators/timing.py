@@ -59,3 +59,9 @@ def activity_retry(time_scale: float) -> df.RetryOptions:
     first_ms = int(max(1.0, _RETRY_FIRST_SECONDS / time_scale) * 1000)
     # RetryOptions in azure-functions-durable 1.7 carries only these two fields (no backoff coefficient).
     return df.RetryOptions(first_retry_interval_in_milliseconds=first_ms, max_number_of_attempts=_RETRY_ATTEMPTS)
+
+
+def event_retry(time_scale: float) -> df.RetryOptions:
+    """Retry policy for publishing events: more attempts than ASR calls, since a report should not be lost."""
+    first_ms = int(max(1.0, _RETRY_FIRST_SECONDS / time_scale) * 1000)
+    return df.RetryOptions(first_retry_interval_in_milliseconds=first_ms, max_number_of_attempts=2 * _RETRY_ATTEMPTS)

@@ -1,0 +1,86 @@
+"""Orchestration: roll one machine back when its migration is cancelled before it failed over.
+
+Cancelling must leave the source untouched and nothing behind in Site Recovery: a test failover in place is
+cleaned up, then replication is disabled with reason ``NotSpecified``. It works from ASR's state, not from what
+the cancelled runbook was doing (that instance was terminated, possibly mid-step): a job still running on the
+item is waited for first. A machine that already failed over is past the point of no return and is left alone;
+the result says so (``outcome: failedOver``) so the wave reports it as migrated rather than cancelled.
+
+Input ``{"migrationId", "machine": {...}, "options": {...}, "timeScale", "attempt"}``.
+Output ``{"machine", "outcome": cancelled|failedOver|failed, "error", "jobs"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import azure.durable_functions as df
+
+from activities import names as activities
+from migration.plan_options import WaveOptions
+from migration.scenarios import ProtectedItemView
+from migration.steps import Step
+from orchestrators import asr_step, names
+
+name = names.MACHINE_ROLLBACK
+bp = df.Blueprint()
+
+# Each round removes one obstacle (a running job, a test failover, the protection itself); a few are enough.
+_ROUNDS = 6
+_STAGE = "rollback"
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=names.MACHINE_ROLLBACK)
+def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
+    request: dict[str, Any] = context.get_input()
+    machine: dict[str, Any] = request["machine"]
+    options: dict[str, Any] = request.get("options") or {}
+    scale = float(request.get("timeScale") or 1.0)
+    timeout = WaveOptions.model_validate(options).job_timeout
+    jobs: list[str] = []
+    result: dict[str, Any] = {"machine": machine["name"], "outcome": "failed", "error": None, "jobs": jobs}
+
+    for round_ in range(_ROUNDS):
+        context.set_custom_status({"machine": machine["name"], "stage": _STAGE, "round": round_})
+        read = yield from asr_step.call(
+            context, activities.READ_PROTECTED_ITEM, {"machine": machine, "stage": _STAGE}, _STAGE, scale
+        )
+        if "error" in read:
+            return {**result, "error": read["error"]}
+        if not read.get("exists"):
+            return {**result, "outcome": "cancelled"}
+        view = ProtectedItemView.from_dict(read["view"])
+        if (view.active_location or "").lower() == "recovery":
+            return {**result, "outcome": "failedOver"}
+        sub_instance = f"{context.instance_id}:{round_}"
+        if view.current_job_id and view.current_scenario and not view.allowed_operations:
+            # A job the cancelled runbook started is still running: let it end before changing anything.
+            yield from asr_step.wait_for_job(
+                context,
+                vault=machine["asr"]["vault"],
+                job_id=view.current_job_id,
+                step=Step.DISABLE_REPLICATION,
+                stage=_STAGE,
+                time_scale=scale,
+                timeout=timeout,
+                instance_id=sub_instance,
+            )
+            continue
+        step = Step.TEST_FAILOVER_CLEANUP if view.can_clean_up_test_failover else Step.DISABLE_REPLICATION
+        done = yield from asr_step.run_step(
+            context,
+            machine=machine,
+            options=options,
+            step=step,
+            stage=_STAGE,
+            time_scale=scale,
+            timeout=timeout,
+            instance_id=sub_instance,
+        )
+        if done.get("jobId"):
+            jobs.append(done["jobId"])
+        if not done["ok"]:
+            return {**result, "error": done["error"]}
+    message = "the item was still protected after every rollback step"
+    return {**result, "error": asr_step.error(_STAGE, "RollbackIncomplete", message)}

@@ -1,0 +1,75 @@
+"""Orchestration: run one batch of a wave's machines, at most ``cap`` at a time.
+
+A wave of 1,000 machines fans out in two levels (wave → batches → machines) so that no single history holds
+thousands of events: this level keeps a pool of at most ``cap`` machine orchestrations running and starts the next
+as soon as one ends. The wave gives each running batch its share of the plan's ``maxParallel``, so the caps add up
+to no more than the plan allows.
+
+Input ``{"migrationId", "phase": prepare|cutover|rollback, "cap", "timeScale", "options", "machines": [{"machine",
+"attempt", "fromStage", "record"}]}``. Output ``{"results": {machine name: result record}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import azure.durable_functions as df
+
+from migration.instance_ids import machine_id, rollback_id
+from migration.stages import Stage
+from orchestrators import asr_step, names
+
+name = names.WAVE_BATCH
+bp = df.Blueprint()
+
+Json = dict[str, Any]
+
+
+def _child(request: Json, entry: Json) -> tuple[str, str, Json]:
+    """The orchestration, instance id and input that move one machine through this batch's phase."""
+    machine: Json = entry["machine"]
+    attempt = int(entry.get("attempt") or 0)
+    phase: str = request["phase"]
+    common = {
+        "migrationId": request["migrationId"],
+        "machine": machine,
+        "options": request.get("options") or {},
+        "timeScale": request.get("timeScale") or 1.0,
+        "attempt": attempt,
+    }
+    if phase == "rollback":
+        return names.MACHINE_ROLLBACK, rollback_id(request["migrationId"], machine["name"], attempt), common
+    runbook: Json = {**common, "record": entry.get("record")}
+    if phase == "prepare":
+        runbook.update(fromStage=entry.get("fromStage") or Stage.VALIDATE.value, stopAt=Stage.CUTOVER_GATE.value)
+    else:
+        runbook.update(fromStage=entry.get("fromStage") or Stage.CUTOVER_GATE.value)
+    return names.MACHINE_RUNBOOK, machine_id(request["migrationId"], machine["name"], phase, attempt), runbook
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=names.WAVE_BATCH)
+def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
+    request: Json = context.get_input()
+    cap = max(1, int(request.get("cap") or 1))
+    pending: list[Json] = list(request["machines"])
+    running: dict[Any, str] = {}  # task → machine name (tasks are the same objects across one replay)
+    results: dict[str, Json] = {}
+
+    while pending or running:
+        while pending and len(running) < cap:
+            entry = pending.pop(0)
+            orchestrator, instance, payload = _child(request, entry)
+            running[context.call_sub_orchestrator(orchestrator, payload, instance)] = entry["machine"]["name"]
+        context.set_custom_status(
+            {"phase": request["phase"], "running": sorted(running.values()), "done": len(results)}
+        )
+        winner = yield context.task_any(list(running))
+        machine = running.pop(winner)
+        value = winner.result
+        if isinstance(value, Exception):
+            # The machine's orchestration itself failed (not its migration): report it, never lose it.
+            failure = asr_step.error(request["phase"], "OrchestrationFailed", str(value)[:500])
+            value = {"machine": machine, "outcome": "failed", "error": failure}
+        results[machine] = value
+    return {"results": results}
