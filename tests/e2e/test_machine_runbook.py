@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import example_plan, running_stack, runbook_input
+from tests.e2e.stack import example_plan, runbook_input, running_stack
 
 pytestmark = pytest.mark.slow
 

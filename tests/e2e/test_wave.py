@@ -170,7 +170,12 @@ def test_a_missed_window_holds_until_postponed(tmp_path: Path) -> None:
         assert held["hold"]["reason"] == "windowMissed"
         assert accepted(stack, "UnplannedFailover") == []
         now = stack.asr.clock.now()
-        control(stack, instance, "postpone", window={"notBefore": now.isoformat(), "notAfter": (now + timedelta(days=1)).isoformat()})
+        control(
+            stack,
+            instance,
+            "postpone",
+            window={"notBefore": now.isoformat(), "notAfter": (now + timedelta(days=1)).isoformat()},
+        )
         result = stack.wait(instance).output
         assert result["status"] == "Migrated"
         assert [c["action"] for c in result["controls"]] == ["postpone"]
@@ -212,7 +217,9 @@ def test_cancel_after_some_failovers_rolls_back_only_the_rest(tmp_path: Path) ->
 def test_retry_of_a_failed_machine_finishes_it(tmp_path: Path) -> None:
     plan = only(plan_with(approval={"required": False}), "db01", "web01")
     with running_stack(tmp_path) as stack:
-        fault = stack.asr.add_fault({"kind": "jobFailure", "scenario": "TestFailover", "machine": "web01", "errorCode": "28031"})
+        fault = stack.asr.add_fault(
+            {"kind": "jobFailure", "scenario": "TestFailover", "machine": "web01", "errorCode": "28031"}
+        )
         instance = start_wave(stack, plan)
         held = wait_for_phase(stack, instance, "held")
         assert held["hold"]["reason"] == "machinesFailed"
