@@ -13,7 +13,7 @@ from azure.servicebus.exceptions import (
 )
 
 from emulators.servicebus import EmulatorHandle
-from tests.servicebus.conftest import PLAIN_QUEUE, SHORT_LOCK_QUEUE, TOPIC
+from tests.servicebus.conftest import FAST_CLOSE, PLAIN_QUEUE, SHORT_LOCK_QUEUE, TOPIC
 
 STANDARD_TIER_LIMIT = 256 * 1024
 pytestmark = pytest.mark.timeout(90)  # a hang guard far above the few seconds these take
@@ -30,24 +30,24 @@ def _one(receiver):
 
 def test_sending_to_an_unknown_queue_is_entity_not_found(client: ServiceBusClient) -> None:
     with pytest.raises(MessagingEntityNotFoundError):
-        with client.get_queue_sender("no-such-queue") as sender:
+        with client.get_queue_sender("no-such-queue", **FAST_CLOSE) as sender:
             sender.send_messages(ServiceBusMessage("lost"))
 
 
 def test_receiving_from_an_unknown_queue_is_entity_not_found(client: ServiceBusClient) -> None:
     with pytest.raises(MessagingEntityNotFoundError):
-        with client.get_queue_receiver("no-such-queue") as receiver:
+        with client.get_queue_receiver("no-such-queue", **FAST_CLOSE) as receiver:
             receiver.receive_messages(max_message_count=1, max_wait_time=1)
 
 
 def test_receiving_from_an_unknown_subscription_is_entity_not_found(client: ServiceBusClient) -> None:
     with pytest.raises(MessagingEntityNotFoundError):
-        with client.get_subscription_receiver(TOPIC, "no-such-subscription") as receiver:
+        with client.get_subscription_receiver(TOPIC, "no-such-subscription", **FAST_CLOSE) as receiver:
             receiver.receive_messages(max_message_count=1, max_wait_time=1)
 
 
 def test_a_message_over_the_standard_tier_limit_is_refused(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         with pytest.raises(MessageSizeExceededError):
             sender.send_messages(ServiceBusMessage(b"x" * (STANDARD_TIER_LIMIT + 1)))
         sender.send_messages(ServiceBusMessage(b"x" * (STANDARD_TIER_LIMIT - 1024)))
@@ -59,9 +59,9 @@ def test_a_message_over_the_standard_tier_limit_is_refused(client: ServiceBusCli
 def test_settling_after_the_lock_expired_is_lock_lost_and_the_message_comes_back(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_queue_sender(SHORT_LOCK_QUEUE) as sender:
+    with client.get_queue_sender(SHORT_LOCK_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("slow consumer"))
-    with client.get_queue_receiver(SHORT_LOCK_QUEUE) as receiver:
+    with client.get_queue_receiver(SHORT_LOCK_QUEUE, **FAST_CLOSE) as receiver:
         message = _one(receiver)
         assert message.locked_until_utc is not None
         deadline = time.monotonic() + 30
@@ -79,9 +79,9 @@ def test_settling_after_the_lock_expired_is_lock_lost_and_the_message_comes_back
 def test_renew_lock_extends_it_and_auto_lock_renewer_keeps_it(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_queue_sender(SHORT_LOCK_QUEUE) as sender:
+    with client.get_queue_sender(SHORT_LOCK_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages([ServiceBusMessage("renewed"), ServiceBusMessage("auto")])
-    with client.get_queue_receiver(SHORT_LOCK_QUEUE) as receiver:
+    with client.get_queue_receiver(SHORT_LOCK_QUEUE, **FAST_CLOSE) as receiver:
         message = _one(receiver)
         before = message.locked_until_utc
         assert before is not None
@@ -107,5 +107,5 @@ def test_a_session_receiver_is_refused_with_a_clear_error(client: ServiceBusClie
     from azure.servicebus.exceptions import ServiceBusError
 
     with pytest.raises(ServiceBusError, match="Sessions are not supported"):
-        with client.get_queue_receiver(PLAIN_QUEUE, session_id="s-1") as receiver:
+        with client.get_queue_receiver(PLAIN_QUEUE, session_id="s-1", **FAST_CLOSE) as receiver:
             receiver.receive_messages(max_message_count=1, max_wait_time=1)

@@ -16,7 +16,7 @@ from azure.servicebus import (
 )
 
 from emulators.servicebus import EmulatorHandle
-from tests.servicebus.conftest import DEDUP_QUEUE, EXPIRING_QUEUE, FORWARDING_QUEUE, PLAIN_QUEUE, TOPIC
+from tests.servicebus.conftest import DEDUP_QUEUE, EXPIRING_QUEUE, FAST_CLOSE, FORWARDING_QUEUE, PLAIN_QUEUE, TOPIC
 
 WAIT = 5  # seconds a receive may wait: a hang guard, never an assertion on speed
 
@@ -32,7 +32,7 @@ def _receive(client: ServiceBusClient, entity: str, count: int, **kwargs) -> lis
 
 
 def test_send_one_then_receive_and_complete(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(
             ServiceBusMessage(
                 "hello",
@@ -44,7 +44,7 @@ def test_send_one_then_receive_and_complete(client: ServiceBusClient, emulator: 
             )
         )
     assert emulator.inspect().active(PLAIN_QUEUE) == 1
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         (message,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
         assert str(message) == "hello"
         assert message.message_id == "m-1"
@@ -63,14 +63,14 @@ def test_send_one_then_receive_and_complete(client: ServiceBusClient, emulator: 
 
 
 def test_batch_send_arrives_as_separate_messages_in_order(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages([ServiceBusMessage(f"list-{i}") for i in range(3)])
         batch = sender.create_message_batch()
         for i in range(3):
             batch.add_message(ServiceBusMessage(f"batch-{i}"))
         sender.send_messages(batch)
     assert emulator.inspect().active(PLAIN_QUEUE) == 6
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         messages = _receive(client, PLAIN_QUEUE, 6, receiver=receiver)
         assert [str(m) for m in messages] == [f"list-{i}" for i in range(3)] + [f"batch-{i}" for i in range(3)]
         assert [m.sequence_number for m in messages] == [1, 2, 3, 4, 5, 6]
@@ -80,9 +80,9 @@ def test_batch_send_arrives_as_separate_messages_in_order(client: ServiceBusClie
 
 
 def test_abandon_redelivers_with_a_higher_delivery_count(client: ServiceBusClient) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("again"))
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         (first,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
         receiver.abandon_message(first)
         (second,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
@@ -95,13 +95,13 @@ def test_abandon_redelivers_with_a_higher_delivery_count(client: ServiceBusClien
 def test_dead_letter_keeps_reason_and_description_readable_from_the_sub_queue(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("poison", message_id="p-1"))
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         (message,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
         receiver.dead_letter_message(message, reason="InvalidPlan", error_description="machines[0]: missing")
     assert emulator.inspect().dead_letter_reasons(PLAIN_QUEUE) == ["InvalidPlan"]
-    with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dead:
+    with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER, **FAST_CLOSE) as dead:
         (letter,) = _receive(client, PLAIN_QUEUE, 1, receiver=dead)
         assert str(letter) == "poison"
         assert letter.message_id == "p-1"
@@ -114,9 +114,9 @@ def test_dead_letter_keeps_reason_and_description_readable_from_the_sub_queue(
 def test_max_delivery_count_moves_the_message_to_the_dead_letter_queue(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("never works"))
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         for attempt in range(3):  # MaxDeliveryCount is 3
             (message,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
             assert message.delivery_count == attempt
@@ -125,7 +125,7 @@ def test_max_delivery_count_moves_the_message_to_the_dead_letter_queue(
     inspection = emulator.inspect()
     assert inspection.total(PLAIN_QUEUE) == 0
     assert inspection.dead_letter_reasons(PLAIN_QUEUE) == ["MaxDeliveryCountExceeded"]
-    with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dead:
+    with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER, **FAST_CLOSE) as dead:
         (letter,) = _receive(client, PLAIN_QUEUE, 1, receiver=dead)
         assert letter.dead_letter_reason == "MaxDeliveryCountExceeded"
         assert letter.dead_letter_error_description == "Message could not be consumed after 3 delivery attempts."
@@ -133,9 +133,9 @@ def test_max_delivery_count_moves_the_message_to_the_dead_letter_queue(
 
 
 def test_defer_then_receive_deferred_by_sequence_number(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages([ServiceBusMessage("later"), ServiceBusMessage("now")])
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         later, now = _receive(client, PLAIN_QUEUE, 2, receiver=receiver)
         receiver.defer_message(later)
         receiver.complete_message(now)
@@ -152,23 +152,25 @@ def test_defer_then_receive_deferred_by_sequence_number(client: ServiceBusClient
 def test_receive_deferred_of_an_unknown_sequence_number_is_message_not_found(client: ServiceBusClient) -> None:
     from azure.servicebus.exceptions import MessageNotFoundError
 
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver, pytest.raises(MessageNotFoundError):
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver, pytest.raises(MessageNotFoundError):
         receiver.receive_deferred_messages([12345])
 
 
 def test_receive_and_delete_removes_on_delivery(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages([ServiceBusMessage("a"), ServiceBusMessage("b")])
-    with client.get_queue_receiver(PLAIN_QUEUE, receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE) as receiver:
+    with client.get_queue_receiver(
+        PLAIN_QUEUE, receive_mode=ServiceBusReceiveMode.RECEIVE_AND_DELETE, **FAST_CLOSE
+    ) as receiver:
         messages = _receive(client, PLAIN_QUEUE, 2, receiver=receiver)
         assert [str(m) for m in messages] == ["a", "b"]
     assert emulator.inspect().total(PLAIN_QUEUE) == 0
 
 
 def test_peek_browses_without_locking(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages([ServiceBusMessage(f"p{i}") for i in range(5)])
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         first = receiver.peek_messages(max_message_count=3)
         rest = receiver.peek_messages(max_message_count=10)
         assert [str(m) for m in first] == ["p0", "p1", "p2"]
@@ -178,14 +180,14 @@ def test_peek_browses_without_locking(client: ServiceBusClient, emulator: Emulat
 
 
 def test_duplicate_message_id_is_dropped_within_the_window(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(DEDUP_QUEUE) as sender:
+    with client.get_queue_sender(DEDUP_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("one", message_id="same"))
         sender.send_messages(ServiceBusMessage("two", message_id="same"))
         sender.send_messages(
             [ServiceBusMessage("three", message_id="same"), ServiceBusMessage("x", message_id="other")]
         )
     assert emulator.inspect().active(DEDUP_QUEUE) == 2
-    with client.get_queue_receiver(DEDUP_QUEUE) as receiver:
+    with client.get_queue_receiver(DEDUP_QUEUE, **FAST_CLOSE) as receiver:
         messages = _receive(client, DEDUP_QUEUE, 2, receiver=receiver)
         assert [str(m) for m in messages] == ["one", "x"]
 
@@ -193,7 +195,7 @@ def test_duplicate_message_id_is_dropped_within_the_window(client: ServiceBusCli
 def test_scheduled_message_stays_invisible_until_due_and_can_be_cancelled(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         far = datetime.now(UTC) + timedelta(hours=1)
         far_seqs = sender.schedule_messages([ServiceBusMessage("far-1"), ServiceBusMessage("far-2")], far)
         assert len(set(far_seqs)) == 2
@@ -204,7 +206,7 @@ def test_scheduled_message_stays_invisible_until_due_and_can_be_cancelled(
         soon = datetime.now(UTC) + timedelta(seconds=1)
         (soon_seq,) = sender.schedule_messages(ServiceBusMessage("soon"), soon)
         assert soon_seq not in far_seqs
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         (message,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
         assert str(message) == "soon"
         assert message.sequence_number == soon_seq
@@ -219,7 +221,7 @@ def test_cancelling_an_unknown_scheduled_message_fails_and_changes_nothing(
 ) -> None:
     from azure.servicebus.exceptions import MessageNotFoundError
 
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         (seq,) = sender.schedule_messages(ServiceBusMessage("kept"), datetime.now(UTC) + timedelta(hours=1))
         with pytest.raises(MessageNotFoundError):
             sender.cancel_scheduled_messages([seq, seq + 100])
@@ -227,24 +229,24 @@ def test_cancelling_an_unknown_scheduled_message_fails_and_changes_nothing(
 
 
 def test_message_time_to_live_dead_letters_on_expiry(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(EXPIRING_QUEUE) as sender:
+    with client.get_queue_sender(EXPIRING_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("stale", time_to_live=timedelta(seconds=1)))
         sender.send_messages(ServiceBusMessage("fresh"))
     deadline = time.monotonic() + 20
     while emulator.inspect().dead_lettered(EXPIRING_QUEUE) == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert emulator.inspect().dead_letter_reasons(EXPIRING_QUEUE) == ["TTLExpiredException"]
-    with client.get_queue_receiver(EXPIRING_QUEUE) as receiver:
+    with client.get_queue_receiver(EXPIRING_QUEUE, **FAST_CLOSE) as receiver:
         (message,) = _receive(client, EXPIRING_QUEUE, 1, receiver=receiver)
         assert str(message) == "fresh"
-    with client.get_queue_receiver(EXPIRING_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dead:
+    with client.get_queue_receiver(EXPIRING_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER, **FAST_CLOSE) as dead:
         (letter,) = _receive(client, EXPIRING_QUEUE, 1, receiver=dead)
         assert str(letter) == "stale"
         assert letter.dead_letter_reason == "TTLExpiredException"
 
 
 def test_expired_message_without_dead_lettering_is_dropped(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("stale", time_to_live=timedelta(seconds=1)))
     deadline = time.monotonic() + 20
     while emulator.inspect().total(PLAIN_QUEUE) and time.monotonic() < deadline:
@@ -254,10 +256,10 @@ def test_expired_message_without_dead_lettering_is_dropped(client: ServiceBusCli
 
 
 def test_forward_to_moves_messages_to_the_target_queue(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(FORWARDING_QUEUE) as sender:
+    with client.get_queue_sender(FORWARDING_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("passing through"))
     assert emulator.inspect().total(FORWARDING_QUEUE) == 0
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         (message,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
         assert str(message) == "passing through"
 
@@ -265,7 +267,7 @@ def test_forward_to_moves_messages_to_the_target_queue(client: ServiceBusClient,
 def test_topic_fans_out_to_subscriptions_by_correlation_filter(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_topic_sender(TOPIC) as sender:
+    with client.get_topic_sender(TOPIC, **FAST_CLOSE) as sender:
         sender.send_messages(
             [
                 ServiceBusMessage("c", application_properties={"eventType": "completed"}),
@@ -281,19 +283,19 @@ def test_topic_fans_out_to_subscriptions_by_correlation_filter(
     assert inspection.active(f"{TOPIC}/Subscriptions/sql-true") == 4
     assert inspection.active(f"{TOPIC}/Subscriptions/sql-false") == 0
     assert inspection.active(f"{TOPIC}/Subscriptions/sql-failures") == 2
-    with client.get_subscription_receiver(TOPIC, "failed-or-labelled") as receiver:
+    with client.get_subscription_receiver(TOPIC, "failed-or-labelled", **FAST_CLOSE) as receiver:
         messages = _receive(client, TOPIC, 2, receiver=receiver)
         assert [str(m) for m in messages] == ["f", "u"]
         assert messages[1].subject == "urgent"
         for message in messages:
             receiver.complete_message(message)
-    with client.get_subscription_receiver(TOPIC, "everything") as receiver:
+    with client.get_subscription_receiver(TOPIC, "everything", **FAST_CLOSE) as receiver:
         messages = _receive(client, TOPIC, 4, receiver=receiver)
         assert [m.sequence_number for m in messages] == [1, 2, 3, 4]
 
 
 def test_topic_duplicate_detection_drops_a_replayed_event(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_topic_sender(TOPIC) as sender:
+    with client.get_topic_sender(TOPIC, **FAST_CLOSE) as sender:
         event: dict[str | bytes, Any] = {"eventType": "completed"}
         sender.send_messages(ServiceBusMessage("e", message_id="evt-1", application_properties=event))
         sender.send_messages(ServiceBusMessage("e", message_id="evt-1", application_properties=event))
@@ -305,19 +307,19 @@ def test_scheduled_enqueue_time_on_a_plain_send_and_scheduling_on_a_topic(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
     soon = datetime.now(UTC) + timedelta(seconds=1)
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("held", scheduled_enqueue_time_utc=soon))
-    with client.get_topic_sender(TOPIC) as sender:
+    with client.get_topic_sender(TOPIC, **FAST_CLOSE) as sender:
         (topic_seq,) = sender.schedule_messages(
             ServiceBusMessage("event", application_properties={"eventType": "completed"}), soon
         )
     not_before = soon - timedelta(milliseconds=1)  # the wire carries milliseconds
-    with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
         (message,) = _receive(client, PLAIN_QUEUE, 1, receiver=receiver)
         assert str(message) == "held"
         assert message.enqueued_time_utc is not None and message.enqueued_time_utc >= not_before
         receiver.complete_message(message)
-    with client.get_subscription_receiver(TOPIC, "completed") as receiver:
+    with client.get_subscription_receiver(TOPIC, "completed", **FAST_CLOSE) as receiver:
         (event,) = _receive(client, TOPIC, 1, receiver=receiver)
         assert (str(event), event.sequence_number) == ("event", topic_seq)
         assert event.enqueued_time_utc is not None and event.enqueued_time_utc >= not_before
@@ -328,21 +330,23 @@ def test_scheduled_enqueue_time_on_a_plain_send_and_scheduling_on_a_topic(
 def test_subscription_dead_letter_queue_is_read_through_the_sub_queue(
     client: ServiceBusClient, emulator: EmulatorHandle
 ) -> None:
-    with client.get_topic_sender(TOPIC) as sender:
+    with client.get_topic_sender(TOPIC, **FAST_CLOSE) as sender:
         sender.send_messages(ServiceBusMessage("bad event", application_properties={"eventType": "completed"}))
-    with client.get_subscription_receiver(TOPIC, "completed") as receiver:
+    with client.get_subscription_receiver(TOPIC, "completed", **FAST_CLOSE) as receiver:
         (message,) = _receive(client, TOPIC, 1, receiver=receiver)
         receiver.dead_letter_message(message, reason="Unroutable")
     assert emulator.inspect().dead_letter_reasons(f"{TOPIC}/Subscriptions/completed") == ["Unroutable"]
     assert emulator.inspect().active(f"{TOPIC}/Subscriptions/everything") == 1
-    with client.get_subscription_receiver(TOPIC, "completed", sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dead:
+    with client.get_subscription_receiver(
+        TOPIC, "completed", sub_queue=ServiceBusSubQueue.DEAD_LETTER, **FAST_CLOSE
+    ) as dead:
         (letter,) = _receive(client, TOPIC, 1, receiver=dead)
         assert (str(letter), letter.dead_letter_reason) == ("bad event", "Unroutable")
         dead.complete_message(letter)
 
 
 def test_a_batch_filled_to_the_clients_limit_is_accepted(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         batch = sender.create_message_batch()
         count = 0
         while True:
@@ -358,10 +362,13 @@ def test_a_batch_filled_to_the_clients_limit_is_accepted(client: ServiceBusClien
 
 def test_competing_receivers_each_get_a_message_once(client: ServiceBusClient, emulator: EmulatorHandle) -> None:
     bodies = [f"job-{i}" for i in range(20)]
-    with client.get_queue_sender(PLAIN_QUEUE) as sender:
+    with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
         sender.send_messages([ServiceBusMessage(body) for body in bodies])
     seen: list[str] = []
-    with client.get_queue_receiver(PLAIN_QUEUE) as first, client.get_queue_receiver(PLAIN_QUEUE) as second:
+    with (
+        client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as first,
+        client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as second,
+    ):
         for _ in range(40):
             if len(seen) >= len(bodies):
                 break

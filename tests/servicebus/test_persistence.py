@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
-from tests.servicebus.conftest import PLAIN_QUEUE, TEST_CONFIG, TOPIC
+from tests.servicebus.conftest import FAST_CLOSE, PLAIN_QUEUE, TEST_CONFIG, TOPIC
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(120)
@@ -80,7 +80,7 @@ def processes() -> Iterator[list[EmulatorProcess]]:
 
 def _drain(client: ServiceBusClient, expected: int, **receiver_args) -> list[str]:
     bodies: list[str] = []
-    with client.get_queue_receiver(PLAIN_QUEUE, **receiver_args) as receiver:
+    with client.get_queue_receiver(PLAIN_QUEUE, **receiver_args, **FAST_CLOSE) as receiver:
         for _ in range(20):
             if len(bodies) >= expected:
                 break
@@ -99,7 +99,7 @@ def test_messages_survive_sigkill_and_restart_unlocked_and_not_duplicated(
     processes.append(first)
     sent = [f"m-{i}" for i in range(50)]
     with ServiceBusClient.from_connection_string(first.connection_string) as client:
-        with client.get_queue_sender(PLAIN_QUEUE) as sender:
+        with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
             sender.send_messages([ServiceBusMessage(body, message_id=body) for body in sent[:40]])
             for body in sent[40:]:
                 sender.send_messages(ServiceBusMessage(body, message_id=body))
@@ -108,11 +108,11 @@ def test_messages_survive_sigkill_and_restart_unlocked_and_not_duplicated(
             (scheduled_seq,) = sender.schedule_messages(
                 ServiceBusMessage("scheduled"), datetime.now(UTC) + timedelta(hours=1)
             )
-        with client.get_topic_sender(TOPIC) as topic:
+        with client.get_topic_sender(TOPIC, **FAST_CLOSE) as topic:
             topic.send_messages(
                 ServiceBusMessage("event", message_id="evt", application_properties={"eventType": "completed"})
             )
-        with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+        with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
             locked = receiver.receive_messages(max_message_count=5, max_wait_time=5)
             assert [str(m) for m in locked] == sent[:5]
             special = receiver.peek_messages(max_message_count=2, sequence_number=51)
@@ -130,32 +130,32 @@ def test_messages_survive_sigkill_and_restart_unlocked_and_not_duplicated(
     with ServiceBusClient.from_connection_string(second.connection_string) as client:
         bodies = _drain(client, len(sent))
         assert sorted(bodies) == sorted(sent)  # every message, once, and none still locked
-        with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+        with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
             assert deferred_seq is not None
             (deferred,) = receiver.receive_deferred_messages([deferred_seq])
             assert str(deferred) == "deferred"
             receiver.complete_message(deferred)
             (scheduled,) = receiver.peek_messages(max_message_count=1, sequence_number=scheduled_seq)
             assert str(scheduled) == "scheduled"
-        with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER) as dead:
+        with client.get_queue_receiver(PLAIN_QUEUE, sub_queue=ServiceBusSubQueue.DEAD_LETTER, **FAST_CLOSE) as dead:
             (letter,) = dead.receive_messages(max_message_count=1, max_wait_time=5)
             assert (str(letter), letter.dead_letter_reason) == ("dead", "Kept")
             dead.complete_message(letter)
-        with client.get_queue_sender(PLAIN_QUEUE) as sender:
+        with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
             sender.send_messages(ServiceBusMessage("after restart"))
-        with client.get_queue_receiver(PLAIN_QUEUE) as receiver:
+        with client.get_queue_receiver(PLAIN_QUEUE, **FAST_CLOSE) as receiver:
             (newest,) = receiver.receive_messages(max_message_count=1, max_wait_time=5)
             assert newest.sequence_number is not None and newest.sequence_number > scheduled_seq
             receiver.complete_message(newest)
-        with client.get_subscription_receiver(TOPIC, "completed") as events:
+        with client.get_subscription_receiver(TOPIC, "completed", **FAST_CLOSE) as events:
             (event,) = events.receive_messages(max_message_count=1, max_wait_time=5)
             assert str(event) == "event"
             events.complete_message(event)
-        with client.get_topic_sender(TOPIC) as topic:  # duplicate detection history survives too
+        with client.get_topic_sender(TOPIC, **FAST_CLOSE) as topic:  # duplicate detection history survives too
             topic.send_messages(
                 ServiceBusMessage("event", message_id="evt", application_properties={"eventType": "completed"})
             )
-        with client.get_subscription_receiver(TOPIC, "completed") as events:
+        with client.get_subscription_receiver(TOPIC, "completed", **FAST_CLOSE) as events:
             assert events.receive_messages(max_message_count=1, max_wait_time=1) == []
 
 
@@ -164,7 +164,7 @@ def test_without_data_the_emulator_starts_empty(config_file: Path, tmp_path: Pat
 
     with start_emulator(config_file, data_dir=tmp_path / "d") as emulator:
         with ServiceBusClient.from_connection_string(emulator.connection_string) as client:
-            with client.get_queue_sender(PLAIN_QUEUE) as sender:
+            with client.get_queue_sender(PLAIN_QUEUE, **FAST_CLOSE) as sender:
                 sender.send_messages(ServiceBusMessage("kept"))
     with start_emulator(config_file) as emulator:
         assert emulator.inspect().total(PLAIN_QUEUE) == 0
