@@ -1,0 +1,133 @@
+"""What a person watching a wave sees: one line per machine (stage, progress bar, ETA) and a wave summary.
+
+Two renderings of the same status document (``GET /api/migrations/{id}``): a table that ``rich.live`` redraws in
+place on a terminal, and plain lines, one per change, when the output is a file or a pipe (a CI log should read
+as a story, not as hundreds of redrawn tables). Both are pure functions of the documents, so they are tested
+without a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from migration.stages import FULL_RUNBOOK, Stage
+
+__all__ = ["change_lines", "machine_fraction", "render", "summary_line"]
+
+Json = dict[str, Any]
+_ORDER = [stage.value for stage in FULL_RUNBOOK]
+_STYLE = {"migrated": "green", "failed": "red", "cancelled": "yellow", "cutoverGate": "cyan"}
+_PHASE_TEXT = {
+    "preparing": "replicating and testing",
+    "awaitingApproval": "waiting for approval",
+    "waitingForWindow": "waiting for the cutover window",
+    "held": "held",
+    "cuttingOver": "cutting over",
+    "cancelling": "cancelling (rolling back)",
+    "completed": "completed",
+}
+
+
+def machine_fraction(machine: Json) -> float:
+    """How far along its runbook a machine is, 0..1: finished stages plus the current stage's own progress."""
+    stage = machine.get("stage")
+    if machine.get("outcome") == "migrated" or stage == Stage.MIGRATED.value:
+        return 1.0
+    if stage not in _ORDER:
+        return 0.0
+    index = _ORDER.index(stage)
+    within = machine.get("progressPercent")
+    part = float(within) / 100 if isinstance(within, int | float) and stage == "initialReplication" else 0.0
+    return min(1.0, (index + part) / len(_ORDER))
+
+
+def _eta(machine: Json) -> str:
+    eta = machine.get("eta")
+    if not eta:
+        return ""
+    text = str(eta).replace("T", " ")
+    return text[5:16] if len(text) >= 16 else text
+
+
+def _stage_text(machine: Json) -> Text:
+    stage = str(machine.get("stage") or "pending")
+    outcome = machine.get("outcome")
+    label = outcome if outcome in ("migrated", "failed", "cancelled") else stage
+    percent = machine.get("progressPercent")
+    if stage == "initialReplication" and isinstance(percent, int | float) and not outcome:
+        label = f"{stage} {percent:.0f}%"
+    return Text(label, style=_STYLE.get(str(outcome or stage), ""))
+
+
+def summary_line(status: Json) -> str:
+    """``Running · cutting over · migrated 2, commit 1 · approved · window 22:00–06:00``."""
+    parts = [str(status.get("status")), _PHASE_TEXT.get(str(status.get("phase")), str(status.get("phase")))]
+    counts = status.get("counts") or {}
+    if counts:
+        parts.append(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    gate = status.get("gate") or {}
+    if gate.get("approvalRequired"):
+        parts.append("approved" if gate.get("approved") else "approval pending")
+    window = status.get("window") or {}
+    if window.get("notBefore") or window.get("notAfter"):
+        parts.append(f"window {window.get('notBefore') or '…'} to {window.get('notAfter') or '…'}")
+    hold = status.get("hold")
+    if isinstance(hold, dict) and hold.get("reason"):
+        parts.append(f"held: {hold.get('reason')} ({hold.get('detail')})")
+    return " · ".join(parts)
+
+
+def render(status: Json) -> RenderableType:
+    """The table of machines and the wave summary under it."""
+    table = Table(expand=False, box=None, pad_edge=False, header_style="bold")
+    table.add_column("machine")
+    table.add_column("group")
+    table.add_column("stage", min_width=24)
+    table.add_column("progress", width=24)
+    table.add_column("ETA", min_width=11)
+    table.add_column("job / error", overflow="ellipsis", max_width=60)
+    for machine in status.get("machines") or []:
+        error = machine.get("error")
+        detail = ""
+        if isinstance(error, dict):
+            detail = f"{error.get('code')}: {error.get('message')}"
+        elif machine.get("jobId"):
+            detail = str(machine.get("jobId")).rsplit("/", 1)[-1]
+        fraction = machine_fraction(machine)
+        table.add_row(
+            str(machine.get("name")),
+            str(machine.get("group") or ""),
+            _stage_text(machine),
+            ProgressBar(total=100, completed=fraction * 100, width=22),
+            _eta(machine),
+            Text(detail, style="red" if isinstance(error, dict) else "dim"),
+        )
+    title = f"{status.get('name') or status.get('id')} ({status.get('id')})"
+    return Panel(Group(table, Text(""), Text(summary_line(status), style="bold")), title=title, title_align="left")
+
+
+def change_lines(previous: Json | None, current: Json) -> list[str]:
+    """Plain lines for what changed between two status documents (machine stages, the wave's phase)."""
+    lines: list[str] = []
+    before = {m.get("name"): m for m in (previous or {}).get("machines") or []}
+    for machine in current.get("machines") or []:
+        old = before.get(machine.get("name")) or {}
+        stage, outcome = machine.get("stage"), machine.get("outcome")
+        if (stage, outcome) != (old.get("stage"), old.get("outcome")) and (stage or outcome):
+            state = outcome if outcome in ("migrated", "failed", "cancelled") else stage
+            eta = f" (ETA {_eta(machine)})" if machine.get("eta") and not outcome else ""
+            error = machine.get("error")
+            why = f": {error.get('code')} {error.get('message')}" if isinstance(error, dict) and outcome else ""
+            lines.append(f"  {machine.get('name')} [{machine.get('group')}] → {state}{eta}{why}")
+    if previous is None or (previous.get("phase"), previous.get("status")) != (
+        current.get("phase"),
+        current.get("status"),
+    ):
+        lines.append(f"wave: {summary_line(current)}")
+    return lines

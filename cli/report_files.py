@@ -1,0 +1,117 @@
+"""A migration's report as a file: JSON (everything), CSV (one row per machine) or HTML (a timeline to look at).
+
+The report document comes from the app (``GET /api/migrations/{id}/report`` or the wave's output); this module
+only normalises its machine records and writes them. The format follows the file name (``.json``, ``.csv``,
+``.html``) unless one is given, so ``--report reports/wave.html`` does what it says.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from cli.errors import CliError
+from migration.stages import FULL_RUNBOOK
+
+__all__ = ["FORMATS", "format_for", "machine_records", "to_csv", "write_report"]
+
+Json = dict[str, Any]
+FORMATS = ("json", "csv", "html")
+STAGES = [stage.value for stage in FULL_RUNBOOK]
+
+
+def format_for(path: Path, wanted: str | None = None) -> str:
+    if wanted:
+        return wanted
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("htm", "html"):
+        return "html"
+    if suffix in FORMATS:
+        return suffix
+    raise CliError(f"Cannot tell the report format from {path.name}: name it .json, .csv or .html, or pass --format.")
+
+
+def machine_records(report: Json) -> list[Json]:
+    """The report's machines as a list of records with ``name``, ``group`` and ``stages`` (list or dict input)."""
+    raw = report.get("machines") or []
+    items = list(raw.values()) if isinstance(raw, dict) else list(raw)
+    records = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        record = dict(item)
+        record["name"] = record.get("name") or record.get("machine")
+        record["stages"] = record.get("stages") if isinstance(record.get("stages"), dict) else {}
+        records.append(record)
+    return records
+
+
+def to_csv(report: Json) -> str:
+    """One row per machine: outcome, group, each stage's start and end, job ids, recovery point, downtime, error."""
+    columns = ["machine", "group", "sourceKind", "outcome", "stage"]
+    for stage in STAGES:
+        columns += [f"{stage}.startedAt", f"{stage}.endedAt", f"{stage}.jobId"]
+    columns += [
+        "recoveryPointId",
+        "downtimeStartedAt",
+        "downtimeEndedAt",
+        "downtimeSeconds",
+        "errorCode",
+        "errorMessage",
+    ]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
+    writer.writeheader()
+    for record in machine_records(report):
+        row: dict[str, Any] = {
+            "machine": record["name"],
+            "group": record.get("group"),
+            "sourceKind": record.get("sourceKind"),
+            "outcome": record.get("outcome"),
+            "stage": record.get("stage"),
+            "recoveryPointId": record.get("recoveryPointId"),
+        }
+        for stage, times in record["stages"].items():
+            if stage in STAGES and isinstance(times, dict):
+                for key in ("startedAt", "endedAt", "jobId"):
+                    row[f"{stage}.{key}"] = times.get(key)
+        downtime = record.get("downtime") or {}
+        if isinstance(downtime, dict):
+            row.update(
+                downtimeStartedAt=downtime.get("startedAt"),
+                downtimeEndedAt=downtime.get("endedAt"),
+                downtimeSeconds=downtime.get("seconds"),
+            )
+        error = record.get("error") or {}
+        if isinstance(error, dict):
+            row.update(errorCode=error.get("code"), errorMessage=error.get("message"))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def write_report(report: Any, path: Path, wanted: str | None = None) -> Path:
+    """Write ``report`` (the JSON document, or CSV text from the app) to ``path`` in the chosen format."""
+    fmt = format_for(path, wanted)
+    if isinstance(report, str):
+        if fmt != "csv":
+            raise CliError("The app sent CSV, but a JSON or HTML report was asked for.")
+        text = report
+    elif not isinstance(report, dict):
+        raise CliError("The app's report is not a JSON document; is the endpoint this app?")
+    elif fmt == "json":
+        text = json.dumps(report, indent=2) + "\n"
+    elif fmt == "csv":
+        text = to_csv(report)
+    else:
+        from cli.report_html import render_html
+
+        text = render_html(report)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"Cannot write the report to {path}: {error.strerror or error}.") from None
+    return path

@@ -1,0 +1,167 @@
+"""``run PLAN``: submit a plan and follow it to the end, on the local stand-ins or on a deployed app.
+
+Without an endpoint it starts the local Site Recovery, Service Bus and Functions hosts (``cli.local_stack``),
+so one command shows the whole product; with ``--endpoint`` it drives the real thing the same way.
+
+Ctrl-C never cancels by accident: against a deployed app it detaches (the migration goes on; ``watch``
+reattaches); on the local stand-ins, which live only as long as this command, it detaches the view and keeps
+the stand-ins up until the wave ends or a second Ctrl-C. ``--cancel-on-interrupt`` cancels instead and waits
+for the rollback.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from cli.api_client import ApiClient, Credentials
+from cli.durable_api import DurableApi
+from cli.local_stack import LocalStack, local_stack
+from cli.plan_file import load_plan, plan_json
+from cli.report_files import write_report
+from cli.watching import MigrationApi, WatchOptions, watch
+from migration.plan_clock import PlanClock
+
+__all__ = ["RunOptions", "run", "follow"]
+
+Json = dict[str, Any]
+EXIT_DETACHED = 130
+EXIT_NOT_MIGRATED = 3
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    plan: Path
+    endpoint: str | None
+    credentials: Credentials
+    approve: str
+    speed: float
+    topology: Path | None
+    data_dir: Path
+    report: Path | None
+    cancel_on_interrupt: bool
+    actor: str
+    interval: float
+
+
+class _LocalApi:
+    """The routes when the local app has them; the management API otherwise (see ``cli.durable_api``)."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.client = ApiClient(stack.app_url, Credentials(function_key=stack.function_key))
+        clock = PlanClock(stack.speed, stack.sim_anchor, stack.wall_anchor)
+        self.fallback = DurableApi(stack.app_url, stack.master_key, clock)
+        self.api: Any = self.client
+
+    def submit(self, plan: Json) -> tuple[Json, bool]:
+        response = self.client.request("POST", "/api/migrations", body=plan)
+        if response.status == 404 and not isinstance(response.body, dict):
+            self.api = self.fallback  # this build of the app has no /api/migrations routes yet
+            return self.fallback.submit(plan)
+        return self.client.submit(plan)
+
+
+def _hint(command: str, migration_id: str, endpoint: str, key: str | None) -> str:
+    parts = ["python", "-m", "cli", command, migration_id, "--endpoint", endpoint]
+    if key:
+        parts += ["--key", key]
+    return shlex.join(parts)
+
+
+def follow(
+    api: MigrationApi,
+    migration_id: str,
+    console: Console,
+    options: WatchOptions,
+    *,
+    report: Path | None,
+    report_source: Any,
+) -> int:
+    """Watch to the end, write the report if asked, and return the exit status (0 only when ``Migrated``)."""
+    final = watch(api, migration_id, console, options)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted((final.get("counts") or {}).items()))
+    console.print(f"[bold]{migration_id}: {final.get('status')}[/bold] ({counts})")
+    if report is not None:
+        write_report(report_source.report(migration_id), report)
+        console.print(f"Report written to {report}")
+    return 0 if final.get("status") == "Migrated" else EXIT_NOT_MIGRATED
+
+
+def _interrupted(api: MigrationApi, migration_id: str, console: Console, options: RunOptions, hint: str) -> None:
+    if options.cancel_on_interrupt:
+        console.print("Interrupted: cancelling the migration (machines that have not failed over are rolled back)…")
+        api.command(
+            migration_id, "cancel", {"actor": options.actor, "reason": "interrupted with --cancel-on-interrupt"}
+        )
+        return
+    console.print(f"Detached; the migration was not cancelled. Reattach with: {hint}")
+
+
+def run(options: RunOptions, console: Console) -> int:
+    plan = load_plan(options.plan)
+    document = plan_json(plan)
+    watch_options = WatchOptions(approve=options.approve, actor=options.actor, interval=options.interval)
+    if options.endpoint is not None:
+        client = ApiClient(options.endpoint, options.credentials)
+        client.submit(document)
+        key = options.credentials.function_key
+        hint = _hint("watch", plan.id, options.endpoint, None if key is None else "$MIGRATION_FUNCTION_KEY")
+        watch_options = WatchOptions(
+            approve=options.approve,
+            actor=options.actor,
+            interval=options.interval,
+            approve_hint=_hint("approve", plan.id, options.endpoint, None),
+        )
+        console.print(f"Submitted {plan.id} to {options.endpoint}.")
+        try:
+            return follow(client, plan.id, console, watch_options, report=options.report, report_source=client)
+        except KeyboardInterrupt:
+            _interrupted(client, plan.id, console, options, hint)
+            if not options.cancel_on_interrupt:
+                return EXIT_DETACHED
+            return follow(client, plan.id, console, watch_options, report=options.report, report_source=client)
+
+    data_dir = options.data_dir / datetime.now(UTC).strftime("run-%Y%m%dT%H%M%S")
+    console.print(f"Starting the local Site Recovery, Service Bus and Functions hosts (logs in {data_dir})…")
+    with local_stack(data_dir, speed=options.speed, topology=options.topology) as stack:
+        local = _LocalApi(stack)
+        local.submit(document)
+        api: MigrationApi = local.api
+        hint = _hint("watch", plan.id, stack.app_url, stack.function_key)
+        watch_options = WatchOptions(
+            approve=options.approve,
+            actor=options.actor,
+            interval=options.interval,
+            approve_hint=_hint("approve", plan.id, stack.app_url, stack.function_key),
+        )
+        console.print(
+            f"Submitted {plan.id} ({plan.machine_count} machines) to the local app at {stack.app_url}; "
+            f"Site Recovery simulated at {stack.speed:g}× speed."
+        )
+        try:
+            return follow(api, plan.id, console, watch_options, report=options.report, report_source=local.api)
+        except KeyboardInterrupt:
+            _interrupted(api, plan.id, console, options, hint)
+            if not options.cancel_on_interrupt:
+                console.print(
+                    "The local stand-ins live only as long as this command: they stay up until the wave ends. "
+                    "Press Ctrl-C again to stop them now (the local migration stops with them)."
+                )
+            quiet = WatchOptions(approve="never", actor=options.actor, interval=options.interval, approve_hint=hint)
+            try:
+                return follow(
+                    api,
+                    plan.id,
+                    Console(quiet=not options.cancel_on_interrupt),
+                    quiet,
+                    report=options.report,
+                    report_source=local.api,
+                )
+            except KeyboardInterrupt:
+                console.print("Stopping the local stand-ins.")
+                return EXIT_DETACHED
