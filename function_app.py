@@ -4,6 +4,8 @@ It holds no logic of its own, so the same object runs unchanged under the Azure 
 host and under the local host in ``emulators/functions``.
 """
 
+import os
+
 import azure.durable_functions as df
 import azure.functions as func
 
@@ -16,12 +18,23 @@ from activities import (
     terminate_instances,
 )
 from orchestrators import machine_rollback, machine_runbook, wait_for_job, wait_for_replication, wave, wave_batch
-from triggers import health
+from triggers import (
+    health,
+    http_control,
+    http_migrations,
+    http_openapi,
+    servicebus_common,
+    servicebus_control,
+    servicebus_requests,
+)
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 
 for blueprint in (
     health.bp,
+    http_migrations.bp,
+    http_control.bp,
+    http_openapi.bp,
     wave.bp,
     wave_batch.bp,
     machine_rollback.bp,
@@ -36,3 +49,8 @@ for blueprint in (
     publish_event.bp,
 ):
     app.register_functions(blueprint)
+
+# The Service Bus entry points listen only where the app has a Service Bus (see triggers/servicebus_common.py).
+if servicebus_common.enabled(os.environ):
+    app.register_functions(servicebus_requests.bp)
+    app.register_functions(servicebus_control.bp)

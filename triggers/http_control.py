@@ -1,0 +1,62 @@
+"""HTTP routes that steer a running migration: approve, reject, cancel, retry, postpone.
+
+Each checks the body (actor and reason required; a window for postpone), then raises the wave's ``control`` event
+with a command id (the ``Idempotency-Key`` header, or a new one) so a repeated request acts once. 202 means the wave
+received the command; whether it accepted it is the wave's decision, shown as ``lastControl`` in the status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from migration.api_requests import (
+    ACTIONS,
+    MAX_CONTROL_BYTES,
+    check_json_content_type,
+    decode_json,
+    parse_control_body,
+    parse_idempotency_key,
+)
+from migration.api_status import Links
+from triggers import durable_access
+from triggers.http_common import api_base, guarded, json_response, require_migration_id
+
+name = "http_control"
+bp = df.Blueprint()
+
+Route = Callable[[func.HttpRequest, df.DurableOrchestrationClient], Awaitable[func.HttpResponse]]
+
+
+async def send_command(req: func.HttpRequest, client: df.DurableOrchestrationClient, action: str) -> func.HttpResponse:
+    async def handle() -> func.HttpResponse:
+        migration_id = require_migration_id(req.route_params.get("id"))
+        check_json_content_type(req.headers.get("Content-Type"))
+        command_id = parse_idempotency_key(req.headers.get("Idempotency-Key"))
+        data = decode_json(req.get_body(), what="command", limit=MAX_CONTROL_BYTES)
+        command = parse_control_body(action, data, command_id=command_id)
+        await durable_access.raise_control(client, migration_id, command.payload())
+        links = Links(api_base(req), migration_id).to_dict()
+        body = {"accepted": True, "action": action, "commandId": command.id, "links": links}
+        return json_response(body, 202, {"Location": links["self"]})
+
+    return await guarded(f"POST {action}", handle)
+
+
+def _route(action: str) -> Route:
+    async def control(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+        return await send_command(req, client, action)
+
+    control.__name__ = f"{action}_migration"
+    control.__doc__ = f"Send the {action} command to a running migration."
+    return control
+
+
+for _action in ACTIONS:
+    bp.function_name(f"{_action}_migration")(
+        bp.route(route=f"migrations/{{id}}/{_action}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)(
+            bp.durable_client_input(client_name="client")(_route(_action))
+        )
+    )
