@@ -11,13 +11,23 @@ import azure.functions as func
 
 from activities import (
     check_machine,
+    post_callback,
     publish_event,
     read_asr_job,
     read_protected_item,
     start_asr_step,
+    start_callback_delivery,
     terminate_instances,
 )
-from orchestrators import machine_rollback, machine_runbook, wait_for_job, wait_for_replication, wave, wave_batch
+from orchestrators import (
+    deliver_callback,
+    machine_rollback,
+    machine_runbook,
+    wait_for_job,
+    wait_for_replication,
+    wave,
+    wave_batch,
+)
 from triggers import (
     health,
     http_control,
@@ -47,6 +57,9 @@ for blueprint in (
     read_asr_job.bp,
     terminate_instances.bp,
     publish_event.bp,
+    deliver_callback.bp,
+    start_callback_delivery.bp,
+    post_callback.bp,
 ):
     app.register_functions(blueprint)
 
