@@ -96,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", type=Path, default=DEFAULT_DATA, help=f"local only: state and logs (default {DEFAULT_DATA})"
     )
     run.add_argument(
-        "--report", type=Path, default=None, help="write the report here when the wave ends (.json/.csv/.html)"
+        "--report",
+        type=Path,
+        action="append",
+        default=None,
+        help="when the wave ends, write its report here (.json, .csv or .html; repeatable)",
     )
     run.add_argument(
         "--cancel-on-interrupt", action="store_true", help="Ctrl-C cancels the migration instead of detaching"
@@ -141,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--approve", choices=("ask", "auto", "never"), default="ask")
             sub.add_argument("--interval", type=_positive, default=2.0)
             sub.add_argument("--actor", default=None)
-            sub.add_argument("--report", type=Path, default=None)
+            sub.add_argument("--report", type=Path, action="append", default=None)
         _endpoint_options(sub)
 
     for action in ACTIONS:
@@ -207,7 +211,7 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             speed=args.speed,
             topology=args.topology,
             data_dir=args.data,
-            report=args.report,
+            reports=args.report or [],
             cancel_on_interrupt=args.cancel_on_interrupt,
             actor=_actor(args),
             interval=args.interval,
@@ -255,7 +259,7 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             approve=args.approve, actor=_actor(args), interval=args.interval, approve_hint=hint
         )
         try:
-            return follow(client, args.id, console, watch_options, report=args.report, report_source=client)
+            return follow(client, args.id, console, watch_options, reports=args.report or [], report_source=client)
         except KeyboardInterrupt:
             reattach = f"python -m cli watch {args.id} --endpoint {args.endpoint}"
             console.print(f"Detached; the migration goes on. Reattach with: {reattach}", markup=False)

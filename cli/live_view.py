@@ -18,7 +18,7 @@ from rich.text import Text
 
 from migration.stages import FULL_RUNBOOK, Stage
 
-__all__ = ["change_lines", "machine_fraction", "render", "summary_line"]
+__all__ = ["change_lines", "machine_fraction", "render", "stage_counts", "summary_line"]
 
 Json = dict[str, Any]
 _ORDER = [stage.value for stage in FULL_RUNBOOK]
@@ -34,10 +34,24 @@ _PHASE_TEXT = {
 }
 
 
+def _outcome(machine: Json) -> str | None:
+    """The machine's outcome in lower case (the app spells it ``Migrated``; runbook records ``migrated``)."""
+    outcome = machine.get("outcome")
+    return str(outcome).lower() if outcome else None
+
+
+def stage_counts(status: Json) -> dict[str, int]:
+    """Machines per stage: the app's ``counts.byStage``, or a flat ``counts`` mapping."""
+    counts = status.get("counts") or {}
+    by_stage = counts.get("byStage") if isinstance(counts, dict) else None
+    chosen = by_stage if isinstance(by_stage, dict) else counts
+    return {str(k): int(v) for k, v in chosen.items() if isinstance(v, int)}
+
+
 def machine_fraction(machine: Json) -> float:
     """How far along its runbook a machine is, 0..1: finished stages plus the current stage's own progress."""
     stage = machine.get("stage")
-    if machine.get("outcome") == "migrated" or stage == Stage.MIGRATED.value:
+    if _outcome(machine) == "migrated" or stage == Stage.MIGRATED.value:
         return 1.0
     if stage not in _ORDER:
         return 0.0
@@ -57,7 +71,7 @@ def _eta(machine: Json) -> str:
 
 def _stage_text(machine: Json) -> Text:
     stage = str(machine.get("stage") or "pending")
-    outcome = machine.get("outcome")
+    outcome = _outcome(machine)
     label = outcome if outcome in ("migrated", "failed", "cancelled") else stage
     percent = machine.get("progressPercent")
     if stage == "initialReplication" and isinstance(percent, int | float) and not outcome:
@@ -68,7 +82,7 @@ def _stage_text(machine: Json) -> Text:
 def summary_line(status: Json) -> str:
     """``Running · cutting over · migrated 2, commit 1 · approved · window 22:00–06:00``."""
     parts = [str(status.get("status")), _PHASE_TEXT.get(str(status.get("phase")), str(status.get("phase")))]
-    counts = status.get("counts") or {}
+    counts = stage_counts(status)
     if counts:
         parts.append(", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     gate = status.get("gate") or {}
@@ -118,8 +132,8 @@ def change_lines(previous: Json | None, current: Json) -> list[str]:
     before = {m.get("name"): m for m in (previous or {}).get("machines") or []}
     for machine in current.get("machines") or []:
         old = before.get(machine.get("name")) or {}
-        stage, outcome = machine.get("stage"), machine.get("outcome")
-        if (stage, outcome) != (old.get("stage"), old.get("outcome")) and (stage or outcome):
+        stage, outcome = machine.get("stage"), _outcome(machine)
+        if (stage, outcome) != (old.get("stage"), _outcome(old)) and (stage or outcome):
             state = outcome if outcome in ("migrated", "failed", "cancelled") else stage
             eta = f" (ETA {_eta(machine)})" if machine.get("eta") and not outcome else ""
             error = machine.get("error")

@@ -34,10 +34,43 @@ def format_for(path: Path, wanted: str | None = None) -> str:
     raise CliError(f"Cannot tell the report format from {path.name}: name it .json, .csv or .html, or pass --format.")
 
 
+def _from_row(row: Json) -> Json:
+    """A machine record from one of the app report's flat rows (``{stage}StartedAt``, ``downtimeSeconds``…)."""
+    stages = {
+        stage: {"startedAt": row.get(f"{stage}StartedAt"), "endedAt": row.get(f"{stage}EndedAt")}
+        for stage in STAGES
+        if row.get(f"{stage}StartedAt")
+    }
+    error = {k: row.get(f"error{k.title()}") for k in ("stage", "code", "message")} if row.get("errorCode") else None
+    downtime = None
+    if row.get("downtimeStartedAt"):
+        downtime = {
+            "startedAt": row.get("downtimeStartedAt"),
+            "endedAt": row.get("downtimeEndedAt"),
+            "seconds": row.get("downtimeSeconds"),
+        }
+    jobs = row.get("jobIds")
+    return {
+        **row,
+        "name": row.get("machine"),
+        "stages": stages,
+        "error": error,
+        "downtime": downtime,
+        "jobs": jobs.split() if isinstance(jobs, str) else jobs or [],
+    }
+
+
 def machine_records(report: Json) -> list[Json]:
-    """The report's machines as a list of records with ``name``, ``group`` and ``stages`` (list or dict input)."""
-    raw = report.get("machines") or []
-    items = list(raw.values()) if isinstance(raw, dict) else list(raw)
+    """The report's machines as records with ``name``, ``group``, ``outcome`` (lower case) and ``stages``.
+
+    Accepts the app's report (flat ``rows``) and a wave's output (``machines``, a mapping or a list of runbook
+    records), so a report reads the same whichever way it was obtained.
+    """
+    if isinstance(report.get("rows"), list):
+        items = [_from_row(row) for row in report["rows"] if isinstance(row, dict)]
+    else:
+        raw = report.get("machines") or []
+        items = list(raw.values()) if isinstance(raw, dict) else list(raw)
     records = []
     for item in items:
         if not isinstance(item, dict):
@@ -45,12 +78,22 @@ def machine_records(report: Json) -> list[Json]:
         record = dict(item)
         record["name"] = record.get("name") or record.get("machine")
         record["stages"] = record.get("stages") if isinstance(record.get("stages"), dict) else {}
+        record["outcome"] = str(record["outcome"]).lower() if record.get("outcome") else None
         records.append(record)
     return records
 
 
 def to_csv(report: Json) -> str:
-    """One row per machine: outcome, group, each stage's start and end, job ids, recovery point, downtime, error."""
+    """One row per machine: outcome, group, each stage's start and end, job ids, recovery point, downtime, error.
+
+    The app's report names its columns; they are kept as they are, so a CSV made here matches the route's.
+    """
+    if isinstance(report.get("columns"), list) and isinstance(report.get("rows"), list):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, report["columns"], extrasaction="ignore", lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(row for row in report["rows"] if isinstance(row, dict))
+        return out.getvalue()
     columns = ["machine", "group", "sourceKind", "outcome", "stage"]
     for stage in STAGES:
         columns += [f"{stage}.startedAt", f"{stage}.endedAt", f"{stage}.jobId"]

@@ -221,7 +221,8 @@ def render_html(report: Json) -> str:
     )
     title = html.escape(str(report.get("name") or report.get("id") or "Migration"))
     ident = html.escape(str(report.get("id") or report.get("migrationId") or ""))
-    when = " to ".join(html.escape(str(report.get(k))) for k in ("startedAt", "endedAt") if report.get(k))
+    moments = [_parse(report.get(k)) for k in ("startedAt", "endedAt")]
+    when = " to ".join(f"{m:%Y-%m-%d %H:%M:%S} UTC" for m in moments if m is not None)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

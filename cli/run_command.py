@@ -21,6 +21,7 @@ from rich.console import Console
 
 from cli.api_client import ApiClient, Credentials
 from cli.durable_api import DurableApi
+from cli.live_view import stage_counts
 from cli.local_stack import LocalStack, local_stack
 from cli.plan_file import load_plan, plan_json
 from cli.report_files import write_report
@@ -43,7 +44,7 @@ class RunOptions:
     speed: float
     topology: Path | None
     data_dir: Path
-    report: Path | None
+    reports: list[Path]
     cancel_on_interrupt: bool
     actor: str
     interval: float
@@ -79,16 +80,18 @@ def follow(
     console: Console,
     options: WatchOptions,
     *,
-    report: Path | None,
+    reports: list[Path],
     report_source: Any,
 ) -> int:
     """Watch to the end, write the report if asked, and return the exit status (0 only when ``Migrated``)."""
     final = watch(api, migration_id, console, options)
-    counts = ", ".join(f"{k} {v}" for k, v in sorted((final.get("counts") or {}).items()))
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(stage_counts(final).items()))
     console.print(f"[bold]{migration_id}: {final.get('status')}[/bold] ({counts})")
-    if report is not None:
-        write_report(report_source.report(migration_id), report)
-        console.print(f"Report written to {report}")
+    if reports:
+        document = report_source.report(migration_id)
+        for path in reports:
+            write_report(document, path)
+            console.print(f"Report written to {path}", markup=False)
     return 0 if final.get("status") == "Migrated" else EXIT_NOT_MIGRATED
 
 
@@ -119,12 +122,12 @@ def run(options: RunOptions, console: Console) -> int:
         )
         console.print(f"Submitted {plan.id} to {options.endpoint}.")
         try:
-            return follow(client, plan.id, console, watch_options, report=options.report, report_source=client)
+            return follow(client, plan.id, console, watch_options, reports=options.reports, report_source=client)
         except KeyboardInterrupt:
             _interrupted(client, plan.id, console, options, hint)
             if not options.cancel_on_interrupt:
                 return EXIT_DETACHED
-            return follow(client, plan.id, console, watch_options, report=options.report, report_source=client)
+            return follow(client, plan.id, console, watch_options, reports=options.reports, report_source=client)
 
     data_dir = options.data_dir / datetime.now(UTC).strftime("run-%Y%m%dT%H%M%S")
     console.print(f"Starting the local Site Recovery, Service Bus and Functions hosts (logs in {data_dir})…")
@@ -144,7 +147,7 @@ def run(options: RunOptions, console: Console) -> int:
             f"Site Recovery simulated at {stack.speed:g}× speed."
         )
         try:
-            return follow(api, plan.id, console, watch_options, report=options.report, report_source=local.api)
+            return follow(api, plan.id, console, watch_options, reports=options.reports, report_source=local.api)
         except KeyboardInterrupt:
             _interrupted(api, plan.id, console, options, hint)
             if not options.cancel_on_interrupt:
@@ -159,7 +162,7 @@ def run(options: RunOptions, console: Console) -> int:
                     plan.id,
                     Console(quiet=not options.cancel_on_interrupt),
                     quiet,
-                    report=options.report,
+                    reports=options.reports,
                     report_source=local.api,
                 )
             except KeyboardInterrupt:
