@@ -123,15 +123,21 @@ def next_poll_delay(
     base: timedelta,
     maximum: timedelta = timedelta(minutes=30),
     retry_after: float | None = None,
+    previous: timedelta | None = None,
+    share_of_time_left: float = 0.25,
 ) -> timedelta:
     """How long to wait before reading the item again.
 
-    A quarter of the time left (so the last stretch is watched closely), never less than
-    ``base`` or than the server's ``Retry-After``, never more than ``maximum``; ``base``
-    while there is no ETA yet or replication has stalled (to notice it recover).
+    A share of the time left (a quarter by default, so the last stretch is watched closely), never less than
+    ``base`` or than the server's ``Retry-After``, never more than ``maximum``. While replication has stalled,
+    ``base`` (to notice it recover). While there is no ETA yet (the percentage has not moved since the first
+    reading), ``base``; or, given the ``previous`` delay, twice that, so a replication of days whose percentage
+    moves once an hour is not read every minute until it does.
     """
     floor = max(base, timedelta(seconds=retry_after or 0))
-    if report.done or report.stalled or report.eta is None:
+    if report.done or report.stalled:
         return floor
-    quarter = (report.eta - now) / 4
-    return max(floor, min(quarter, maximum))
+    if report.eta is None:
+        return floor if previous is None else max(floor, min(previous * 2, maximum))
+    share = (report.eta - now) * share_of_time_left
+    return max(floor, min(share, maximum))

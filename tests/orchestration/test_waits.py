@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from orchestrators.wait_for_job import READS_PER_GENERATION, wait_for_asr_job
 from orchestrators.wait_for_replication import wait_for_initial_replication
 from tests.orchestration.replay import START, Replay, _parse
@@ -146,12 +148,21 @@ def _run_generations(request: dict[str, Any], source: Replication) -> tuple[dict
         request, now = _continued_input(state), replay.now
 
 
-def test_a_six_hour_replication_is_read_a_few_dozen_times_not_every_minute() -> None:
-    source = Replication(hours=6)
+@pytest.mark.parametrize(
+    ("hours", "most_reads"),
+    [
+        (6, 22),  # polling every 30 s would be 720 reads
+        (24, 60),  # the percentage moves every 15 minutes: no reading every minute until it does
+    ],
+)
+def test_a_replication_is_read_a_few_dozen_times_not_every_minute(hours: int, most_reads: int) -> None:
+    source = Replication(hours=hours)
     output, replays = _run_generations(_replication_input(timedelta(days=14)), source)
     assert output["outcome"] == "done" and output["percent"] == 100
-    assert source.reads == output["polls"] <= 35  # polling every 30 s would be 720 reads
+    assert source.reads == output["polls"] <= most_reads
     assert max(len(r.history) for r in replays) < 300
+    # Done is noticed soon after it happens, for all the sparse reading.
+    assert replays[-1].now - (START + timedelta(hours=hours)) < timedelta(minutes=20)
 
 
 def test_a_stall_is_reported_across_generations_and_the_wait_goes_on_when_replication_resumes() -> None:
