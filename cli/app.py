@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--created-to", default=None)
     listing.add_argument("--top", default=None)
     listing.add_argument("--continuation-token", default=None)
+    listing.add_argument("--skip", default=None, help="skip this many (paging, as the app's nextLink does)")
     listing.add_argument("--json", action="store_true")
     _endpoint_options(listing)
     return parser
@@ -288,18 +289,21 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             "createdTo": args.created_to,
             "top": args.top,
             "continuationToken": args.continuation_token,
+            "skip": args.skip,
         }
         page = _client(args).list(**query)
         if args.json:
             console.print_json(json.dumps(page))
             return 0
-        for item in page.get("value") or page.get("migrations") or []:
+        for item in page.get("items") or page.get("value") or []:
             console.print(
                 f"{item.get('id')}\t{item.get('status')}\t{item.get('createdAt')}\t{item.get('name')}", highlight=False
             )
-        token = page.get("continuationToken")
+        token, following = page.get("continuationToken"), page.get("nextLink")
         if token:
-            console.print(f"more: --continuation-token {token}", highlight=False)
+            console.print(f"more: --continuation-token {token}", markup=False)
+        elif following:
+            console.print(f"more: {following}", markup=False)
         return 0
     raise CliError(f"unknown command {command!r}", EXIT_USAGE)  # pragma: no cover - argparse refuses it first
 
