@@ -43,30 +43,11 @@ def publish_task(
     return context.call_activity_with_retry(activities.PUBLISH_EVENT, event_retry(time_scale), payload)
 
 
-def publish(
-    context: df.DurableOrchestrationContext,
-    *,
-    event_type: str,
-    key: str,
-    migration_id: str,
-    data: dict[str, Any],
-    time_scale: float,
-    machine: str | None = None,
-    status: str | None = None,
-) -> Generator[Any, Any, bool]:
-    """Publish one event; True once Service Bus has it (or events are switched off), False if publishing failed."""
-    task = publish_task(
-        context,
-        event_type=event_type,
-        key=key,
-        migration_id=migration_id,
-        data=data,
-        time_scale=time_scale,
-        machine=machine,
-        status=status,
-    )
+def publish(context: df.DurableOrchestrationContext, **event: Any) -> Generator[Any, Any, bool]:
+    """Publish one event (the arguments of :func:`publish_task`); True once Service Bus has it or events are
+    switched off, False if publishing failed after every retry."""
     try:
-        yield task
+        yield publish_task(context, **event)
     except Exception:  # the activity's last failure, after every retry
         return False
     return True
