@@ -140,6 +140,17 @@ class RunbookRun:
             return {"error": _error(stage, "TransientFailuresExhausted", str(error)[:500])}
         return result
 
+    def _wait(self, orchestrator: str, payload: Json, instance: str, stage: Stage) -> Generator[Any, Any, Json]:
+        """A wait sub-orchestration; one that failed (its reads outlasted their retries) comes back as an error.
+
+        Left to propagate, the failure would fail this orchestration too, and the wave would get no record.
+        """
+        try:
+            waited: Json = yield self.context.call_sub_orchestrator(orchestrator, payload, instance)
+        except Exception as error:  # the SDK rethrows the sub-orchestration's failure here
+            return {"outcome": "failed", "error": _error(stage, "TransientFailuresExhausted", str(error)[:500])}
+        return waited
+
     def _read_item(self, stage: Stage) -> Generator[Any, Any, Json]:
         return (yield from self._call(activities.READ_PROTECTED_ITEM, {"machine": self.machine_json}, stage))
 
@@ -189,7 +200,7 @@ class RunbookRun:
         self._status(stage, "waiting")
         deadline = self.now + scaled(self.options.job_timeout.total_seconds(), self.scale)
         instance = self._sub_instance(stage) + self._wait_suffix + (f":{round_}" if round_ else "")
-        waited: Json = yield self.context.call_sub_orchestrator(
+        waited = yield from self._wait(
             names.WAIT_FOR_JOB,
             {
                 "vault": self.machine_json["asr"]["vault"],
@@ -202,13 +213,14 @@ class RunbookRun:
                 "retryAfterSeconds": started.get("retryAfterSeconds"),
             },
             instance,
+            stage,
         )
         return waited
 
     def _initial_replication(self) -> Steps:
         stage = Stage.INITIAL_REPLICATION
         deadline = self.now + scaled(self.options.initial_replication_timeout.total_seconds(), self.scale)
-        waited: Json = yield self.context.call_sub_orchestrator(
+        waited = yield from self._wait(
             names.WAIT_FOR_REPLICATION,
             {
                 "machine": self.machine_json,
@@ -218,6 +230,7 @@ class RunbookRun:
                 "deadline": deadline.isoformat(),
             },
             self._sub_instance(stage),
+            stage,
         )
         if waited["outcome"] != "done":
             return self._fail(stage, waited.get("error") or _error(stage, "InitialReplicationFailed", "failed"))

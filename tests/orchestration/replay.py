@@ -151,7 +151,11 @@ class Replay:
             self._close_episode()
             result = self.sub_orchestration(action["functionName"], payload)
             self._open_episode()
-            self._add(8, TaskScheduledId=task_id, Result=json.dumps(result))
+            if isinstance(result, Fail):
+                reason = f"Orchestrator function '{name}' failed: {result.message}"
+                self._add(9, TaskScheduledId=task_id, Reason=reason, Details="")
+            else:
+                self._add(8, TaskScheduledId=task_id, Result=json.dumps(result))
         elif kind in (0, 1):
             self._activity(action, retries=action.get("retryOptions"))
         else:

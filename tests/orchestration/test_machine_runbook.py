@@ -181,3 +181,29 @@ def test_a_job_that_times_out_fails_the_stage_with_the_wait_error() -> None:
     assert record["outcome"] == "failed"
     assert (record["error"]["stage"], record["error"]["code"]) == ("commit", "JobTimedOut")
     assert record["error"]["jobId"].endswith("/replicationJobs/commit")  # the wait did not know it; the step did
+
+
+def test_a_wait_whose_reads_keep_failing_fails_the_stage_instead_of_the_orchestration() -> None:
+    """A job or replication wait fails when its read activity's retries run out (ARM throttling for minutes).
+    The runbook must still end with a record (``failed``, TransientFailuresExhausted, the stage and job), not die
+    with an exception that leaves the wave no result to act on."""
+    script = Script(
+        {"read_protected_item": [_read(PROTECTED)], "start_asr_step": [_started("tfo")]},
+        [Fail("Activity function 'read_asr_job' failed: TooManyRequests")],
+    )
+    record, _ = _replay(_input(fromStage="testFailover"), script)
+    assert record["outcome"] == "failed" and record["stage"] == "testFailover"
+    error = record["error"]
+    assert (error["stage"], error["code"]) == ("testFailover", "TransientFailuresExhausted")
+    assert "TooManyRequests" in error["message"]
+    assert error["jobId"].endswith("/replicationJobs/tfo")
+
+
+def test_a_replication_wait_that_fails_fails_the_stage() -> None:
+    script = Script(
+        {"read_protected_item": [_read(None)], "start_asr_step": [_started("enable")]},
+        [_job("succeeded"), Fail("Activity function 'read_protected_item' failed: ServiceUnavailable")],
+    )
+    record, _ = _replay(_input(fromStage="enableReplication"), script)
+    assert record["outcome"] == "failed" and record["stage"] == "initialReplication"
+    assert record["error"]["code"] == "TransientFailuresExhausted"
