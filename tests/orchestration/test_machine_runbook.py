@@ -56,7 +56,7 @@ def _job(outcome: str, code: str | None = None, job: str = "") -> dict[str, Any]
 class Script:
     """Answers activities and sub-orchestrations from queues, and keeps what was asked."""
 
-    def __init__(self, activities: dict[str, list[Any]], waits: list[dict[str, Any]]) -> None:
+    def __init__(self, activities: dict[str, list[Any]], waits: list[Any]) -> None:
         self.activities = activities
         self.waits = waits
         self.asked: list[tuple[str, Any]] = []
