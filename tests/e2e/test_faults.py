@@ -19,9 +19,11 @@ from tests.e2e.stack import (
     MUTATING_OPERATIONS,
     Stack,
     accepted_calls,
+    example_plan,
     fleet_input,
     fleet_name,
     fleet_topology,
+    runbook_input,
     running_stack,
     runtime_of,
 )
@@ -61,9 +63,16 @@ def test_a_failed_job_at_each_stage_fails_the_machine_safely_and_a_retry_complet
             stack.asr.add_fault(
                 {"kind": "jobFailure", "scenario": scenario, "machine": fleet_name(index), "errorCode": code, "task": 1}
             )
+        # The A2A machine's DR protection (a new item, app01-dr, toward the secondary region) fails too.
+        stack.asr.add_fault(
+            {"kind": "jobFailure", "scenario": "EnableDr", "machine": "app01-dr", "errorCode": "150038"}
+        )
+        azure = example_plan("azure.yaml")
+        stack.start("machine_runbook", "faults:app01", runbook_input(azure, "app01", stack.speed))
         for index, *_ in FAILED_JOBS:
             stack.start("machine_runbook", _instance(index), fleet_input(index, stack.speed))
         failed = {index: stack.wait(_instance(index)) for index, *_ in FAILED_JOBS}
+        dr_failed = stack.wait("faults:app01").output
 
         for index, scenario, code, stage, _ in FAILED_JOBS:
             status = failed[index]
@@ -103,6 +112,19 @@ def test_a_failed_job_at_each_stage_fails_the_machine_safely_and_a_retry_complet
                 expected["ReplicationProtectedItems_Delete"] += 1  # the failed item is removed before enabling again
             assert calls == expected, (name, calls)
         assert {i["friendlyName"] for i in stack.asr.items()}.isdisjoint(fleet_name(i) for i, *_ in FAILED_JOBS)
+
+        # DR protection after the move: failed with its code; the retry removes the failed item and enables again.
+        assert dr_failed["outcome"] == "failed", dr_failed
+        assert (dr_failed["error"]["stage"], dr_failed["error"]["code"]) == ("drProtection", "150038")
+        retry = runbook_input(azure, "app01", stack.speed, fromStage="drProtection", attempt=1, record=dr_failed)
+        stack.start("machine_runbook", "faults:app01:retry1", retry)
+        record = stack.wait("faults:app01:retry1").output
+        assert record["outcome"] == "migrated", record.get("error")
+        assert accepted_calls(stack.asr, "app01") == {operation: 1 for operation in MUTATING_OPERATIONS}
+        dr_calls = accepted_calls(stack.asr, "app01-dr")
+        assert (dr_calls["ReplicationProtectedItems_Create"], dr_calls["ReplicationProtectedItems_Delete"]) == (2, 1)
+        dr_item = stack.asr.item("app01-dr")
+        assert "failed" not in dr_item["protectionStateDescription"].lower(), dr_item  # replicating, not the failed one
 
 
 def test_throttling_bursts_and_server_errors_at_every_stage_are_absorbed(tmp_path: Path) -> None:
