@@ -1,0 +1,386 @@
+"""A 1,000-machine wave at scale: wall time, replay CPU, largest history, ARM requests per machine, host memory.
+
+The wave orchestration (``migration_wave``) runs on the local Functions host **in a child process** (so its peak
+resident memory and CPU time are its own, read from ``/proc``), against the Site Recovery emulator in this process
+at ``--speed`` simulated seconds per wall second. The fleet is ``--machines`` machines: the mixed example's five
+(physical, Hyper-V, Azure, VMware, AWS) plus small VMware machines, spread over ``--groups`` cutover groups, with
+``maxParallel`` ``--max-parallel``, no approval and no window, so the wave runs from start to end unattended.
+
+Figures, and where they come from:
+
+- wall time: from ``start_new`` to the wave's ``Completed`` status;
+- replay CPU: the host's own count of CPU seconds spent replaying orchestrations (``/admin/host/status``), beside
+  the host process's whole CPU time (``/proc/<pid>/stat``);
+- largest history: sampled from the host's SQLite task hub while the wave runs (each ``continue_as_new``
+  generation counts on its own), read-only from this process;
+- ARM requests per machine: the emulator's call log, each machine's item and its jobs (as
+  ``bench.migration_cost`` counts them), plus the vault-level reads of validation shared out;
+- host peak memory: ``VmHWM`` of the host process.
+
+The single-machine baseline (``--baseline``, on by default) runs a one-machine wave under the same options first,
+so "ARM requests per machine no more than in the single-machine benchmark" is judged on equal terms; the
+60-request target of ``bench.migration_cost`` is printed too. Targets are printed next to the figures, not
+asserted (``tests/e2e/test_wave_scale.py`` asserts counts at a smaller scale).
+
+Run: ``python -m bench.wave_scale [--machines 1000] [--speed 3600] [--max-parallel 100] [--groups 4]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from emulators.functions import start_host_process
+from emulators.functions.process import HostProcess
+from emulators.siterecovery import EmulatorHandle, start_emulator
+from migration.instance_ids import wave_id
+from migration.plan_clock import PlanClock
+from tests.e2e.stack import REPO, example_plan, fleet_machine, fleet_topology
+
+TARGET_WALL_SECONDS = 15 * 60
+TARGET_HISTORY = 2000
+TARGET_REQUESTS_SINGLE_BENCH = 60  # bench.migration_cost's target per machine
+MIXED_MACHINES = ("db01", "hv-file01", "app01", "web01", "aws-web01")
+VALIDATE_OPERATIONS = (
+    "ReplicationFabrics_Get",
+    "ReplicationProtectionContainers_Get",
+    "ReplicationProtectableItems_Get",
+    "ReplicationPolicies_Get",
+    "ReplicationProtectionContainerMappings_Get",
+)
+
+Json = dict[str, Any]
+
+
+# -- the plan -------------------------------------------------------------------------------------------------
+
+
+def wave_plan(machines: int, *, groups: int, max_parallel: int, plan_id: str = "scale-wave") -> Json:
+    """``machines`` machines: the mixed example's five kinds first (when there is room), then fleet VMware VMs.
+
+    Machines are dealt round-robin to ``groups`` groups, so every group holds some of each kind and cutover
+    really goes group by group.
+    """
+    mixed = example_plan("mixed-wave.yaml").model_dump(by_alias=True, mode="json", exclude_none=True)
+    options = copy.deepcopy(mixed["options"])
+    options.pop("drAfterMigration", None)
+    options.update(maxParallel=max_parallel, approval={"required": False}, onMachineFailure="continue")
+    kinds = [m for g in mixed["groups"] for m in g["machines"] if m["name"] in MIXED_MACHINES]
+    chosen = kinds[: min(len(kinds), max(0, machines - 1))] if machines > len(kinds) else []
+    members = chosen + [fleet_machine(index) for index in range(machines - len(chosen))]
+    dealt: list[list[Json]] = [[] for _ in range(max(1, min(groups, machines)))]
+    for position, machine in enumerate(members):
+        dealt[position % len(dealt)].append(machine)
+    return {
+        "id": plan_id,
+        "name": f"{machines}-machine scale wave",
+        "options": options,
+        "groups": [{"name": f"group-{index + 1}", "machines": group} for index, group in enumerate(dealt)],
+    }
+
+
+def fleet_count(plan: Json) -> int:
+    return sum(1 for g in plan["groups"] for m in g["machines"] if m["name"] not in MIXED_MACHINES)
+
+
+# -- the host in a child process ------------------------------------------------------------------------------
+
+
+def _request(host: HostProcess, method: str, path: str, body: Any = None, *, admin: bool = False) -> Any:
+    key = host.admin_key if admin else host.system_key
+    base = f"{host.base_url}/{path}" if admin else f"{host.base_url}/runtime/webhooks/durabletask/{path}"
+    url = f"{base}{'&' if '?' in base else '?'}code={key}"
+    # The SDK client sends the input JSON-encoded twice; the host decodes it as the extension does.
+    data = None if body is None else json.dumps(json.dumps(body)).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def _proc_figures(pid: int) -> tuple[float, float]:
+    """(peak resident MB, CPU seconds) of a live process, from /proc."""
+    peak_kb = 0
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak_kb = int(line.split()[1])
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return peak_kb / 1024, (int(fields[11]) + int(fields[12])) / ticks
+
+
+class HistorySampler:
+    """Largest history per instance, sampled read-only from the host's task hub file while the host writes it.
+
+    ``bench.migration_cost`` samples an in-process hub object; the host here is another process, so this one opens
+    the SQLite file itself and reads only the two columns it needs (every row's input and output would cost the
+    machine the benchmark measures).
+    """
+
+    def __init__(self, path: Path, interval: float = 0.5) -> None:
+        self.path = path
+        self.interval = interval
+        self.largest: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def sample(self) -> None:
+        if not self.path.exists():
+            return
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = db.execute("SELECT instance_id, history_len FROM instances").fetchall()
+        except sqlite3.OperationalError:
+            return  # the schema is not there yet, or the file is busy: the next sample will do
+        finally:
+            db.close()
+        for instance_id, length in rows:
+            if length > self.largest.get(instance_id, 0):
+                self.largest[instance_id] = length
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def __enter__(self) -> HistorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
+# -- one run --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunFigures:
+    machines: int
+    status: str
+    counts: Json
+    wall_seconds: float
+    replay_cpu_seconds: float
+    episodes: int
+    host_cpu_seconds: float
+    host_peak_mb: float
+    largest_history: tuple[str, int]
+    history_by_kind: dict[str, int]
+    requests_per_machine: list[int]
+    vault_reads: int
+    total_requests: int
+    by_operation: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def mean_requests(self) -> float:
+        return statistics.fmean(self.requests_per_machine) if self.requests_per_machine else 0.0
+
+    @property
+    def all_in_per_machine(self) -> float:
+        return self.total_requests / self.machines
+
+
+def instance_kind(instance_id: str) -> str:
+    """``migration~id`` → wave, ``…~batch~…`` → batch, ``…~vm01~prepare~0`` → runbook, ``…:stage:0`` → wait."""
+    if ":" in instance_id:
+        stage = instance_id.split(":")[-2]
+        return "wait (replication)" if stage == "initialReplication" else "wait (job)"
+    parts = instance_id.split("~")
+    if len(parts) == 2:
+        return "wave"
+    if parts[2] == "batch":
+        return "batch"
+    return "machine runbook" if parts[-2] != "rollback" else "machine rollback"
+
+
+def machine_requests(asr: EmulatorHandle, names: list[str]) -> tuple[list[int], Counter[str]]:
+    """Requests per machine: calls on its item, and reads of the jobs that ran on it (as the cost benchmark)."""
+    job_item: dict[str, str] = {}
+    with asr.store.lock:
+        for vault in asr.store.vaults.values():
+            for job in vault.jobs.values():
+                job_item[job.name.lower()] = job.target_object_name.lower()
+    per: Counter[str] = Counter()
+    operations: Counter[str] = Counter()
+    wanted = {name.lower() for name in names}
+    for call in asr.calls.calls():
+        owner = (call.item or "").lower()
+        if owner not in wanted and "/replicationjobs/" in call.path.lower():
+            owner = job_item.get(call.path.rstrip("/").rsplit("/", 1)[-1].lower(), "")
+        if owner in wanted:
+            per[owner] += 1
+            operations[call.operation] += 1
+    return [per[name.lower()] for name in names], operations
+
+
+def run_wave(
+    machines: int,
+    *,
+    speed: float,
+    max_parallel: int,
+    groups: int,
+    timeout: float,
+    quiet: bool,
+    keep: Path | None = None,
+) -> RunFigures:
+    plan = wave_plan(machines, groups=groups, max_parallel=max_parallel)
+    names = [m["name"] for g in plan["groups"] for m in g["machines"]]
+    topology = fleet_topology(fleet_count(plan), disks_gb=[16])
+    with tempfile.TemporaryDirectory() as scratch, start_emulator(topology, speed=speed) as asr:
+        data = str(keep) if keep else scratch
+        vaults = ",".join(
+            f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
+            f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
+            for v in asr.store.topology.vaults
+        )
+        env = {"ASR_ARM_ENDPOINT": asr.base_url, "ASR_ALLOWED_VAULT_IDS": vaults}
+        host = start_host_process("function_app:app", app_dir=REPO, data_dir=Path(data), env=env)
+        try:
+            instance = wave_id(plan["id"])
+            clock = PlanClock(speed, asr.clock.now(), datetime.now(UTC))
+            with HistorySampler(Path(data) / "taskhub.sqlite3") as sampler:
+                started = time.monotonic()
+                body = {"plan": plan, "clock": clock.to_dict()}
+                _request(host, "POST", f"orchestrators/migration_wave/{instance}", body)
+                status = _wait(host, instance, started + timeout, quiet)
+                wall = time.monotonic() - started
+            peak_mb, cpu = _proc_figures(host.pid)
+            replay = _request(host, "GET", "admin/host/status", admin=True)["replay"]
+        finally:
+            host.stop()
+        per_machine, operations = machine_requests(asr, names)
+        vault_reads = sum(asr.calls.count(operation) for operation in VALIDATE_OPERATIONS)
+        total = len(asr.calls.calls())
+    output = status.get("output") or {}
+    kinds: dict[str, int] = {}
+    for instance_id, events in sampler.largest.items():
+        kind = instance_kind(instance_id)
+        kinds[kind] = max(kinds.get(kind, 0), events)
+    largest = max(sampler.largest.items(), key=lambda pair: pair[1], default=("-", 0))
+    return RunFigures(
+        machines=machines,
+        status=f"{status['runtimeStatus']}/{output.get('status')}",
+        counts=output.get("counts") or {},
+        wall_seconds=wall,
+        replay_cpu_seconds=float(replay.get("replay_seconds", 0.0)),
+        episodes=int(replay.get("episodes", 0)),
+        host_cpu_seconds=cpu,
+        host_peak_mb=peak_mb,
+        largest_history=largest,
+        history_by_kind=kinds,
+        requests_per_machine=per_machine,
+        vault_reads=vault_reads,
+        total_requests=total,
+        by_operation=operations,
+    )
+
+
+def _wait(host: HostProcess, instance: str, deadline: float, quiet: bool) -> Json:
+    last = ""
+    while True:
+        try:
+            status: Json = _request(host, "GET", f"instances/{instance}?showInput=false")
+        except urllib.error.URLError:
+            status = {}
+        runtime = status.get("runtimeStatus")
+        if runtime in ("Completed", "Failed", "Terminated"):
+            return status
+        custom = status.get("customStatus") or {}
+        line = f"{custom.get('phase')} {json.dumps(custom.get('counts'), sort_keys=True)}"
+        if not quiet and line != last:
+            print(f"  [{time.strftime('%H:%M:%S')}] {line}", flush=True)
+            last = line
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{instance} still {runtime} at the timeout: {custom}")
+        time.sleep(2.0)
+
+
+# -- report ---------------------------------------------------------------------------------------------------
+
+
+def report(run: RunFigures, baseline: RunFigures | None) -> None:
+    ok = "ok " if run.wall_seconds <= TARGET_WALL_SECONDS else "MISS"
+    print(f"\n{run.machines} machines: {run.status} {json.dumps(run.counts, sort_keys=True)}")
+    print(f"  {'figure':38s} {'value':>14s}   target")
+    print(f"  {'wall time':38s} {run.wall_seconds:12.1f} s   <= {TARGET_WALL_SECONDS} s  {ok}")
+    print(
+        f"  {'orchestrator replay CPU':38s} {run.replay_cpu_seconds:12.1f} s   "
+        f"({run.episodes} episodes; host CPU all in {run.host_cpu_seconds:.1f} s)"
+    )
+    name, events = run.largest_history
+    ok = "ok " if events <= TARGET_HISTORY else "MISS"
+    print(f"  {'largest history':38s} {events:12d} ev   <= {TARGET_HISTORY}  {ok}  ({name})")
+    for kind, most in sorted(run.history_by_kind.items(), key=lambda pair: -pair[1]):
+        print(f"    {kind:36s} {most:12d} ev")
+    target = baseline.mean_requests if baseline else float(TARGET_REQUESTS_SINGLE_BENCH)
+    ok = "ok " if run.mean_requests <= target else "MISS"
+    source = "single-machine wave" if baseline else "bench.migration_cost target"
+    print(f"  {'ARM requests per machine (mean)':38s} {run.mean_requests:12.1f}     <= {target:.1f} ({source})  {ok}")
+    print(
+        f"    min {min(run.requests_per_machine, default=0)}  max {max(run.requests_per_machine, default=0)}; "
+        f"all in (every call / machines): {run.all_in_per_machine:.1f}; "
+        f"migration_cost target {TARGET_REQUESTS_SINGLE_BENCH}"
+    )
+    print(f"  {'host peak memory (VmHWM)':38s} {run.host_peak_mb:12.1f} MB")
+    print("  by operation (mean per machine):")
+    for operation, count in run.by_operation.most_common():
+        print(f"    {operation:48s} {count / run.machines:6.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.wave_scale", description=__doc__.split("\n")[0])
+    parser.add_argument("--machines", type=int, default=1000)
+    parser.add_argument("--speed", type=float, default=3600.0, help="simulated seconds per wall second")
+    parser.add_argument("--max-parallel", type=int, default=100)
+    parser.add_argument("--groups", type=int, default=4)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="give up after this many wall seconds")
+    parser.add_argument("--baseline", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the wave's task hub in this folder")
+    args = parser.parse_args(argv)
+
+    print(
+        f"wave of {args.machines} machines, maxParallel {args.max_parallel}, {args.groups} groups, "
+        f"speed x{args.speed:g}; host in a child process, Site Recovery emulator in this one"
+    )
+    baseline = None
+    if args.baseline:
+        baseline = run_wave(
+            1, speed=args.speed, max_parallel=args.max_parallel, groups=1, timeout=args.timeout, quiet=True
+        )
+        print(
+            f"single-machine wave: {baseline.status}, {baseline.mean_requests:.0f} ARM requests, "
+            f"wall {baseline.wall_seconds:.1f} s"
+        )
+    run = run_wave(
+        args.machines,
+        speed=args.speed,
+        max_parallel=args.max_parallel,
+        groups=args.groups,
+        timeout=args.timeout,
+        quiet=args.quiet,
+        keep=args.keep,
+    )
+    report(run, baseline)
+    return 0 if run.status == "Completed/Migrated" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
