@@ -1,19 +1,34 @@
-"""Indexing checks over the composed app: what the host will discover from ``function_app:app``."""
+"""Indexing checks over the composed app: what a host discovers from ``function_app:app``.
 
-import function_app
+azure-functions indexes an app once per process (a second ``get_functions()`` on the same app raises a duplicate-
+name error, as the worker never asks twice), so the app is read through the local host's loader, which indexes it
+once and shares the result with every host started in this process.
+"""
 
+from pathlib import Path
 
-def _functions_by_name() -> dict[str, object]:
-    return {fn.get_function_name(): fn for fn in function_app.app.get_functions()}
+from activities import names as activity_names
+from emulators.functions.app_loader import load_app
+from orchestrators import names as orchestrator_names
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_health_route_is_registered_and_anonymous() -> None:
-    functions = _functions_by_name()
-    assert "health" in functions
-    trigger = functions["health"].get_trigger()  # type: ignore[attr-defined]
-    assert trigger.route == "health"
-    assert str(trigger.auth_level).lower().endswith("anonymous")
+    health = load_app("function_app:app", REPO).by_name("health")
+    assert health is not None and health.http is not None
+    assert health.http.route == "health"
+    assert health.http.auth_level == "anonymous"
 
 
-def test_app_defaults_to_function_level_auth() -> None:
-    assert str(function_app.app.auth_level).lower().endswith("function")
+def test_every_other_http_route_needs_a_key() -> None:
+    loaded = load_app("function_app:app", REPO)
+    keyed = [spec for spec in loaded.functions if spec.http is not None and spec.name != "health"]
+    assert all(spec.http is not None and spec.http.auth_level == "function" for spec in keyed)
+
+
+def test_every_orchestration_and_activity_named_in_code_is_registered() -> None:
+    loaded = load_app("function_app:app", REPO)
+    for module, registered in ((orchestrator_names, loaded.orchestrators), (activity_names, loaded.activities)):
+        declared = {v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)}
+        assert declared <= set(registered), declared - set(registered)
