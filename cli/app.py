@@ -233,7 +233,9 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
 
         plan = load_plan(args.plan)
         body, created = _client(args).submit(plan_json(plan), args.idempotency_key)
-        console.print(f"{'Submitted' if created else 'Already submitted'}: {body.get('id')} ({body.get('status')})")
+        # A repeat of a running migration is answered like the first submission (202), an ended one with 200.
+        verdict = "Accepted" if created else "Already submitted and ended"
+        console.print(f"{verdict}: {body.get('id')} ({body.get('status')})", markup=False)
         for name, link in (body.get("links") or {}).items():
             console.print(f"  {name}: {link}", highlight=False)
         return 0
@@ -296,9 +298,8 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             console.print_json(json.dumps(page))
             return 0
         for item in page.get("items") or page.get("value") or []:
-            console.print(
-                f"{item.get('id')}\t{item.get('status')}\t{item.get('createdAt')}\t{item.get('name')}", highlight=False
-            )
+            line = f"{item.get('id')!s:<32} {item.get('status')!s:<18} {item.get('createdAt')!s:<22} {item.get('name')}"
+            console.print(line, markup=False)
         token, following = page.get("continuationToken"), page.get("nextLink")
         if token:
             console.print(f"more: --continuation-token {token}", markup=False)
