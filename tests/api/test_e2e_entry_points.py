@@ -12,7 +12,6 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -20,7 +19,8 @@ import pytest
 
 from migration.instance_ids import wave_id
 from migration.stages import Stage
-from tests.api.stack import REPO, ApiStack, api_stack, small_plan, wait_until
+from tests.api.stack import ApiStack, api_stack, small_plan, wait_until
+from tests.e2e.stack import REPO
 
 pytestmark = pytest.mark.slow
 
