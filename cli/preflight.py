@@ -29,7 +29,7 @@ from migration.plan import Plan
 from migration.preflight import check_machine
 from migration.stages import runbook_for
 
-__all__ = ["preflight", "validate"]
+__all__ = ["preflight", "site_recovery_for", "validate"]
 
 Json = dict[str, Any]
 
@@ -39,7 +39,9 @@ def _vault_ids(plan: Plan) -> str:
 
 
 @contextmanager
-def _site_recovery(plan: Plan, topology: Path | None, arm_endpoint: str | None) -> Iterator[tuple[SiteRecovery, str]]:
+def site_recovery_for(
+    plan: Plan, topology: Path | None, arm_endpoint: str | None
+) -> Iterator[tuple[SiteRecovery, str]]:
     """The adapter to check with, and a phrase saying where it points."""
     if topology is not None:
         from cli.plan_file import load_document
@@ -130,7 +132,7 @@ def validate(
     )
     if schema_only:
         return 0
-    with _site_recovery(plan, topology, arm_endpoint) as (asr, where):
+    with site_recovery_for(plan, topology, arm_endpoint) as (asr, where):
         console.print(f"Pre-flight against {escape(where)} (read-only):")
         rows = preflight(plan, asr)
     bad = 0

@@ -17,15 +17,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 
 from cli.api_client import ApiClient, Credentials
 from cli.durable_api import DurableApi
+from cli.errors import CliError
 from cli.live_view import stage_counts
-from cli.local_stack import LocalStack, local_stack
+from cli.local_stack import DEFAULT_TOPOLOGY, LocalStack, local_stack
 from cli.plan_file import load_plan, plan_json
+from cli.plan_topology import topology_for
+from cli.preflight import preflight, site_recovery_for
 from cli.report_files import write_report
 from cli.watching import MigrationApi, WatchOptions, watch
+from migration.plan import Plan
 from migration.plan_clock import PlanClock
 
 __all__ = ["RunOptions", "run", "follow"]
@@ -105,6 +110,25 @@ def _interrupted(api: MigrationApi, migration_id: str, console: Console, options
     console.print(f"Detached; the migration was not cancelled. Reattach with: {hint}")
 
 
+def choose_topology(plan: Plan, given: Path | None, data_dir: Path, console: Console) -> Path:
+    """The topology for the local Site Recovery: the one given (the plan must resolve in it), else the example
+    topology when the plan resolves there, else one built from the plan. Checked before anything starts."""
+    candidate = given or DEFAULT_TOPOLOGY
+    with site_recovery_for(plan, candidate, None) as (asr, _):
+        rows = preflight(plan, asr)
+    problems = [f"{row['machine']}: {p['path']}: {p['message']}" for row in rows for p in row["problems"]]
+    if not problems:
+        return candidate
+    if given is not None:
+        listing = "; ".join(problems[:10])
+        raise CliError(f"The plan does not resolve in the topology {given}: {listing}. Nothing was started.")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    built = data_dir / "topology.yaml"
+    built.write_text(yaml.safe_dump(topology_for(plan), sort_keys=False), encoding="utf-8")
+    console.print(f"The plan names resources the example topology lacks; using a topology built from it: {built}")
+    return built
+
+
 def run(options: RunOptions, console: Console) -> int:
     plan = load_plan(options.plan)
     document = plan_json(plan)
@@ -130,8 +154,9 @@ def run(options: RunOptions, console: Console) -> int:
             return follow(client, plan.id, console, watch_options, reports=options.reports, report_source=client)
 
     data_dir = options.data_dir / datetime.now(UTC).strftime("run-%Y%m%dT%H%M%S")
+    topology = choose_topology(plan, options.topology, data_dir, console)
     console.print(f"Starting the local Site Recovery, Service Bus and Functions hosts (logs in {data_dir})…")
-    with local_stack(data_dir, speed=options.speed, topology=options.topology) as stack:
+    with local_stack(data_dir, speed=options.speed, topology=topology) as stack:
         local = _LocalApi(stack)
         local.submit(document)
         api: MigrationApi = local.api

@@ -56,6 +56,7 @@ def wait_for_phase(stack: LocalStack, plan_id: str, phase: str, timeout: float =
         document = status(stack, plan_id)
         if document.get("phase") == phase:
             return document
+        assert document.get("phase") != "held" and document.get("status") == "Running", document
         assert time.monotonic() < deadline, document
         time.sleep(0.5)
 
