@@ -45,6 +45,7 @@ def _id_param() -> Json:
         "x-ms-summary": "Migration id",
         "description": "The plan's id.",
         "x-ms-url-encoding": "single",
+        "x-example": "wave-2026-12",
     }
 
 
@@ -167,8 +168,20 @@ _DEFINITIONS: Json = {
         "type": "object",
         "required": ["actor", "reason"],
         "properties": {
-            "actor": {"type": "string", "maxLength": 200, "x-ms-summary": "Actor", "x-ms-visibility": "important"},
-            "reason": {"type": "string", "maxLength": 1000, "x-ms-summary": "Reason", "x-ms-visibility": "important"},
+            "actor": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "x-ms-summary": "Actor",
+                "x-ms-visibility": "important",
+            },
+            "reason": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 1000,
+                "x-ms-summary": "Reason",
+                "x-ms-visibility": "important",
+            },
             "machines": {
                 "type": "array",
                 "items": {"type": "string", "pattern": _MACHINE},
@@ -207,6 +220,18 @@ _DEFINITIONS: Json = {
         },
     },
 }
+
+
+def _nullable(definition: Json) -> Json:
+    """Response fields may be null (an ETA not known yet, no error): Swagger 2.0 says so with ``x-nullable``."""
+    for field in definition.get("properties", {}).values():
+        if "$ref" not in field:
+            field["x-nullable"] = True
+    return definition
+
+
+for _name in ("Submission", "Machine", "Status", "CommandAccepted", "CallbackResult"):
+    _nullable(_DEFINITIONS[_name])
 
 
 def _paths() -> Json:
@@ -294,7 +319,7 @@ def _paths() -> Json:
                                 "items": {"type": "array", "items": {"type": "object"}},
                                 "count": {"type": "integer"},
                                 "total": {"type": "integer"},
-                                "nextLink": {"type": "string"},
+                                "nextLink": {"type": "string", "x-nullable": True},
                             },
                         },
                     },
@@ -343,6 +368,7 @@ def _paths() -> Json:
                         "type": "string",
                         "pattern": _MACHINE,
                         "x-ms-summary": "Machine",
+                        "x-example": "db01",
                     },
                 ],
                 "responses": {
