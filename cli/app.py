@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from cli.api_client import ENDPOINT_ENV, KEY_ENV, ApiClient, Credentials, entra_token_provider
 from cli.errors import EXIT_USAGE, CliError
+from cli.local_stack import Terminated
 
 __all__ = ["build_parser", "main"]
 
@@ -321,6 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         errors.print("Interrupted.")
         return 130
+    except Terminated as signal_name:
+        errors.print(f"Stopped by {signal_name}; any local stand-ins were stopped.", markup=False)
+        return 143
 
 
 if __name__ == "__main__":  # pragma: no cover

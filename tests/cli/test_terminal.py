@@ -103,3 +103,15 @@ def test_ctrl_c_detaches_and_watch_reattaches(terminal: Callable[[list[str]], Te
     assert watched.code == 0, watched.text
     assert "wave-2026-12: Migrated" in watched.out
     term.wait_for(r"EXIT=0")  # the detached run saw the wave end and stopped its stand-ins
+
+
+def test_ctrl_c_with_cancel_on_interrupt_cancels_the_wave(
+    terminal: Callable[[list[str]], Terminal], tmp_path: Path
+) -> None:
+    term = terminal(run_command(tmp_path, "--approve", "never", "--cancel-on-interrupt", "--interval", "0.5"))
+    term.wait_for(r"initialReplication|testFailover")
+    term.type("C-c")
+    screen = term.wait_for(r"EXIT=\d+")
+    assert "cancelling the migration" in screen
+    assert "wave-2026-12: Cancelled" in screen
+    assert "EXIT=3" in screen
