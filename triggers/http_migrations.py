@@ -146,6 +146,12 @@ def _time_param(req: func.HttpRequest, name: str) -> datetime | None:
         raise ApiError(400, "InvalidQuery", f"query parameter {name}: {text[:40]!r} is not an ISO 8601 time") from None
     if value.tzinfo is None:
         raise ApiError(400, "InvalidQuery", f"query parameter {name}: needs a UTC offset")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        value = datetime.min.replace(tzinfo=UTC)
+    if not 2000 <= value.year <= 9000:
+        raise ApiError(400, "InvalidQuery", f"query parameter {name}: must be between the years 2000 and 9000")
     return value
 
 

@@ -165,6 +165,7 @@ def test_refusals_are_specific_and_start_nothing(stack: ApiStack) -> None:
     assert stack.call("POST", "/migrations/nope-404/approve", {"actor": "a", "reason": "b"}).status == 404
     assert get(stack, "/migrations?status=Bogus").status == 400
     assert get(stack, "/migrations?createdFrom=yesterday").status == 400
+    assert get(stack, "/migrations?createdFrom=0001-01-01T00%3A06%3A51%2B20%3A26").status == 400
 
 
 def test_every_route_but_health_refuses_a_request_without_a_valid_key(stack: ApiStack) -> None:
