@@ -187,9 +187,9 @@ class ApiStack:
 
 
 @contextmanager
-def api_stack(data_dir: Path, *, speed: float = SPEED) -> Iterator[ApiStack]:
+def api_stack(data_dir: Path, *, speed: float = SPEED, bus_config: dict[str, Any] | None = None) -> Iterator[ApiStack]:
     asr = start_asr(EXAMPLES / "topology.yaml", speed=speed)
-    bus = start_bus()
+    bus = start_bus(bus_config)
     vault_ids = ",".join(
         f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
         f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
