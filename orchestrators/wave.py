@@ -41,6 +41,7 @@ from migration.plan_clock import PlanClock
 from migration.plan_options import OnApprovalTimeout, OnMachineFailure
 from orchestrators import asr_step, events, names
 from orchestrators.timing import activity_retry
+from orchestrators.wave_batch import kick
 
 name = names.WAVE
 bp = df.Blueprint()
@@ -100,6 +101,7 @@ class WaveRun:
         self.events_failed = 0
         self.approval_requests = 0
         self.applied_ids: set[str] = set()
+        self.yielded: set[Any] = set()  # tasks already handed to a task_any (the extension has them)
 
     # -- status -------------------------------------------------------------------------------------------
 
@@ -254,15 +256,24 @@ class WaveRun:
     def _wait(self, tasks: list[Any], until: datetime | None = None) -> Wait:
         """Wait for any of ``tasks``, a control event, or ``until``; apply a control event if one came.
 
-        Returns the task that finished, the string ``"control"`` or ``"timeout"``.
+        Returns the task that finished, the string ``"control"``, ``"timeout"`` or ``"kick"`` (nothing happened).
         """
         if self.control_task is None:
             self.control_task = self.context.wait_for_external_event(CONTROL_EVENT)
         timer = self.context.create_timer(until) if until is not None else None
+        waited = [*tasks, self.control_task]
+        # The extension resolves a task_any only through its new tasks; when old ones are in it too, a timer due at
+        # once lets the next actions go out (orchestrators.wave_batch explains). A cancelled ``until`` timer
+        # resolves at once by itself.
+        fresh = [t for t in waited if t not in self.yielded]
+        kicker = kick(self.context) if fresh and len(fresh) < len(waited) else None
+        self.yielded.update(waited)
         self._status()
-        winner = yield self.context.task_any([*tasks, self.control_task, *([timer] if timer else [])])
+        winner = yield self.context.task_any([*waited, *([timer] if timer else []), *([kicker] if kicker else [])])
         if timer is not None and winner is not timer:
             timer.cancel()
+        if kicker is not None and winner is kicker:
+            return "kick"
         if winner is self.control_task:
             self.control_task = None
             self._apply_control(winner.result)
@@ -313,6 +324,8 @@ class WaveRun:
                 running[task] = (cap, batches[next_index])
                 next_index += 1
             winner = yield from self._wait(list(running))
+            if winner == "kick":
+                continue
             if winner == "control":
                 if self.cancel_requested and stop_on_cancel:
                     in_flight = [m for _, batch in running.values() for m in batch]

@@ -5,6 +5,12 @@ thousands of events: this level keeps a pool of at most ``cap`` machine orchestr
 as soon as one ends. The wave gives each running batch its share of the plan's ``maxParallel``, so the caps add up
 to no more than the plan allows.
 
+The Durable extension replays an out-of-process orchestrator's actions one after the other and issues action
+*k+1* only once action *k* has resolved. A ``task_any`` over machines already running plus one just started is
+sent as a WhenAny of the *new* child alone, so every later start would wait for that child to end and the pool
+would shrink to one after the first fan-out. Each refill therefore adds a timer due at once to its ``task_any``
+(:func:`kick`): the action resolves on the next episode and later starts go out as soon as a slot frees.
+
 Input ``{"migrationId", "phase": prepare|cutover|rollback, "cap", "timeScale", "options", "machines": [{"machine",
 "attempt", "fromStage", "record"}]}``. Output ``{"results": {machine name: result record}}``.
 """
@@ -48,6 +54,14 @@ def _child(request: Json, entry: Json) -> tuple[str, str, Json]:
     return names.MACHINE_RUNBOOK, machine_id(request["migrationId"], machine["name"], phase, attempt), runbook
 
 
+def kick(context: df.DurableOrchestrationContext) -> Any:
+    """A timer due now: joined to a ``task_any`` that mixes running tasks with new ones, it lets the extension go on.
+
+    Without it the extension holds every later action until one of the *new* tasks ends (see the module doc).
+    """
+    return context.create_timer(context.current_utc_datetime)
+
+
 @bp.orchestration_trigger(context_name="context", orchestration=names.WAVE_BATCH)
 def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
     request: Json = context.get_input()
@@ -56,15 +70,22 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
     running: dict[Any, str] = {}  # task → machine name (tasks are the same objects across one replay)
     results: dict[str, Json] = {}
 
+    first = True
     while pending or running:
+        refilled = False
         while pending and len(running) < cap:
             entry = pending.pop(0)
             orchestrator, instance, payload = _child(request, entry)
             running[context.call_sub_orchestrator(orchestrator, payload, instance)] = entry["machine"]["name"]
+            refilled = True
         context.set_custom_status(
             {"phase": request["phase"], "running": sorted(running.values()), "done": len(results)}
         )
-        winner = yield context.task_any(list(running))
+        timer = kick(context) if refilled and not first else None
+        first = False
+        winner = yield context.task_any([*running, *([timer] if timer is not None else [])])
+        if winner is timer:
+            continue
         machine = running.pop(winner)
         value = winner.result
         if isinstance(value, Exception):
