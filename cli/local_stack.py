@@ -117,8 +117,6 @@ class LocalStack:
     app_url: str = ""
     function_key: str = ""
     master_key: str = ""
-    sim_anchor: datetime = field(default_factory=lambda: datetime.now(UTC))
-    wall_anchor: datetime = field(default_factory=lambda: datetime.now(UTC))
     children: list[Child] = field(default_factory=list)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
@@ -159,8 +157,6 @@ class LocalStack:
         self.servicebus_connection = bus.first_line(lambda line: line.startswith("Endpoint=sb://"), START_TIMEOUT)
         clock = _get_json(f"{self.asr_url}/_emulator/clock")
         wall = datetime.now(UTC)
-        self.sim_anchor = datetime.fromisoformat(str(clock["now"]).replace("Z", "+00:00"))
-        self.wall_anchor = wall
         self.function_key = secrets.token_urlsafe(24)
         self.master_key = secrets.token_urlsafe(24)
         port = free_port()

@@ -21,17 +21,15 @@ import yaml
 from rich.console import Console
 
 from cli.api_client import ApiClient, Credentials
-from cli.durable_api import DurableApi
 from cli.errors import CliError
 from cli.live_view import stage_counts
-from cli.local_stack import DEFAULT_TOPOLOGY, LocalStack, local_stack
+from cli.local_stack import DEFAULT_TOPOLOGY, local_stack
 from cli.plan_file import load_plan, plan_json
 from cli.plan_topology import topology_for
 from cli.preflight import preflight, site_recovery_for
 from cli.report_files import write_report
 from cli.watching import MigrationApi, WatchOptions, watch
 from migration.plan import Plan
-from migration.plan_clock import PlanClock
 
 __all__ = ["RunOptions", "run", "follow"]
 
@@ -55,23 +53,6 @@ class RunOptions:
     interval: float
 
 
-class _LocalApi:
-    """The routes when the local app has them; the management API otherwise (see ``cli.durable_api``)."""
-
-    def __init__(self, stack: LocalStack) -> None:
-        self.client = ApiClient(stack.app_url, Credentials(function_key=stack.function_key))
-        clock = PlanClock(stack.speed, stack.sim_anchor, stack.wall_anchor)
-        self.fallback = DurableApi(stack.app_url, stack.master_key, clock)
-        self.api: Any = self.client
-
-    def submit(self, plan: Json) -> tuple[Json, bool]:
-        response = self.client.request("POST", "/api/migrations", body=plan)
-        if response.status == 404 and not isinstance(response.body, dict):
-            self.api = self.fallback  # this build of the app has no /api/migrations routes yet
-            return self.fallback.submit(plan)
-        return self.client.submit(plan)
-
-
 def _hint(command: str, migration_id: str, endpoint: str, key: str | None) -> str:
     parts = ["python", "-m", "cli", command, migration_id, "--endpoint", endpoint]
     if key:
@@ -86,7 +67,7 @@ def follow(
     options: WatchOptions,
     *,
     reports: list[Path],
-    report_source: Any,
+    report_source: ApiClient,
 ) -> int:
     """Watch to the end, write the report if asked, and return the exit status (0 only when ``Migrated``)."""
     final = watch(api, migration_id, console, options)
@@ -157,9 +138,8 @@ def run(options: RunOptions, console: Console) -> int:
     topology = choose_topology(plan, options.topology, data_dir, console)
     console.print(f"Starting the local Site Recovery, Service Bus and Functions hosts (logs in {data_dir})…")
     with local_stack(data_dir, speed=options.speed, topology=topology) as stack:
-        local = _LocalApi(stack)
-        local.submit(document)
-        api: MigrationApi = local.api
+        api = ApiClient(stack.app_url, Credentials(function_key=stack.function_key))
+        api.submit(document)
         hint = _hint("watch", plan.id, stack.app_url, stack.function_key)
         watch_options = WatchOptions(
             approve=options.approve,
@@ -172,7 +152,7 @@ def run(options: RunOptions, console: Console) -> int:
             f"Site Recovery simulated at {stack.speed:g}× speed."
         )
         try:
-            return follow(api, plan.id, console, watch_options, reports=options.reports, report_source=local.api)
+            return follow(api, plan.id, console, watch_options, reports=options.reports, report_source=api)
         except KeyboardInterrupt:
             _interrupted(api, plan.id, console, options, hint)
             if not options.cancel_on_interrupt:
@@ -188,7 +168,7 @@ def run(options: RunOptions, console: Console) -> int:
                     Console(quiet=not options.cancel_on_interrupt),
                     quiet,
                     reports=options.reports,
-                    report_source=local.api,
+                    report_source=api,
                 )
             except KeyboardInterrupt:
                 console.print("Stopping the local stand-ins.")
