@@ -8,6 +8,7 @@ without a terminal.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -61,12 +62,27 @@ def machine_fraction(machine: Json) -> float:
     return min(1.0, (index + part) / len(_ORDER))
 
 
-def _eta(machine: Json) -> str:
+def _eta(machine: Json, now: datetime | None = None) -> str:
+    """How long until the machine's ETA (``in 3m 20s``), or the ETA as written if it is not a time."""
     eta = machine.get("eta")
     if not eta:
         return ""
-    text = str(eta).replace("T", " ")
-    return text[5:16] if len(text) >= 16 else text
+    try:
+        moment = datetime.fromisoformat(str(eta).replace("Z", "+00:00"))
+    except ValueError:
+        return str(eta)
+    if moment.tzinfo is None:
+        return str(eta)
+    seconds = int((moment - (now or datetime.now(UTC))).total_seconds())
+    if seconds <= 0:
+        return "due"
+    if seconds < 60:
+        return f"in {seconds}s"
+    if seconds < 3600:
+        return f"in {seconds // 60}m {seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"in {seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"in {seconds // 86400}d {seconds % 86400 // 3600}h"
 
 
 def _stage_text(machine: Json) -> Text:
@@ -97,8 +113,8 @@ def summary_line(status: Json) -> str:
     return " · ".join(parts)
 
 
-def render(status: Json) -> RenderableType:
-    """The table of machines and the wave summary under it."""
+def render(status: Json, now: datetime | None = None) -> RenderableType:
+    """The table of machines and the wave summary under it (``now`` for the ETAs; the current time by default)."""
     table = Table(expand=False, box=None, pad_edge=False, header_style="bold")
     table.add_column("machine")
     table.add_column("group")
@@ -119,14 +135,14 @@ def render(status: Json) -> RenderableType:
             str(machine.get("group") or ""),
             _stage_text(machine),
             ProgressBar(total=100, completed=fraction * 100, width=22),
-            _eta(machine),
+            _eta(machine, now),
             Text(detail, style="red" if isinstance(error, dict) else "dim"),
         )
     title = f"{status.get('name') or status.get('id')} ({status.get('id')})"
     return Panel(Group(table, Text(""), Text(summary_line(status), style="bold")), title=title, title_align="left")
 
 
-def change_lines(previous: Json | None, current: Json) -> list[str]:
+def change_lines(previous: Json | None, current: Json, now: datetime | None = None) -> list[str]:
     """Plain lines for what changed between two status documents (machine stages, the wave's phase)."""
     lines: list[str] = []
     before = {m.get("name"): m for m in (previous or {}).get("machines") or []}
@@ -135,7 +151,7 @@ def change_lines(previous: Json | None, current: Json) -> list[str]:
         stage, outcome = machine.get("stage"), _outcome(machine)
         if (stage, outcome) != (old.get("stage"), _outcome(old)) and (stage or outcome):
             state = outcome if outcome in ("migrated", "failed", "cancelled") else stage
-            eta = f" (ETA {_eta(machine)})" if machine.get("eta") and not outcome else ""
+            eta = f" (done {_eta(machine, now)})" if machine.get("eta") and not outcome else ""
             error = machine.get("error")
             why = f": {error.get('code')} {error.get('message')}" if isinstance(error, dict) and outcome else ""
             lines.append(f"  {machine.get('name')} [{machine.get('group')}] → {state}{eta}{why}")

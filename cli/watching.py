@@ -60,7 +60,9 @@ def _ask(console: Console, status: Json) -> str:
     )
     while True:
         try:
-            answer = console.input("Approve the cutover? [bold]\\[y]es[/bold] / [n]o (reject and roll back) / [w]ait: ")
+            answer = console.input(
+                "Approve the cutover? [bold]\\[y]es[/bold] / \\[n]o (reject and roll back) / \\[w]ait: "
+            )
         except EOFError:
             return "wait"
         choice = answer.strip().lower()[:1]
@@ -102,7 +104,8 @@ def watch(
                     if live is not None:
                         live.stop()
                     decision = _ask(console, status)
-                    if live is not None:
+                    if live is not None:  # a new region below the prompt; the old one stays as it was
+                        live = Live(console=console, auto_refresh=False, transient=False)
                         live.start()
                 if decision == "wait":
                     console.print(f"Waiting for approval. To approve from another terminal: {options.approve_hint}")

@@ -78,6 +78,7 @@ def test_the_live_view_shows_stages_and_asks_for_approval(
     term = terminal(run_command(tmp_path, "--interval", "0.5"))
     screen = term.wait_for(r"Approve the cutover\?")
     assert "Approval needed" in screen
+    assert "[y]es / [n]o (reject and roll back) / [w]ait" in screen
     for machine in ("db01", "hv-file01", "app01", "web01", "aws-web01"):
         assert machine in screen
     assert re.search(r"testFailoverCleanup|cutoverGate", screen), screen
