@@ -244,8 +244,8 @@ def status_document(
     plan = obj(wave_input.get("plan"))
     custom = decode(wave.get("customStatus"))
     custom = custom if isinstance(custom, dict) else {}
-    output = decode(wave.get("output"))
-    output = output if isinstance(output, dict) else {}
+    raw_output = decode(wave.get("output"))
+    output = obj(raw_output)
     migration_id = str(plan.get("id") or custom.get("migrationId") or str(wave.get("instanceId", "")).split("~")[-1])
     links = Links(base_url, migration_id).to_dict()
     status = overall_status(wave)
@@ -263,7 +263,9 @@ def status_document(
         if isinstance(m.get("error"), dict)
     ]
     if wave.get("runtimeStatus") == "Failed":
-        errors.append({"machine": None, "stage": None, "code": "OrchestrationFailed", "message": str(output)[:1000]})
+        errors.append(
+            {"machine": None, "stage": None, "code": "OrchestrationFailed", "message": str(raw_output)[:1000]}
+        )
     controls = output.get("controls") if output else None
     document: Json = {
         "id": migration_id,

@@ -51,7 +51,10 @@ def test_codes_follow_the_outcome() -> None:
     assert http_status(overall_status(wave("Completed", output={"status": "Migrated"}))) == 200
     for status in ("PartiallyMigrated", "Failed", "Cancelled"):
         assert http_status(overall_status(wave("Completed", output={"status": status}))) == 409
-    assert overall_status(wave("Failed", output="Orchestrator function failed")) == "Failed"
+    crashed = wave("Failed", output="Orchestrator function 'migration_wave' failed: boom sig=abc")
+    assert overall_status(crashed) == "Failed"
+    errors = status_document(crashed, {}, base_url=BASE)["errors"]
+    assert errors[-1]["code"] == "OrchestrationFailed" and errors[-1]["message"].endswith("boom sig=***")
     assert overall_status(wave("Terminated")) == "Cancelled"
 
 
