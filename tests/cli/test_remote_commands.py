@@ -6,6 +6,7 @@ import copy
 import json
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,15 @@ def status(stack: LocalStack, plan_id: str) -> dict[str, Any]:
     return document
 
 
-def wait_for_phase(stack: LocalStack, plan_id: str, phase: str, timeout: float = 120) -> dict[str, Any]:
+def wait_for_phase(
+    stack: LocalStack, plan_id: str, phase: str, timeout: float = 120, *, allow_held: bool = False
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         document = status(stack, plan_id)
         if document.get("phase") == phase:
             return document
-        assert document.get("phase") != "held" and document.get("status") == "Running", document
+        assert (allow_held or document.get("phase") != "held") and document.get("status") == "Running", document
         assert time.monotonic() < deadline, document
         time.sleep(0.5)
 
@@ -79,6 +82,8 @@ def test_submit_approve_watch_report_list(stack: LocalStack, tmp_path: Path) -> 
     assert watched.code == 0, watched.text
     assert "remote-wave: Migrated" in watched.out
 
+    machine = on(stack, "status", "remote-wave", "--machine", "db01")
+    assert machine.code == 0 and json.loads(machine.out)["name"] == "db01", machine.text
     final = status(stack, "remote-wave")
     assert final["status"] == "Migrated"
     assert any(c.get("actor") == "ops@example.com" for c in final.get("controls") or []), final.get("controls")
@@ -113,3 +118,27 @@ def test_a_refused_command_is_explained(stack: LocalStack, tmp_path: Path) -> No
     result = on(stack, "postpone", "no-such-wave", "--not-before", "2026-01-01T00:00:00Z", "--not-after", "soon")
     assert result.code != 0 and "Traceback" not in result.text
     assert result.err.startswith("error: ")
+
+
+def test_a_failed_machine_holds_the_wave_until_retried(stack: LocalStack, tmp_path: Path) -> None:
+    fault = {"kind": "jobFailure", "scenario": "TestFailover", "machine": "aws-web01", "errorCode": "28031"}
+    request = urllib.request.Request(
+        f"{stack.asr_url}/_emulator/faults",
+        data=json.dumps(fault).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        fault_id = json.loads(answer.read())["id"]
+    plan = plan_file(tmp_path, "retried-wave", {"aws-web01"})
+    assert on(stack, "submit", str(plan)).code == 0
+    held = wait_for_phase(stack, "retried-wave", "held", allow_held=True)
+    assert held["hold"]["reason"] == "machinesFailed"
+    shown = on(stack, "status", "retried-wave")
+    assert "held: machinesFailed" in " ".join(shown.out.split()) and "28031" in shown.out, shown.text
+    remove = urllib.request.Request(f"{stack.asr_url}/_emulator/faults/{fault_id}", method="DELETE")
+    urllib.request.urlopen(remove, timeout=10).close()
+    retried = on(stack, "retry", "retried-wave", "--machine", "aws-web01", "--reason", "disk fixed")
+    assert retried.code == 0, retried.text
+    watched = on(stack, "watch", "retried-wave", "--approve", "auto", "--interval", "0.5", timeout=200)
+    assert watched.code == 0 and "retried-wave: Migrated" in watched.out, watched.text
