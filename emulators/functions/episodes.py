@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import history as h
@@ -21,13 +22,32 @@ from .replay import EpisodeResult, run_episode
 from .taskhub import KIND_RESUME, KIND_SUSPEND, KIND_TERMINATE, TERMINAL, InboxMessage, Instance, TaskHub
 
 log = logging.getLogger("emulators.functions")
+_STATS_LOCK = threading.Lock()
 
 
 @dataclass
 class EpisodeStats:
+    """Replay work so far: CPU seconds of the episode threads themselves (``time.thread_time``: episodes run on
+    several threads beside activities and HTTP, so process CPU time would count their work too), in all and per
+    orchestrator name (``{name: [episodes, seconds, events]}``)."""
+
     episodes: int = 0
     replay_seconds: float = 0.0
     replayed_events: int = 0
+    by_orchestrator: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, name: str, seconds: float, events: int) -> None:
+        with _STATS_LOCK:  # episodes of different instances finish on different threads
+            self._add(name, seconds, events)
+
+    def _add(self, name: str, seconds: float, events: int) -> None:
+        self.episodes += 1
+        self.replay_seconds += seconds
+        self.replayed_events += events
+        entry = self.by_orchestrator.setdefault(name, [0, 0.0, 0])
+        entry[0] += 1
+        entry[1] += seconds
+        entry[2] += events
 
 
 def _wrap_input(action_input: str | None) -> str | None:
@@ -164,7 +184,7 @@ class EpisodeRunner:
                 f"function. Additional info: The following are the known orchestrator functions: {known}.",
             )
         else:
-            t0 = time.process_time()
+            t0 = time.thread_time()
             res = run_episode(
                 spec.user_function,
                 inst.name,
@@ -176,9 +196,7 @@ class EpisodeRunner:
                 self.known_activities,
                 self.known_orchestrators,
             )
-            self.stats.replay_seconds += time.process_time() - t0
-            self.stats.episodes += 1
-            self.stats.replayed_events += len(history) + len(new_events)
+            self.stats.add(inst.name, time.thread_time() - t0, len(history) + len(new_events))
         return self._commit(inst, new_events, res, consumed, ts, clear_suspended)
 
     def _commit(
