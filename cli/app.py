@@ -325,6 +325,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated as signal_name:
         errors.print(f"Stopped by {signal_name}; any local stand-ins were stopped.", markup=False)
         return 143
+    except Exception as error:  # noqa: BLE001 - a bug still gets one paragraph; CLI_DEBUG=1 shows the traceback
+        if os.environ.get("CLI_DEBUG"):
+            raise
+        errors.print(
+            f"error: unexpected {type(error).__name__}: {error}. This is a fault in the command line, not in your "
+            "input; run again with CLI_DEBUG=1 to see where it happened, and report it.",
+            markup=False,
+        )
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
