@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -130,7 +131,10 @@ async def get_migration(req: func.HttpRequest, client: df.DurableOrchestrationCl
         top = query_int(req, "machinesTop", MACHINES_TOP_DEFAULT, 1, MACHINES_TOP_MAX)
         document, _, _ = await _document(client, req, migration_id, skip=skip, top=top)
         code = http_status(document["status"])
-        headers = _polling_headers(req.url) if code == 202 else {}
+        # Location is this document's own link, never the request URL: a key given as ?code= is not echoed.
+        paging = {k: v for k, v in req.params.items() if k in ("machinesTop", "machinesSkip")}
+        location = document["links"]["self"] + ("?" + urlencode(paging) if paging else "")
+        headers = _polling_headers(location) if code == 202 else {}
         return json_response(document, code, headers)
 
     return await guarded("GET migration", handle)
@@ -195,8 +199,7 @@ async def list_migrations(req: func.HttpRequest, client: df.DurableOrchestration
         next_link = None
         if skip + top < len(items):
             params = {k: v for k, v in req.params.items() if k not in ("skip", "code")}
-            query = "&".join(f"{k}={v}" for k, v in {**params, "skip": str(skip + top)}.items())
-            next_link = f"{base}/migrations?{query}"
+            next_link = f"{base}/migrations?{urlencode({**params, 'skip': str(skip + top)})}"
         body = {"items": page, "count": len(page), "total": len(items), "skip": skip, "top": top, "nextLink": next_link}
         return json_response(redact_all(body))
 

@@ -68,8 +68,8 @@ def test_http_submission_is_polled_approved_and_ends_migrated(stack: ApiStack) -
     conflict = stack.call("POST", "/migrations", changed)
     assert conflict.status == 409 and conflict.json()["error"]["code"] == "MigrationExists"
 
-    running = get(stack, "/migrations/http-1")
-    assert running.status == 202 and running.headers["location"].endswith("/migrations/http-1")
+    running = get(stack, f"/migrations/http-1?code={stack.host.function_key}", key=False)
+    assert running.status == 202 and running.headers["location"] == f"{stack.api}/migrations/http-1"
     gate = stack.wait_phase("http-1", "awaitingApproval")
     assert gate["status"] == "Running"
     assert gate["pendingApproval"]["machines"] == ["db01", "web01"]
