@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from activities.post_callback import classify, post
-from orchestrators.deliver_callback import MAX_PAUSE_SECONDS, pause_seconds, shown_url
+from orchestrators.deliver_callback import MAX_PAUSE_SECONDS, deliver_callback, pause_seconds, shown_url
+from tests.orchestration.replay import START, Replay, _parse
 
 
 class Receiver:
@@ -82,3 +84,47 @@ def test_classification_and_pauses() -> None:
     assert pauses[:3] == [30.0, 60.0, 120.0] and pauses == sorted(pauses) and max(pauses) == MAX_PAUSE_SECONDS
     assert pause_seconds(1, 600.0) == 600.0
     assert shown_url("https://x.example/workflows/1/run?api-version=1&sig=abc") == "https://x.example/workflows/1/run"
+
+
+# -- the orchestration, replayed through the SDK with a built history (the clock moves only with the events) --
+
+
+def _replay(answers: list[dict[str, Any]]) -> tuple[dict[str, Any], Replay]:
+    calls: list[Any] = []
+
+    def activity(name: str, payload: Any) -> dict[str, Any]:
+        assert name == "post_callback"
+        calls.append(payload)
+        return answers[min(len(calls) - 1, len(answers) - 1)]
+
+    request = {
+        "migrationId": "w",
+        "callbackUrl": "https://logic.example/run?sig=abc",
+        "result": {"status": "Migrated", "note": "Bearer abc.def"},
+    }
+    replay = Replay(deliver_callback, request, activity=activity)
+    state = replay.run()
+    assert all(call["body"] == {"migrationId": "w", "status": "Migrated", "note": "Bearer ***"} for call in calls)
+    return state, replay
+
+
+DOWN = {"outcome": "retry", "status": 503, "retryAfter": None}
+
+
+def test_a_receiver_that_stays_down_is_given_up_on_after_a_day_with_growing_pauses() -> None:
+    state, replay = _replay([DOWN])
+    output = state["output"]
+    assert output["delivered"] is False and output["outcome"] == "gaveUp"
+    fires = [_parse(a["fireAt"]) for a in replay.scheduled if a["actionType"] == 5]
+    gaps = [(b - a).total_seconds() for a, b in zip([START, *fires], fires, strict=False)]
+    assert gaps == sorted(gaps) and max(gaps) <= MAX_PAUSE_SECONDS + 5
+    assert fires[-1] - START <= timedelta(days=1)
+    assert output["attempts"] == len(fires) + 1
+    assert all("sig=" not in json.dumps(status) for status in replay.statuses if status)
+
+
+def test_delivery_stops_at_the_first_success_or_final_refusal() -> None:
+    delivered, _ = _replay([DOWN, {"outcome": "delivered", "status": 200, "retryAfter": None}])
+    assert delivered["output"] == {"delivered": True, "attempts": 2, "lastStatus": 200, "outcome": "delivered"}
+    refused, _ = _replay([{"outcome": "final", "status": 410, "retryAfter": None}])
+    assert refused["output"] == {"delivered": False, "attempts": 1, "lastStatus": 410, "outcome": "final"}
