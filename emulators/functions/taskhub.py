@@ -504,7 +504,10 @@ class TaskHub:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            if new_events and continue_as_new is None:
+            if status in TERMINAL:
+                # A finished instance replays no more; its history would only hold memory that running ones need.
+                self._cache.pop(inst.instance_id, None)
+            elif new_events and continue_as_new is None:
                 cached = self._cache.get(inst.instance_id)
                 if cached and cached[0] == inst.execution_id and cached[1] == inst.history_chunks:
                     self._remember(inst.instance_id, inst.execution_id, chunks, cached[2] + new_events)
