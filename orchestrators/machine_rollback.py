@@ -21,7 +21,7 @@ from activities import names as activities
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.steps import Step
-from orchestrators import asr_step, names
+from orchestrators import asr_step, events, names
 
 name = names.MACHINE_ROLLBACK
 bp = df.Blueprint()
@@ -49,6 +49,16 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
         if "error" in read:
             return {**result, "error": read["error"]}
         if not read.get("exists"):
+            yield from events.publish(
+                context,
+                event_type="migration.machine.completed",
+                key="completed/cancelled",
+                migration_id=request["migrationId"],
+                data={"migrationId": request["migrationId"], "machine": machine["name"], "outcome": "Cancelled"},
+                time_scale=scale,
+                machine=machine["name"],
+                status="Cancelled",
+            )
             return {**result, "outcome": "cancelled"}
         view = ProtectedItemView.from_dict(read["view"])
         if (view.active_location or "").lower() == "recovery":

@@ -29,7 +29,7 @@ from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.stages import Runbook, Stage, runbook_for
 from migration.steps import Step, reconcile
-from orchestrators import names
+from orchestrators import events, names
 from orchestrators.timing import activity_retry, scaled
 
 name = names.MACHINE_RUNBOOK
@@ -89,6 +89,7 @@ class RunbookRun:
             },
         }
         self.job_id: str | None = None
+        self.previous_stage: Stage | None = None
         # Appended to wait instance ids while making a failed stage safe, so a second wait for the same stage
         # (a cleanup after a failed cleanup) never reuses, and overwrites, the failed wait's instance.
         self._wait_suffix = ""
@@ -290,7 +291,7 @@ class RunbookRun:
         view = ProtectedItemView.from_dict(read["view"]) if read.get("exists") else None
         return reconcile(view, self.book, requested)
 
-    def _finish(self, outcome: str, stage: Stage) -> Json:
+    def _finish(self, outcome: str, stage: Stage) -> Generator[Any, Any, Json]:
         self.record["outcome"] = outcome
         self.record["stage"] = stage.value
         downtime = self.record.get("downtime")
@@ -298,24 +299,71 @@ class RunbookRun:
             seconds = datetime.fromisoformat(downtime["endedAt"]) - datetime.fromisoformat(downtime["startedAt"])
             downtime["seconds"] = round(seconds.total_seconds() * self.scale)
         self._status(stage, outcome)
+        if outcome == "ready":
+            yield from self._stage_event(stage, "waiting")
+        else:
+            if outcome == "failed":
+                yield from self._stage_event(stage, "failed")
+            yield from self._completed_event(outcome)
         return self.record
+
+    # -- events -------------------------------------------------------------------------------------------
+
+    def _publish(self, event_type: str, key: str, data: Json, status: str) -> Generator[Any, Any, None]:
+        published = yield from events.publish(
+            self.context,
+            event_type=event_type,
+            key=key,
+            migration_id=self.request["migrationId"],
+            data={"migrationId": self.request["migrationId"], "machine": self.machine.name, **data},
+            time_scale=self.scale,
+            machine=self.machine.name,
+            status=status,
+        )
+        if not published:
+            self.record["eventsFailed"] = self.record.get("eventsFailed", 0) + 1
+
+    def _stage_event(self, stage: Stage, status: str) -> Generator[Any, Any, None]:
+        data = {
+            "stage": stage.value,
+            "previousStage": self.previous_stage.value if self.previous_stage else None,
+            "status": status,
+            "jobId": self.job_id,
+        }
+        yield from self._publish("migration.machine.stage_changed", f"{stage.value}/{status}", data, status)
+
+    def _completed_event(self, outcome: str) -> Generator[Any, Any, None]:
+        error = self.record.get("error")
+        target = self.machine.target
+        data = {
+            "outcome": outcome.capitalize(),
+            "error": {k: error.get(k) for k in ("stage", "code", "message", "jobId")} if error else None,
+            "migratedVmId": f"{target.resource_group_id}/providers/Microsoft.Compute/virtualMachines/"
+            f"{target.vm_name or self.machine.name}"
+            if outcome == "migrated"
+            else None,
+            "downtimeSeconds": (self.record.get("downtime") or {}).get("seconds"),
+        }
+        yield from self._publish("migration.machine.completed", f"completed/{outcome}", data, outcome.capitalize())
 
     def execute(self) -> Generator[Any, Any, Json]:
         stop_at = Stage(self.request["stopAt"]) if self.request.get("stopAt") else None
         stage = yield from self._first_stage()
         while True:
             if stage is Stage.MIGRATED:
-                return self._finish("migrated", Stage.MIGRATED)
+                return (yield from self._finish("migrated", Stage.MIGRATED))
             if stage is stop_at:
-                return self._finish("ready", stage)
+                return (yield from self._finish("ready", stage))
             if stage is not Stage.CUTOVER_GATE:
                 self._enter(stage)
+                yield from self._stage_event(stage, "running")
                 if stage is Stage.UNPLANNED_FAILOVER:
                     self.record["downtime"] = {"startedAt": self.now.isoformat(), "endedAt": None, "seconds": None}
                 if not (yield from self._run(stage)):
                     yield from self._make_safe(stage)
-                    return self._finish("failed", stage)
+                    return (yield from self._finish("failed", stage))
                 self._leave(stage)
+                self.previous_stage = stage
                 if stage is Stage.COMMIT and self.record.get("downtime"):
                     self.record["downtime"]["endedAt"] = self.now.isoformat()
             stage = self.book.next(stage)

@@ -60,8 +60,12 @@ class Script:
         self.activities = activities
         self.waits = waits
         self.asked: list[tuple[str, Any]] = []
+        self.published: list[dict[str, Any]] = []  # events, kept apart from the ASR calls the tests count
 
     def activity(self, name: str, payload: Any) -> Any:
+        if name == "publish_event":
+            self.published.append(payload)
+            return {"eventId": f"e{len(self.published)}", "published": False, "reason": "replay test"}
         self.asked.append((name, payload))
         answers = self.activities[name]
         return answers.pop(0) if len(answers) > 1 else answers[0]
@@ -96,6 +100,13 @@ def test_transient_failures_that_outlast_the_retry_policy_fail_the_machine() -> 
     assert (error["stage"], error["code"]) == ("validate", "TransientFailuresExhausted")
     assert "ServiceUnavailable" in error["message"]
     assert [name for name, _ in script.asked] == ["check_machine"] * 6  # the policy's attempts, then no more
+    reported = [(e["type"], e["data"].get("stage"), e["status"]) for e in script.published]
+    assert reported == [
+        ("migration.machine.stage_changed", "validate", "running"),
+        ("migration.machine.stage_changed", "validate", "failed"),
+        ("migration.machine.completed", None, "Failed"),
+    ]
+    assert script.published[-1]["data"]["error"]["code"] == "TransientFailuresExhausted"
 
 
 def test_a_test_failover_that_fails_after_creating_the_test_vm_is_cleaned_up_before_failing() -> None:
