@@ -48,13 +48,30 @@ bp = df.Blueprint()
 
 CONTROL_EVENT = "control"
 ACTIONS = ("approve", "reject", "cancel", "retry", "postpone")
-# Machines per batch orchestration: each adds about four history events to its batch.
+# Most machines per batch orchestration: each adds about eight history events to its batch (created, completed,
+# the refill's timer, the episodes), and a batch replays its whole history once per finished machine.
 BATCH_SIZE = 50
 # Machine outcomes as events spell them.
 _OUTCOMES = {"migrated": "Migrated", "failed": "Failed", "cancelled": "Cancelled"}
 
 Json = dict[str, Any]
 Wait = Generator[Any, Any, Any]
+
+
+def _split(machines: list[str]) -> list[list[str]]:
+    """``machines`` in plan order, in as few batches as ``BATCH_SIZE`` allows, all of about the same size.
+
+    A batch keeps the cap it started with, so a small last batch (60 machines: 50 and 10) would finish early and
+    leave its share of ``maxParallel`` idle while the big one works through the rest at half the cap.
+    """
+    count = -(-len(machines) // BATCH_SIZE)
+    size, extra = divmod(len(machines), count)
+    batches, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        batches.append(machines[start:end])
+        start = end
+    return batches
 
 
 class WaveRun:
@@ -297,12 +314,12 @@ class WaveRun:
         if not machines:
             return
         self.round += 1
-        batches = [machines[i : i + BATCH_SIZE] for i in range(0, len(machines), BATCH_SIZE)]
+        batches = _split(machines)
         slots = self.plan.options.max_parallel
         active = min(len(batches), slots)
         caps = [slots // active + (1 if i < slots % active else 0) for i in range(active)]
         free_caps = list(caps)
-        running: dict[Any, tuple[int, list[str]]] = {}
+        running: dict[Any, tuple[int, list[str], int]] = {}
         next_index = 0
         while next_index < len(batches) or running:
             # After a cancel, batches in flight finish (a cutover cannot stop halfway) but no new one starts.
@@ -321,18 +338,18 @@ class WaveRun:
                 }
                 instance = batch_id(self.plan.id, phase, self.round, next_index)
                 task = self.context.call_sub_orchestrator(names.WAVE_BATCH, payload, instance)
-                running[task] = (cap, batches[next_index])
+                running[task] = (cap, batches[next_index], next_index)
                 next_index += 1
             winner = yield from self._wait(list(running))
             if winner == "kick":
                 continue
             if winner == "control":
                 if self.cancel_requested and stop_on_cancel:
-                    in_flight = [m for _, batch in running.values() for m in batch]
-                    yield from self._terminate(phase, in_flight)
+                    in_flight = [m for _, batch, _ in running.values() for m in batch]
+                    yield from self._terminate(phase, in_flight, sorted(index for _, _, index in running.values()))
                     return
                 continue
-            cap, batch = running.pop(winner)
+            cap, batch, _ = running.pop(winner)
             free_caps.append(cap)
             results = winner.result if not isinstance(winner.result, Exception) else {"results": {}}
             for machine in batch:
@@ -352,10 +369,10 @@ class WaveRun:
         if "stages" in record:
             state["record"] = record
 
-    def _terminate(self, phase: str, machines: list[str]) -> Wait:
+    def _terminate(self, phase: str, machines: list[str], batches: list[int]) -> Wait:
         ids = [machine_id(self.plan.id, m, phase, self.machines[m]["attempt"]) for m in machines]
         attempts = max((self.machines[m]["attempt"] for m in machines), default=0)
-        batch_ids = [batch_id(self.plan.id, phase, self.round, i) for i in range(len(machines) // BATCH_SIZE + 1)]
+        batch_ids = [batch_id(self.plan.id, phase, self.round, i) for i in batches]
         payload = {"instanceIds": [*batch_ids, *ids], "attempts": attempts, "reason": "migration cancelled"}
         yield from self._await(
             self.context.call_activity_with_retry(activities.TERMINATE_INSTANCES, activity_retry(self.scale), payload)
