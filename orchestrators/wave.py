@@ -546,6 +546,20 @@ class WaveRun:
         self.outbox.append(("migration.completed", "completed", self._completed(result), result["status"]))
         yield from self._flush()
         result["eventsFailed"] = self.events_failed
+        if self.plan.callback_url:
+            # A separate orchestration delivers it with its own retries, so the wave completes now.
+            delivery = {
+                "migrationId": self.plan.id,
+                "callbackUrl": self.plan.callback_url,
+                "result": result,
+                "timeScale": self.scale,
+            }
+            started = yield from self._await(
+                self.context.call_activity_with_retry(
+                    activities.START_CALLBACK_DELIVERY, activity_retry(self.scale), delivery
+                )
+            )
+            result["callback"] = "failed to start" if isinstance(started, Exception) else "started"
         return result
 
 

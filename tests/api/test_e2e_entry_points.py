@@ -347,10 +347,6 @@ def test_callback_delivery(stack: ApiStack, answers: list[int], calls: int, deli
         listener.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the wave does not call start_callback_delivery yet; this passes (and must lose the marker) once it does",
-)
 def test_the_wave_calls_its_callback_once_with_the_final_result(stack: ApiStack) -> None:
     listener = _Listener([200])
     try:
