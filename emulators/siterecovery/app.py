@@ -154,6 +154,9 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
                 )
             raise ArmError(404, "NotFound", f"No route matches '{request.path}'.")
         _check_api_version(request)
+        # The whole request is received before anything else happens, as at ARM's front door: a caller that goes
+        # away during an injected delay does not undo a request it had fully sent.
+        body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
         verdict = store.faults.front_door(operation)
         if verdict.delay_seconds:
             await asyncio.sleep(verdict.delay_seconds)
@@ -162,7 +165,6 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
             raise ArmError(verdict.status, verdict.code, verdict.message, headers=headers)
         if route.handler is None:
             raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
-        body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
         base_url = f"{request.scheme}://{request.host}"
         with store.lock:
             now = store.settle()

@@ -1,9 +1,8 @@
-"""Where the Site Recovery emulator departs from ARM in ways the end-to-end tests ran into (kept as strict xfails).
+"""The emulator acts on a request it has fully received even if the caller goes away before the answer, as ARM does.
 
-ARM acts on a request it has fully received even if the caller goes away before the answer: that is why a crashed
-worker must adopt the job on its next run. The emulator applies a ``latency`` fault before it reads the request
-body, so a caller that disconnects during the delay leaves a 500 and no operation. The crash tests therefore time
-their kill with a proxy that withholds the answer (tests/e2e/test_crash_recovery.py), not with a latency fault.
+That is why a crashed worker must adopt the job on its next run (tests/e2e/test_crash_recovery.py). The request
+body is read before an injected ``latency`` fault, so a caller that disconnects during the delay still gets its
+operation carried out.
 """
 
 from __future__ import annotations
@@ -12,16 +11,10 @@ import json
 import socket
 import time
 
-import pytest
-
 from emulators.siterecovery import start_emulator
 from tests.e2e.stack import fleet_topology
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="emulator: a latency fault delays reading the body; a caller gone by then gets a 500, no operation",
-)
 def test_a_fully_sent_request_is_acted_on_after_the_caller_disconnects() -> None:
     topology = fleet_topology(1)
     fabric, container = "vmware-appliance", "vmware-container"
