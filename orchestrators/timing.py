@@ -38,9 +38,15 @@ _RETRY_FIRST_SECONDS = 10.0
 _RETRY_ATTEMPTS = 6
 
 
+# The shortest durable wait. Timers must move forward; a coarser floor would stretch every simulated wait (at
+# 3,600x, a one-second floor makes each poll an hour of simulated time, and downtime figures measure polling
+# instead of Site Recovery).
+_MIN_WAIT_SECONDS = 0.1
+
+
 def scaled(plan_seconds: float, time_scale: float) -> timedelta:
-    """A plan duration as a wall-clock wait (at least one second: timers must move forward)."""
-    return timedelta(seconds=max(1.0, plan_seconds / time_scale))
+    """A plan duration as a wall-clock wait."""
+    return timedelta(seconds=max(_MIN_WAIT_SECONDS, plan_seconds / time_scale))
 
 
 def first_job_poll(step: Step, time_scale: float, retry_after_seconds: float | None = None) -> float:
