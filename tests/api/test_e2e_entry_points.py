@@ -273,9 +273,14 @@ def test_every_event_arrives_once_in_stage_order_and_matches_its_schema(stack: A
             jsonschema.validate(body, schema)
             if body["type"] == "migration.machine.stage_changed":
                 stages.setdefault(body["data"]["machine"], []).append(body["data"]["stage"])
+        assert stages, f"{migration_id}: no stage change was published"
+        completed = [e["body"]["data"]["machine"] for e in events if e["body"]["type"] == "migration.machine.completed"]
+        assert sorted(completed) == sorted(stages), "one machine.completed per machine"
         for machine, seen in stages.items():
             indexes = [_STAGE_ORDER.index(s) for s in seen]
             assert indexes == sorted(indexes), (machine, seen)
+            for stage in ("validate", "enableReplication", "unplannedFailover", "commit", "completeMigration"):
+                assert seen.count(stage) == 1, (machine, stage, seen)
 
 
 # -- callback -----------------------------------------------------------------------------------------------------
