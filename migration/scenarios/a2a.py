@@ -30,9 +30,11 @@ from migration.scenarios.base import (
     compact,
     disable_protection_body,
     failed_over,
+    point_details,
     provider_details,
-    source_site_operations,
+    test_failover_body,
     to_int,
+    unplanned_failover_body,
 )
 from migration.source_kinds import Provider
 
@@ -148,30 +150,13 @@ class A2AScenario:
     def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
         """Latest recovery point unless one is given (the A2A model: "in case of latest recovery point, null")."""
         network = _required(machine.target.test_network_id, "target.testNetworkId", machine)
-        return {
-            "properties": {
-                "failoverDirection": "PrimaryToRecovery",
-                "networkType": "VmNetworkAsInput",
-                "networkId": network,
-                "providerSpecificDetails": compact(
-                    {"instanceType": INSTANCE_TYPE, "recoveryPointId": recovery_point_id}
-                ),
-            }
-        }
+        return test_failover_body(network, point_details(INSTANCE_TYPE, recovery_point_id))
 
     def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
         return cleanup_body(comments)
 
     def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
-        return {
-            "properties": {
-                "failoverDirection": "PrimaryToRecovery",
-                "sourceSiteOperations": source_site_operations(machine),
-                "providerSpecificDetails": compact(
-                    {"instanceType": INSTANCE_TYPE, "recoveryPointId": recovery_point_id}
-                ),
-            }
-        }
+        return unplanned_failover_body(machine, point_details(INSTANCE_TYPE, recovery_point_id))
 
     def failover_commit(self, machine: Machine) -> None:
         return None

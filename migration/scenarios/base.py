@@ -42,6 +42,8 @@ __all__ = [
     "source_item",
     "source_site_operations",
     "to_int",
+    "test_failover_body",
+    "unplanned_failover_body",
 ]
 
 JsonDict = dict[str, Any]
@@ -371,6 +373,29 @@ def source_item(machine: Machine) -> ItemAddress:
 def point_details(instance_type: str, recovery_point_id: str | None, **extra: str | None) -> JsonDict:
     """Provider input of a (test) failover: the discriminator, the recovery point (latest when None), extras."""
     return compact({"instanceType": instance_type, **extra, "recoveryPointId": recovery_point_id})
+
+
+def test_failover_body(network_id: str, details: JsonDict) -> JsonDict:
+    """``TestFailoverInput`` into an isolated test network: the envelope is the same for every provider."""
+    return {
+        "properties": {
+            "failoverDirection": "PrimaryToRecovery",
+            "networkType": "VmNetworkAsInput",
+            "networkId": network_id,
+            "providerSpecificDetails": details,
+        }
+    }
+
+
+def unplanned_failover_body(machine: Machine, details: JsonDict) -> JsonDict:
+    """``UnplannedFailoverInput``: the envelope is the same for every provider."""
+    return {
+        "properties": {
+            "failoverDirection": "PrimaryToRecovery",
+            "sourceSiteOperations": source_site_operations(machine),
+            "providerSpecificDetails": details,
+        }
+    }
 
 
 def cleanup_body(comments: str | None) -> JsonDict:

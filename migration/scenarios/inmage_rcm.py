@@ -27,8 +27,9 @@ from migration.scenarios.base import (
     failed_over,
     point_details,
     provider_details,
-    source_site_operations,
+    test_failover_body,
     to_int,
+    unplanned_failover_body,
 )
 from migration.source_kinds import Provider
 
@@ -104,30 +105,20 @@ class InMageRcmScenario:
 
     def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
         network = _require(machine.target.test_network_id, "target.testNetworkId", machine)
-        return {
-            "properties": {
-                "failoverDirection": "PrimaryToRecovery",
-                "networkType": "VmNetworkAsInput",
-                "networkId": network,
-                "providerSpecificDetails": point_details(INSTANCE_TYPE, recovery_point_id, networkId=network),
-            }
-        }
+        return test_failover_body(network, point_details(INSTANCE_TYPE, recovery_point_id, networkId=network))
 
     def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
         return cleanup_body(comments)
 
     def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
-        return {
-            "properties": {
-                "failoverDirection": "PrimaryToRecovery",
-                "sourceSiteOperations": source_site_operations(machine),
-                "providerSpecificDetails": point_details(
-                    INSTANCE_TYPE,
-                    recovery_point_id,
-                    performShutdown="true" if machine.options.perform_shutdown else "false",
-                ),
-            }
-        }
+        return unplanned_failover_body(
+            machine,
+            point_details(
+                INSTANCE_TYPE,
+                recovery_point_id,
+                performShutdown="true" if machine.options.perform_shutdown else "false",
+            ),
+        )
 
     def failover_commit(self, machine: Machine) -> None:
         return None
