@@ -11,8 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,32 +27,11 @@ from emulators.servicebus import start_emulator as start_bus
 from emulators.siterecovery import EmulatorHandle as AsrHandle
 from emulators.siterecovery import start_emulator as start_asr
 from tests.e2e.stack import EXAMPLES, REPO, example_plan
+from tests.http_client import Reply as Reply  # re-exported: the tests import it from here
+from tests.http_client import http as http
 
 SPEED = 3600.0
 MIXED = example_plan("mixed-wave.yaml").model_dump(by_alias=True, mode="json", exclude_none=True)
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-
-def http(
-    method: str, url: str, body: bytes | str | None = None, headers: dict[str, str] | None = None, timeout: float = 30
-) -> Reply:
-    """One real HTTP request; error statuses are returned, not raised."""
-    data = body.encode() if isinstance(body, str) else body
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
-    except urllib.error.HTTPError as err:
-        return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 120, interval: float = 0.2) -> Any:

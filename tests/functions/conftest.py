@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +16,8 @@ import pytest
 
 from emulators.functions import HostHandle, start_host
 from emulators.functions.consistency import check_hub
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body) if self.body else None
-
-
-def http(
-    method: str,
-    url: str,
-    body: bytes | str | None = None,
-    headers: dict[str, str] | None = None,
-    timeout: float = 30,
-) -> Reply:
-    """One real HTTP request; error statuses are returned, not raised."""
-    data = body.encode() if isinstance(body, str) else body
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
-    except urllib.error.HTTPError as err:
-        return Reply(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+from tests.http_client import Reply as Reply  # re-exported: the tests import it from here
+from tests.http_client import http as http
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.05) -> Any:
