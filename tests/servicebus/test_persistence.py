@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import select
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,52 +10,10 @@ from pathlib import Path
 import pytest
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
+from emulators.servicebus.process import ServiceBusProcess
 from tests.servicebus.conftest import FAST_CLOSE, PLAIN_QUEUE, TEST_CONFIG, TOPIC
 
-REPOSITORY = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(120)
-
-
-class EmulatorProcess:
-    """``python -m emulators.servicebus`` as a child process, the way a user runs it."""
-
-    def __init__(self, config: Path, data: Path, port: int = 0) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "emulators.servicebus",
-                "--config",
-                str(config),
-                "--port",
-                str(port),
-                "--data",
-                str(data),
-            ],
-            cwd=REPOSITORY,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPOSITORY)},
-        )
-        assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], 60)
-        if not ready:
-            self.kill()
-            raise AssertionError("the emulator printed no connection string")
-        self.connection_string = self.process.stdout.readline().strip()
-        if not self.connection_string.startswith("Endpoint=sb://"):
-            self.kill()
-            raise AssertionError(f"unexpected first line {self.connection_string!r}")
-        self.port = int(self.connection_string.split(";")[0].rsplit(":", 1)[1])
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
 
 
 @pytest.fixture
@@ -71,8 +24,8 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def processes() -> Iterator[list[EmulatorProcess]]:
-    started: list[EmulatorProcess] = []
+def processes() -> Iterator[list[ServiceBusProcess]]:
+    started: list[ServiceBusProcess] = []
     yield started
     for process in started:
         process.kill()
@@ -92,10 +45,10 @@ def _drain(client: ServiceBusClient, expected: int, **receiver_args) -> list[str
 
 
 def test_messages_survive_sigkill_and_restart_unlocked_and_not_duplicated(
-    tmp_path: Path, config_file: Path, processes: list[EmulatorProcess]
+    tmp_path: Path, config_file: Path, processes: list[ServiceBusProcess]
 ) -> None:
     data = tmp_path / "data"
-    first = EmulatorProcess(config_file, data)
+    first = ServiceBusProcess(config_file, data)
     processes.append(first)
     sent = [f"m-{i}" for i in range(50)]
     with ServiceBusClient.from_connection_string(first.connection_string) as client:
@@ -125,7 +78,7 @@ def test_messages_survive_sigkill_and_restart_unlocked_and_not_duplicated(
     # Clients closed first (a client whose peer dies leaks its socket); all 50 messages are still locked.
     first.kill()
 
-    second = EmulatorProcess(config_file, data, port=first.port)
+    second = ServiceBusProcess(config_file, data, port=first.port)
     processes.append(second)
     with ServiceBusClient.from_connection_string(second.connection_string) as client:
         bodies = _drain(client, len(sent))
