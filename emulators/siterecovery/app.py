@@ -1,5 +1,5 @@
-"""The aiohttp application: ARM request pipeline (auth, api-version, faults, errors, call log)
-in front of :mod:`arm`, plus the control endpoint of :mod:`control` under ``/_emulator/``.
+"""The aiohttp application: ARM request pipeline (auth, ARM's request limits, api-version, faults,
+errors, call log) in front of :mod:`arm`, plus the control endpoint of :mod:`control` under ``/_emulator/``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from emulators.siterecovery import arm, control
+from emulators.siterecovery.arm_limits import THROTTLED_CODE, ArmLimiter, Decision
 from emulators.siterecovery.calls import Call, CallLog
 from emulators.siterecovery.errors import ArmError
 from emulators.siterecovery.state import Store
@@ -39,6 +40,11 @@ class Emulator:
     store: Store
     calls: CallLog = field(default_factory=CallLog)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    # ARM's per-subscription token buckets; on when the topology says ``armLimits:`` (or when set later)
+    limits: ArmLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limits = ArmLimiter(self.store.clock, self.store.topology.arm_limits)
 
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
@@ -103,6 +109,27 @@ def _check_api_version(request: web.Request) -> None:
         )
 
 
+def _take_token(limits: ArmLimiter, segments: list[str], method: str) -> Decision | None:
+    """ARM's subscription limit for a ``/subscriptions/{id}/...`` request (None: not limited).
+
+    Runs after authentication (ARM's buckets are per principal, so an anonymous request is refused
+    before it can be counted) and before anything looks at the path further: a request ARM refuses
+    as throttled never reaches the resource provider, and a 404 or 400 still cost a token.
+    """
+    if len(segments) < 2 or segments[0].lower() != "subscriptions":
+        return None
+    return limits.take(segments[1], method)
+
+
+def _throttled(decision: Decision, subscription_id: str) -> ArmError:
+    return ArmError(
+        429,
+        THROTTLED_CODE,
+        decision.message(subscription_id),
+        headers={"Retry-After": str(decision.retry_after)},
+    )
+
+
 def _body(raw: bytes) -> Any:
     if not raw.strip():
         return None
@@ -142,8 +169,12 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
     operation = route.operation if route and route.operation else "Unknown"
     item = route.item if route else None
     response: web.Response
+    limit: Decision | None = None
     try:
         _check_auth(emulator.auth, request)
+        limit = _take_token(emulator.limits, segments, request.method)
+        if limit is not None and not limit.allowed:
+            raise _throttled(limit, segments[1])
         if route is None:
             if segments and segments[0].lower() == "subscriptions":
                 raise ArmError(
@@ -179,6 +210,8 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
         response = _error(ArmError(exc.status, exc.reason.replace(" ", ""), exc.text or exc.reason))
     except Exception as exc:  # never let a bug take the server down; answer like ARM's front door
         response = _error(ArmError(500, "InternalServerError", f"The server encountered an internal error: {exc!r}"))
+    if limit is not None:
+        response.headers[limit.header] = str(limit.remaining)
     response.headers["x-ms-request-id"] = response.headers.get("x-ms-request-id", str(uuid.uuid4()))
     client_id = request.headers.get("x-ms-client-request-id")
     if client_id:

@@ -10,6 +10,7 @@ look inside (calls received, clock, item states) and to make the emulator misbeh
 | GET / POST / DELETE | /_emulator/faults | list / add one (a fault spec, see README) / remove all |
 | DELETE | /_emulator/faults/{id} | remove one |
 | GET / POST | /_emulator/auth | ``{"required": bool, "tokens": [...]}`` |
+| GET / POST / DELETE | /_emulator/arm-limits | ARM request-limit stats / switch on (``armLimits`` body) / off |
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from emulators.siterecovery import lifecycle
+from emulators.siterecovery.arm_limits import ArmLimitsError, parse_arm_limits
 from emulators.siterecovery.clock import iso
 from emulators.siterecovery.faults import FAULT_ADAPTER, ReplicationFault
 from emulators.siterecovery.state import Store
@@ -190,6 +192,24 @@ def register(app: web.Application, key: web.AppKey[Emulator]) -> None:
             auth.tokens = set(tokens)
         return await auth_get(request)
 
+    async def arm_limits_get(request: web.Request) -> web.Response:
+        return web.json_response(request.app[key].limits.stats())
+
+    async def arm_limits_post(request: web.Request) -> web.Response:
+        data = await _read_json(request)
+        try:
+            settings = parse_arm_limits(data)
+        except ArmLimitsError as exc:
+            return _bad("; ".join(exc.problems))
+        limits = request.app[key].limits
+        limits.configure(settings)
+        return web.json_response(limits.stats())
+
+    async def arm_limits_clear(request: web.Request) -> web.Response:
+        limits = request.app[key].limits
+        limits.configure(None)
+        return web.json_response(limits.stats())
+
     r = app.router
     r.add_get("/_emulator/health", health)
     r.add_get("/_emulator/calls", calls_get)
@@ -203,3 +223,6 @@ def register(app: web.Application, key: web.AppKey[Emulator]) -> None:
     r.add_delete("/_emulator/faults/{fault_id}", fault_delete)
     r.add_get("/_emulator/auth", auth_get)
     r.add_post("/_emulator/auth", auth_post)
+    r.add_get("/_emulator/arm-limits", arm_limits_get)
+    r.add_post("/_emulator/arm-limits", arm_limits_post)
+    r.add_delete("/_emulator/arm-limits", arm_limits_clear)

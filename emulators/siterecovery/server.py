@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from emulators.siterecovery.app import Emulator, build_app
+from emulators.siterecovery.arm_limits import ArmLimits, parse_arm_limits
 from emulators.siterecovery.calls import CallLog
 from emulators.siterecovery.clock import SimClock
 from emulators.siterecovery.control import add_fault, clock_state, item_states, remove_fault
@@ -145,6 +146,25 @@ class EmulatorHandle:
     def clear_faults(self) -> None:
         remove_fault(self.store, None)
 
+    # -- ARM's request limits ------------------------------------------------------------------
+    @property
+    def arm_limits(self) -> ArmLimits | None:
+        """The request limits in force (None: off)."""
+        return self.emulator.limits.settings
+
+    def set_arm_limits(self, settings: ArmLimits | dict[str, Any] | None) -> None:
+        """Switch ARM's per-subscription limits on (fresh full buckets, fresh stats) or off (None).
+
+        A dict is validated like the topology's ``armLimits:``; bad settings raise
+        :class:`~emulators.siterecovery.arm_limits.ArmLimitsError` and change nothing.
+        """
+        self.emulator.limits.configure(None if settings is None else parse_arm_limits(settings))
+
+    def arm_limit_stats(self) -> dict[str, Any]:
+        """``{"enabled", "settings", "subscriptions": {sub: {"reads"|"writes"|"deletes": {"allowed",
+        "throttled", "lowestRemaining", "remaining"}}}}`` (subscription ids in lower case)."""
+        return self.emulator.limits.stats()
+
     def require_auth(self, required: bool = True, tokens: set[str] | None = None) -> None:
         auth = self.emulator.auth
         with auth.lock:
@@ -204,9 +224,15 @@ def create_emulator(
     topology: Topology | str | Path | dict[str, Any] | None = None,
     *,
     speed: float = 0.0,
+    arm_limits: ArmLimits | dict[str, Any] | None = None,
 ) -> Emulator:
+    """An emulator not yet serving; ``arm_limits`` (if given) replaces the topology's ``armLimits:``."""
     parsed = make_topology(topology)
-    return Emulator(Store(parsed, SimClock(speed)))
+    limits = None if arm_limits is None else parse_arm_limits(arm_limits)
+    emulator = Emulator(Store(parsed, SimClock(speed)))
+    if limits is not None:
+        emulator.limits.configure(limits)
+    return emulator
 
 
 def start_emulator(
@@ -217,6 +243,7 @@ def start_emulator(
     speed: float = 0.0,
     require_auth: bool = False,
     advance_on_poll: bool = False,
+    arm_limits: ArmLimits | dict[str, Any] | None = None,
 ) -> EmulatorHandle:
     """Start an emulator in a background thread on ``host:port`` (0: a free port) and return its handle.
 
@@ -225,8 +252,12 @@ def start_emulator(
     ``advance_on_poll`` every poll of a running operation moves the clock by the simulated
     ``Retry-After`` (the client "waited" that long), so ``begin_*(...).result()`` finishes without
     any wall-clock dependence.
+
+    ``arm_limits`` switches on ARM's per-subscription request limits (token buckets, see
+    :mod:`emulators.siterecovery.arm_limits`); None leaves them as the topology says (``armLimits:``),
+    which is off when the key is absent.
     """
-    handle = EmulatorHandle(create_emulator(topology, speed=speed), host)
+    handle = EmulatorHandle(create_emulator(topology, speed=speed, arm_limits=arm_limits), host)
     handle.store.advance_on_poll = advance_on_poll
     handle.require_auth(require_auth)
     return handle.start(port)

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from emulators.siterecovery.arm_limits import ArmLimits
 from emulators.siterecovery.faults import FaultSpec
 
 Provider = Literal["A2A", "InMageRcm", "HyperVReplicaAzure"]
@@ -127,6 +128,9 @@ class Topology(_Model):
     timing: TimingSpec = Field(default_factory=lambda: TimingSpec.model_validate({}))
     vaults: list[VaultSpec] = Field(min_length=1)
     faults: list[FaultSpec] = Field(default_factory=list)
+    arm_limits: ArmLimits | None = Field(
+        None, alias="armLimits", description="ARM's per-subscription request limits (absent: no limits)"
+    )
 
 
 class TopologyError(ValueError):
