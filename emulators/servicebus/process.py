@@ -35,8 +35,11 @@ class ServiceBusProcess:
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         first = self.process.stdout.readline().strip() if ready else ""
         if not first.startswith("Endpoint=sb://"):
-            self.kill()
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.wait(timeout=30)
             error = self.process.stderr.read() if self.process.stderr else ""
+            self._close_pipes()
             raise RuntimeError(f"the Service Bus emulator did not start (first line {first!r}): {error[-2000:]}")
         self.connection_string = first
         self.port = int(first.split(";")[0].rsplit(":", 1)[1])
