@@ -42,11 +42,13 @@ class Rerun:
 
     step: str
     started: list[str]  # rows whose operation the re-run started
-    skipped: list[str]  # start replication only: rows already protected, which the script skips by design
+    skipped: list[str]  # rows the script passes over: already protected (start replication), or no item any more
     refused: dict[str, str]  # row -> why nothing started (the script's allowedOperations check, or ASR's answer)
     asr_refusals: int  # 400/409 answers from ASR during the re-run (OperationNotAllowed, OperationInProgress, …)
     requests: int  # ARM requests the re-run made
+    extra_requests: int  # of those, the ones on refused rows: spent only to be told no
     still_unrecorded: list[str]  # machines whose earlier job id is still in no CSV afterwards
+    left_undone: dict[str, str]  # machine -> what is still half-done after the re-run (a job running, no disable)
 
 
 @dataclass
@@ -83,12 +85,15 @@ class BaselineLoss:
             refused = ", ".join(f"{m} ({why})" for m, why in sorted(rerun.refused.items())) or "-"
             lines.append(
                 f"  re-running {rerun.step} over every row: {len(rerun.started)} started, {len(rerun.skipped)} "
-                f"skipped as already protected, {len(rerun.refused)} refused: {refused}"
+                f"passed over (already protected, or no item), {len(rerun.refused)} refused: {refused}"
             )
             lines.append(
-                f"    {rerun.asr_refusals} refusal(s) from ASR (400/409), {rerun.requests} ARM requests; "
+                f"    {rerun.asr_refusals} refusal(s) from ASR (400/409), {rerun.requests} ARM requests "
+                f"({rerun.extra_requests} on refused rows); "
                 f"job ids still on no CSV: {len(rerun.still_unrecorded)} ({', '.join(rerun.still_unrecorded) or '-'})"
             )
+            undone = ", ".join(f"{m} ({what})" for m, what in sorted(rerun.left_undone.items())) or "-"
+            lines.append(f"    still half-done afterwards: {len(rerun.left_undone)}: {undone}")
         return "\n".join(lines)
 
 
@@ -129,6 +134,20 @@ def _committed_not_disabled(handle: EmulatorHandle, machine: Machine) -> bool:
     return False
 
 
+def _undone(
+    handle: EmulatorHandle, machines: Sequence[Machine], jobs: dict[str, list[tuple[str, str, bool]]]
+) -> dict[str, str]:
+    """Machines left half-way: a job still running on the item, or a commit that no disable followed."""
+    undone: dict[str, str] = {}
+    for machine in machines:
+        running = [scenario for _, scenario, busy in jobs[machine.name] if busy]
+        if running:
+            undone[machine.name] = f"{running[-1]} job running"
+        elif _committed_not_disabled(handle, machine):
+            undone[machine.name] = "committed, replication not disabled"
+    return undone
+
+
 def assess_loss(
     handle: EmulatorHandle,
     machines: Sequence[Json | Machine],
@@ -151,22 +170,17 @@ def assess_loss(
     recorded = _recorded_jobs(out_dir)
     jobs = _asr_jobs(handle, parsed)
     unrecorded: dict[str, list[str]] = {}
-    mid: dict[str, str] = {}
     not_reached: list[str] = []
     for machine in parsed:
         lost = [scenario for name, scenario, _ in jobs[machine.name] if name not in recorded]
         if lost:
             unrecorded[machine.name] = lost
-        running = [scenario for _, scenario, busy in jobs[machine.name] if busy]
-        if running:
-            mid[machine.name] = f"{running[-1]} job running"
-        elif dying is not None and dying.name == "complete_migration" and _committed_not_disabled(handle, machine):
-            mid[machine.name] = "committed, replication not disabled"
         if dying is not None and dying.scenarios:
             if not any(
                 scenario in dying.scenarios and name not in recorded for name, scenario, _ in jobs[machine.name]
             ):
                 not_reached.append(machine.name)
+    mid = _undone(handle, parsed, jobs)
     loss = BaselineLoss(dying.name if dying else None, completed, unrecorded, mid, not_reached)
     if rerun and dying is not None:
         loss.rerun = _rerun(handle, parsed, out_dir, dying, speed, poll_seconds, max_wait_seconds, unrecorded)
@@ -215,17 +229,21 @@ def _rerun(
     refused = {
         row.machine: row.message or row.result
         for row in rows
-        if not (row.job_id or row.disable_job_id) and row.result in ("NotAllowed", "NotProtected", "Exception")
+        if not (row.job_id or row.disable_job_id) and row.result in ("NotAllowed", "Exception")
     }
+    items = {m.name: m.protected_item_name.lower() for m in machines}
+    refused_items = {items[name]: name for name in refused}
     recorded = _recorded_jobs(out_dir)
     jobs = _asr_jobs(handle, machines)
     still = sorted(name for name in unrecorded if any(job not in recorded for job, _, _ in jobs[name]))
     return Rerun(
         step=step.name,
         started=started,
-        skipped=[row.machine for row in rows if row.result == "AlreadyProtected"],
+        skipped=[row.machine for row in rows if row.result in ("AlreadyProtected", "NotProtected")],
         refused=refused,
         asr_refusals=sum(1 for call in calls if call.status in (400, 409)),
         requests=len(calls),
+        extra_requests=sum(1 for call in calls if call.item is not None and refused_items.get(call.item.lower())),
         still_unrecorded=still,
+        left_undone=_undone(handle, machines, jobs),
     )

@@ -673,7 +673,7 @@ def _kill_mid_run(
 ) -> tuple[bool, float]:
     """Start the baseline as a child, SIGKILL it at the moment asked; (killed, simulated seconds it ran)."""
     items = {Machine.model_validate(m).protected_item_name.lower() for m in machines}
-    start = handle.clock.seconds()
+    before = len(handle.calls.calls())
     process = start_baseline_process(
         handle.base_url,
         handle.subscription_id,
@@ -684,9 +684,12 @@ def _kill_mid_run(
         poll_seconds=poll_seconds,
         out_dir=out_dir,
     )
+    start: float | None = None  # the run starts with its first request, not with the interpreter
     try:
         while process.poll() is None:
-            if kill_at is not None and handle.clock.seconds() - start >= kill_at:
+            if start is None and len(handle.calls.calls()) > before:
+                start = handle.clock.seconds()
+            if kill_at is not None and start is not None and handle.clock.seconds() - start >= kill_at:
                 break
             if kill_after_operations is not None and _accepted_mutations(handle, items) >= kill_after_operations:
                 break
@@ -694,7 +697,7 @@ def _kill_mid_run(
         killed = process.poll() is None
     finally:
         kill_baseline(process)
-    return killed, handle.clock.seconds() - start
+    return killed, 0.0 if start is None else handle.clock.seconds() - start
 
 
 def main(argv: list[str] | None = None) -> int:
