@@ -374,8 +374,8 @@ class Operator:
                 row = Row(machine.name, machine.protected_item_name)
                 try:
                     self._row(step, machine, row, looked_up)
-                except (AzureError, _RowError) as error:
-                    code = _error_code(error) if isinstance(error, AzureError) else "ScriptError"
+                except (AzureError, _RowError, ValueError) as error:  # ValueError: an input the row lacks
+                    code = _error_code(error) if isinstance(error, AzureError) else type(error).__name__
                     row.result = "Exception"
                     row.message = f"{EXCEPTION_MARK}: {code}: {error}".splitlines()[0][:500]
                 rows.append(row)
@@ -414,25 +414,21 @@ class Operator:
         if step.name == "complete_migration":
             self._complete_migration(machine, row, view.allows(Operation.COMMIT), view.can_disable_protection, allowed)
             return
-        starts: dict[str, tuple[Operation, Callable[..., Any], Json]] = {
-            "test_failover": (Operation.TEST_FAILOVER, ops.begin_test_failover, scenario.test_failover(machine)),
+        starts: dict[str, tuple[Operation, Callable[..., Any], Callable[[Machine], Json]]] = {
+            "test_failover": (Operation.TEST_FAILOVER, ops.begin_test_failover, scenario.test_failover),
             "cleanup_test_failover": (
                 Operation.TEST_FAILOVER_CLEANUP,
                 ops.begin_test_failover_cleanup,
-                scenario.test_failover_cleanup(machine),
+                scenario.test_failover_cleanup,
             ),
-            "failover": (
-                Operation.UNPLANNED_FAILOVER,
-                ops.begin_unplanned_failover,
-                scenario.unplanned_failover(machine),
-            ),
+            "failover": (Operation.UNPLANNED_FAILOVER, ops.begin_unplanned_failover, scenario.unplanned_failover),
         }
         operation, begin, body = starts[step.name]
         if not view.allows(operation):
             row.result = "NotAllowed"
             row.message = f"{operation.value} not allowed (allowed: {allowed})"
             return
-        row.job_id = self._start(machine, begin, *args, body)
+        row.job_id = self._start(machine, begin, *args, body(machine))
         row.job_state = self._follow(machine, row.job_id)
         row.result = row.job_state
 
