@@ -75,26 +75,35 @@ class BaselineLoss:
             return "the baseline finished every step: nothing lost"
         script = STEP_BY_NAME[self.step].script
         lines = [f"died in step {self.step} ({script}) after {len(self.completed_steps)} completed step(s)"]
-        jobs = ", ".join(f"{m} ({'+'.join(s)})" for m, s in sorted(self.unrecorded.items())) or "-"
-        lines.append(f"  ASR operation started, job id on no CSV: {self.unrecorded_count} machine(s): {jobs}")
-        mid = ", ".join(f"{m} ({what})" for m, what in sorted(self.mid_operation.items())) or "-"
-        lines.append(f"  left mid-operation: {self.mid_operation_count} machine(s): {mid}")
-        lines.append(f"  not reached by the step: {len(self.not_reached)}: {', '.join(self.not_reached) or '-'}")
+        jobs = {m: "+".join(scenarios) for m, scenarios in self.unrecorded.items()}
+        lines.append(f"  ASR operation started, job id on no CSV: {self.unrecorded_count} machine(s): {_grouped(jobs)}")
+        lines.append(f"  left mid-operation: {self.mid_operation_count} machine(s): {_grouped(self.mid_operation)}")
+        lines.append(f"  not reached by the step: {len(self.not_reached)}: {_names(self.not_reached)}")
         if self.rerun is not None:
             rerun = self.rerun
-            refused = ", ".join(f"{m} ({why})" for m, why in sorted(rerun.refused.items())) or "-"
             lines.append(
                 f"  re-running {rerun.step} over every row: {len(rerun.started)} started, {len(rerun.skipped)} "
-                f"passed over (already protected, or no item), {len(rerun.refused)} refused: {refused}"
+                f"passed over (already protected, or no item), {len(rerun.refused)} refused: {_grouped(rerun.refused)}"
             )
             lines.append(
                 f"    {rerun.asr_refusals} refusal(s) from ASR (400/409), {rerun.requests} ARM requests "
-                f"({rerun.extra_requests} on refused rows); "
-                f"job ids still on no CSV: {len(rerun.still_unrecorded)} ({', '.join(rerun.still_unrecorded) or '-'})"
+                f"({rerun.extra_requests} on refused rows); job ids still on no CSV: {len(rerun.still_unrecorded)}"
             )
-            undone = ", ".join(f"{m} ({what})" for m, what in sorted(rerun.left_undone.items())) or "-"
-            lines.append(f"    still half-done afterwards: {len(rerun.left_undone)}: {undone}")
+            lines.append(f"    still half-done afterwards: {len(rerun.left_undone)}: {_grouped(rerun.left_undone)}")
         return "\n".join(lines)
+
+
+def _names(names: Sequence[str], shown: int = 5) -> str:
+    listed = ", ".join(sorted(names)[:shown]) or "-"
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _grouped(reasons: dict[str, str]) -> str:
+    """``{machine: reason}`` as ``reason: vm00, vm01; other reason: vm02`` (a few names per reason)."""
+    by_reason: dict[str, list[str]] = {}
+    for machine, reason in reasons.items():
+        by_reason.setdefault(reason, []).append(machine)
+    return "; ".join(f"{reason}: {_names(machines)}" for reason, machines in sorted(by_reason.items())) or "-"
 
 
 def _csv_files(out_dir: Path, step: Step) -> list[Path]:
