@@ -657,7 +657,7 @@ def _accepted_mutations(handle: EmulatorHandle, items: set[str]) -> int:
     )
 
 
-def _kill_mid_run(
+def kill_mid_run(
     handle: EmulatorHandle,
     machines: list[Json],
     out_dir: Path,
@@ -755,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
         after = None
         if args.kill_seed is not None:
             after = random.Random(args.kill_seed).randint(1, 6 * args.machines)
-        killed, ran = _kill_mid_run(
+        killed, ran = kill_mid_run(
             asr,
             machines,
             out_dir,
