@@ -584,6 +584,22 @@ def run_baseline(
     return result
 
 
+def run_baseline_on(
+    handle: EmulatorHandle, machines: Sequence[Json | Machine], *, speed: float, **options: Any
+) -> BaselineResult:
+    """:func:`run_baseline` against an emulator in this process (its vault, and its call log for the counts)."""
+    return run_baseline(
+        handle.base_url,
+        handle.subscription_id,
+        handle.resource_group,
+        handle.vault_name,
+        machines,
+        speed=speed,
+        handle=handle,
+        **options,
+    )
+
+
 def start_baseline_process(
     base_url: str,
     subscription_id: str,
@@ -729,17 +745,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch, start_emulator(topology, speed=args.speed) as asr:
         out_dir = args.out or Path(scratch)
         if args.kill_at is None and args.kill_seed is None:
-            result = run_baseline(
-                asr.base_url,
-                asr.subscription_id,
-                asr.resource_group,
-                asr.vault_name,
-                machines,
-                speed=args.speed,
-                poll_seconds=args.poll_seconds,
-                out_dir=out_dir,
-                handle=asr,
-            )
+            result = run_baseline_on(asr, machines, speed=args.speed, poll_seconds=args.poll_seconds, out_dir=out_dir)
             requests = result.requests_per_machine or [0]
             print(f"  migrated: {len(result.migrated)}/{args.machines}")
             print(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.baseline_loss import assess_loss
-from bench.baseline_scripts import STEPS, kill_baseline, run_baseline, start_baseline_process
+from bench.baseline_scripts import STEPS, kill_baseline, run_baseline_on, start_baseline_process
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.jobs import Job
 from tests.e2e.stack import example_plan, fleet_machine, fleet_topology
@@ -43,17 +43,7 @@ def test_the_baseline_migrates_every_machine_reading_each_one_every_interval_of_
     machines = _machines(2, "hv-file01", "app01")  # InMageRcm, Hyper-V and A2A bodies, from the product's builders
     names = [machine["name"] for machine in machines]
     with start_emulator(fleet_topology(2, disks_gb=[128]), speed=0) as asr:
-        result = run_baseline(
-            asr.base_url,
-            asr.subscription_id,
-            asr.resource_group,
-            asr.vault_name,
-            machines,
-            speed=0,
-            poll_seconds=POLL_SECONDS,
-            out_dir=tmp_path,
-            handle=asr,
-        )
+        result = run_baseline_on(asr, machines, speed=0, poll_seconds=POLL_SECONDS, out_dir=tmp_path)
         jobs = _jobs(asr)
         left = {state["name"] for state in asr.items()}
 
