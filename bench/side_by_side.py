@@ -11,7 +11,8 @@ Each runs on a fresh Site Recovery emulator with the same topology (``--machines
 ``--speed``; the baseline's clock is frozen and moved by the baseline itself by each wait, so its polls land
 exactly at their interval whatever the machine's speed (its figures are then what they would be in Azure).
 
-Printed for both: ARM requests per machine (mean, max), the wave's length in simulated hours and in wall seconds.
+Printed for both: ARM requests per machine (mean, max) and per machine-hour of replication (enable to failover),
+the wave's length in simulated hours and in wall seconds.
 Then the baseline is run again on a third emulator and killed once with SIGKILL at a seeded moment; the figures
 say what it lost (operations started that no record holds, machines left half-done) and what re-running the step
 costs. The app's answer to the same question is ``bench.chaos``: 24 kills, nothing lost or repeated.
@@ -30,7 +31,7 @@ from pathlib import Path
 from bench.baseline_loss import assess_loss
 from bench.baseline_scripts import DEFAULT_POLL_SECONDS, kill_mid_run, run_baseline_on
 from bench.migration_cost import DISK_GB, bandwidth_for
-from bench.wave_scale import Json, RunFigures, machine_requests, run_wave, wave_plan
+from bench.wave_scale import Json, RunFigures, machine_requests, replication_hours, run_wave, wave_plan
 from emulators.siterecovery import start_emulator
 from migration.machine import Machine
 from tests.e2e.stack import fleet_machine, fleet_topology
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     topology = topology_for(args.machines, args.hours, args.seed)
     with tempfile.TemporaryDirectory() as scratch, start_emulator(topology, speed=0) as asr:
         baseline = run_baseline_on(asr, machines, speed=0, poll_seconds=args.poll_seconds, out_dir=Path(scratch))
+        baseline_hours = replication_hours(asr, [machine["name"] for machine in machines])
     print(f"  baseline: {len(baseline.migrated)}/{args.machines} migrated, {baseline.wall_seconds:.0f} s wall")
 
     after = random.Random(args.seed).randint(1, 6 * args.machines)
@@ -115,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n  {'':34s} {'this app':>12s} {'baseline':>12s}")
     print(f"  {'ARM requests per machine (mean)':34s} {app.mean_requests:12.1f} {baseline.mean_requests:12.1f}")
     print(f"  {'ARM requests per machine (max)':34s} {app.max_requests:12d} {baseline.max_requests:12d}")
+    per_hour = sum(baseline.requests_per_machine or []) / baseline_hours if baseline_hours else 0.0
+    print(f"  {'ARM requests per machine-hour':34s} {app.requests_per_replication_hour:12.1f} {per_hour:12.1f}")
+    print(
+        f"  {'replication, hours per machine':34s} {app.replication_hours / args.machines:12.1f} "
+        f"{baseline_hours / args.machines:12.1f}"
+    )
     print(f"  {'wave length, simulated hours':34s} {app.sim_hours:12.1f} {baseline.sim_hours:12.1f}")
     print(f"  {'wave length, wall seconds':34s} {app.wall_seconds:12.0f} {baseline.wall_seconds:12.0f}")
     print(f"  {'machines migrated':34s} {app.counts.get('migrated', 0):12d} {len(baseline.migrated):12d}")
