@@ -36,6 +36,9 @@ SMALL = ChaosConfig(
 
 
 @pytest.mark.slow
+# azure-servicebus leaves its socket open when the broker is killed under a link it is opening (the harness's event
+# consumer, the operator's sender); the collector may find it at any moment of the run. Only that warning is let go.
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 def test_a_small_wave_survives_kills_and_faults_with_nothing_lost_or_repeated(tmp_path: Path) -> None:
     report = run_chaos(SMALL, tmp_path)
     assert report.problems == [], report.problems
