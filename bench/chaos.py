@@ -33,6 +33,7 @@ import argparse
 import gc
 import json
 import random
+import tempfile
 import threading
 import time
 import urllib.error
@@ -40,12 +41,12 @@ import urllib.parse
 import urllib.request
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from azure.servicebus import ServiceBusClient, ServiceBusMessage
+from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
 from bench.wave_scale import HistorySampler, fleet_count, instance_kind, machine_requests, wave_plan
 from emulators.functions import start_host_process
@@ -77,6 +78,8 @@ REMOVALS = ("DisableDr", "PurgeProtection")
 TRANSIENT_SCENARIOS = ("EnableDr", "TestFailover", "TestFailoverCleanup")
 # Where permanent failures go, in turn: one before the gate, one during cutover.
 PERMANENT = (("TestFailover", "testFailover"), ("UnplannedFailover", "unplannedFailover"))
+# About what one machine costs in ARM requests: throttling bursts are placed within the run's requests.
+REQUESTS_PER_MACHINE = 25
 # How long a stalled replication stays stalled, in simulated seconds, once the stall is seen.
 STALL_SECONDS = 2 * 3600
 
@@ -269,7 +272,23 @@ class ChaosReport:
     history_over_bound: list[str]
     dead_letters: int
     requests_per_machine: float
-    problems: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every finding of the audit, one line each; empty when the run is clean."""
+        problems = [f"outcome {line}" for line in self.wrong_outcomes]
+        problems += [f"job no record accounts for: {line}" for line in self.unaccounted_jobs]
+        problems += [f"step succeeded twice: {line}" for line in self.repeated_steps]
+        if self.calls_without_job:
+            problems.append(f"{self.calls_without_job} accepted mutating calls made no job")
+        problems += [f"missing event {line}" for line in self.events_missing]
+        if self.events_failed:
+            problems.append(f"{self.events_failed} events failed to publish for good")
+        problems += [f"stuck instance {line}" for line in self.stuck]
+        problems += [f"history over its bound {line}" for line in self.history_over_bound]
+        if self.dead_letters:
+            problems.append(f"{self.dead_letters} messages dead-lettered")
+        return problems
 
     @property
     def wrong_outcomes(self) -> list[str]:
@@ -280,10 +299,6 @@ class ChaosReport:
         )
 
 
-def _expected_requests(machines: int) -> int:
-    return machines * 25
-
-
 def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosReport:
     """One chaos run in ``work`` (a scratch folder); the report says what the audit found."""
     say = (lambda *_: None) if quiet else (lambda text: print(f"  [{time.strftime('%H:%M:%S')}] {text}", flush=True))
@@ -291,16 +306,15 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
     plan["options"].update(onMachineFailure="hold", jobTimeout="P1D", initialReplicationTimeout="P14D")
     names = [m["name"] for g in plan["groups"] for m in g["machines"]]
     fleet = [name for name in names if name.startswith("vm")]
-    faults = plan_faults(config, names, fleet, _expected_requests(config.machines))
+    faults = plan_faults(config, names, fleet, REQUESTS_PER_MACHINE * config.machines)
     rng = random.Random(f"{config.seed}:kills")
     topology = fleet_topology(fleet_count(plan), disks_gb=[16])
     asr = start_emulator(topology, speed=config.speed)
-    fault_ids = {json.dumps(spec, sort_keys=True): asr.add_fault(spec) for spec in faults.specs}
-    stall_ids = {
-        spec["machine"]: fault_ids[json.dumps(spec, sort_keys=True)]
-        for spec in faults.specs
-        if spec["kind"] == "replication"
-    }
+    stall_ids: dict[str, int] = {}  # machine -> its stall's fault id, to lift it later
+    for spec in faults.specs:
+        fault_id = asr.add_fault(spec)
+        if spec["kind"] == "replication":
+            stall_ids[spec["machine"]] = fault_id
     bus_config = _bus_config(work)
     bus = ServiceBusProcess(bus_config, work / "servicebus")
     vault = asr.store.topology.vaults[0]
@@ -374,11 +388,21 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
     finally:
         bus.stop()
         asr.stop()
-    report = _audit(config, faults, status, asr, collector, sampler, names)
-    report.wall_seconds, report.kills, report.bus_restarts = wall, kills, bus_restarts
-    report.commands, report.stuck, report.dead_letters = operator.sent, stuck, dead
-    report.problems = _problems(report)
-    return report
+    return _audit(
+        config,
+        faults,
+        status,
+        asr,
+        collector,
+        sampler,
+        names,
+        wall_seconds=wall,
+        kills=kills,
+        bus_restarts=bus_restarts,
+        commands=operator.sent,
+        stuck=stuck,
+        dead_letters=dead,
+    )
 
 
 def _lift_stalls(asr: EmulatorHandle, stalled: set[str], ids: dict[str, int], seen: dict[str, float]) -> None:
@@ -418,8 +442,6 @@ def _wait_for_quiet(collector: EventCollector, quiet: float = 3.0, limit: float 
 
 
 def _dead_letters(bus: ServiceBusProcess) -> int:
-    from azure.servicebus import ServiceBusSubQueue
-
     count = 0
     with ServiceBusClient.from_connection_string(bus.connection_string) as client:
         for queue in ("migration-requests", "migration-control"):
@@ -439,6 +461,13 @@ def _audit(
     collector: EventCollector,
     sampler: HistorySampler,
     names: list[str],
+    *,
+    wall_seconds: float,
+    kills: int,
+    bus_restarts: int,
+    commands: list[Json],
+    stuck: list[str],
+    dead_letters: int,
 ) -> ChaosReport:
     output = status.get("output") or {}
     records: dict[str, Json] = output.get("machines") or {}
@@ -470,14 +499,14 @@ def _audit(
     per_machine, _ = machine_requests(asr, names)
     return ChaosReport(
         config=config,
-        wall_seconds=0.0,
+        wall_seconds=wall_seconds,
         status=f"{status.get('runtimeStatus')}/{output.get('status')}",
         outcomes=outcomes,
         expected=faults.expected,
-        kills=0,
-        bus_restarts=0,
+        kills=kills,
+        bus_restarts=bus_restarts,
         injected=injected,
-        commands=[],
+        commands=commands,
         unaccounted_jobs=unaccounted,
         jobs_found_done=found_done,
         repeated_steps=repeated,
@@ -486,10 +515,10 @@ def _audit(
         events_unique=len(unique),
         events_missing=missing,
         events_failed=events_failed,
-        stuck=[],
+        stuck=stuck,
         largest_history=largest,
         history_over_bound=over,
-        dead_letters=0,
+        dead_letters=dead_letters,
         requests_per_machine=sum(per_machine) / max(1, len(per_machine)),
     )
 
@@ -572,22 +601,6 @@ def _missing_events(output: Json, records: dict[str, Json], events: list[Json]) 
     return missing
 
 
-def _problems(report: ChaosReport) -> list[str]:
-    problems = [f"outcome {line}" for line in report.wrong_outcomes]
-    problems += [f"job no record accounts for: {line}" for line in report.unaccounted_jobs]
-    problems += [f"step succeeded twice: {line}" for line in report.repeated_steps]
-    if report.calls_without_job:
-        problems.append(f"{report.calls_without_job} accepted mutating calls made no job")
-    problems += [f"missing event {line}" for line in report.events_missing]
-    if report.events_failed:
-        problems.append(f"{report.events_failed} events failed to publish for good")
-    problems += [f"stuck instance {line}" for line in report.stuck]
-    problems += [f"history over its bound {line}" for line in report.history_over_bound]
-    if report.dead_letters:
-        problems.append(f"{report.dead_letters} messages dead-lettered")
-    return problems
-
-
 # -- report ---------------------------------------------------------------------------------------------------
 
 
@@ -640,8 +653,6 @@ def main(argv: list[str] | None = None) -> int:
         f"chaos run: {config.machines} machines, {config.kills} host kills, seed {config.seed}, "
         f"speed x{config.speed:g}, maxParallel {config.max_parallel}"
     )
-    import tempfile
-
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
