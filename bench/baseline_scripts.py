@@ -87,7 +87,7 @@ from bench.migration_cost import DISK_GB, bandwidth_for
 from bench.wave_scale import machine_requests
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.client import emulator_client
-from migration.asr import job_name_from_headers
+from migration.asr import job_name_from_headers, raw_json
 from migration.machine import Machine
 from migration.scenarios import DisableReason, ItemAddress, Operation, scenario_for
 from tests.e2e.stack import MUTATING_OPERATIONS, REPO, fleet_machine, fleet_topology
@@ -192,13 +192,9 @@ class _RowError(Exception):
     """The script's "throw" for one row (the row is marked as an exception; the step goes on)."""
 
 
-def _raw_json(response: PipelineResponse[Any, Any], _deserialized: Any, _headers: Any) -> Any:
-    return response.http_response.json()
-
-
 def _get(call: Callable[..., Any], *args: str) -> Json:
     """A GET through the SDK, returning the body as the service sent it (camelCase, as the scenarios read it)."""
-    body: Json = call(*args, cls=_raw_json)
+    body: Json = call(*args, cls=raw_json)
     return body
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "SiteRecovery",
     "StartedOperation",
     "job_name_from_headers",
+    "raw_json",
 ]
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
@@ -144,7 +145,7 @@ def _item_args(item: ItemAddress) -> tuple[str, str, str, str, str]:
     return (item.vault.resource_group, item.vault.name, item.fabric, item.container, item.name)
 
 
-def _raw_json(pipeline_response: PipelineResponse[Any, Any], _deserialized: Any, _headers: Any) -> Any:
+def raw_json(pipeline_response: PipelineResponse[Any, Any], _deserialized: Any, _headers: Any) -> Any:
     """``cls`` hook: the body exactly as the service sent it, instead of the SDK's model."""
     return pipeline_response.http_response.json()
 
@@ -220,7 +221,7 @@ class SiteRecovery:
     def _read(self, vault: VaultRef, stage: str | None, call: Callable[..., Any], *args: Any) -> JsonDict:
         self._check_vault(vault, stage)
         with self._translated(stage):
-            body: JsonDict = call(*args, **self._options(cls=_raw_json))
+            body: JsonDict = call(*args, **self._options(cls=raw_json))
             return body
 
     def _read_or_none(
@@ -228,7 +229,7 @@ class SiteRecovery:
     ) -> JsonDict | None:
         self._check_vault(vault, stage)
         try:
-            body: JsonDict = call(*args, **self._options(cls=_raw_json))
+            body: JsonDict = call(*args, **self._options(cls=raw_json))
         except ResourceNotFoundError:
             return None
         except AzureError as error:
