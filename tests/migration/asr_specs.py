@@ -42,13 +42,6 @@ def sdk_enums() -> dict[str, Any]:
     return cast(dict[str, Any], _sdk_tables()["enums"])
 
 
-def example(name: str) -> dict[str, Any]:
-    path = specs_dir() / "examples" / EXAMPLES_VERSION / name
-    if not path.is_file():
-        pytest.fail(f"official example {name} not found in {path.parent}", pytrace=False)
-    return cast(dict[str, Any], json.loads(path.read_text(encoding="utf-8")))
-
-
 def _fields(model_name: str) -> dict[str, dict[str, Any]]:
     """Every REST field of a model, its bases' included."""
     models = sdk_models()

@@ -7,8 +7,9 @@ import pytest
 from azure.mgmt.recoveryservicessiterecovery import models as sdk
 
 from migration.scenarios import A2AScenario, HyperVReplicaAzureScenario, InMageRcmScenario, Operation
+from tests.asr_examples import example
 
-from .asr_specs import example, sdk_model
+from .asr_specs import sdk_model
 
 ITEM_EXAMPLES = [
     "ReplicationProtectedItems_Get.json",

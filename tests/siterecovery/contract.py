@@ -3,9 +3,7 @@ types, and the attributes the SDK populates when it deserializes a body into its
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 from azure.mgmt.recoveryservicessiterecovery import models
@@ -65,11 +63,6 @@ def populated(model: Any, prefix: str = "") -> set[str]:
 
 def deserialize(result_model: str, body: Any) -> Any:
     return getattr(models, result_model)(body)
-
-
-def load(folder: Path, name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    return data
 
 
 def snake(name: str) -> str:

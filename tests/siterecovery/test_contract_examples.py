@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,10 @@ from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.client import emulator_client
+from tests.asr_examples import EXAMPLES_DIR
+from tests.asr_examples import example as example_data
 from tests.siterecovery.conftest import specs_dir
-from tests.siterecovery.contract import deserialize, load, missing_paths, populated, snake
+from tests.siterecovery.contract import deserialize, missing_paths, populated, snake
 
 # Examples of operations this emulator does not serve (VMware-to-Azure migration items).
 UNSERVED = {
@@ -56,12 +57,8 @@ class Example:
         return bodies[0] if bodies else None
 
 
-def examples_dir() -> Path:
-    return specs_dir() / "examples" / "2025-08-01"
-
-
 def example(name: str) -> Example:
-    return Example(name, load(examples_dir(), name))
+    return Example(name, example_data(name))
 
 
 def sdk_operation(name: str) -> tuple[str, str, dict[str, Any]]:
@@ -249,7 +246,7 @@ PREPARE: dict[str, Prepare] = {
 
 
 def all_example_names() -> list[str]:
-    return sorted(p.stem for p in examples_dir().glob("*.json"))
+    return sorted(p.stem for p in EXAMPLES_DIR.glob("*.json"))
 
 
 def served_example_names() -> list[str]:
