@@ -1,60 +1,25 @@
-"""Access to the shared ASR reference data (SDK model tables, official examples) for contract tests.
+"""Checks of request bodies against the SDK's model tables, for the tests that build ASR bodies.
 
-The data lives next to the repository (``../shared/specs/siterecovery``) and is never copied
-in; ``ASR_SPECS_DIR`` points elsewhere. When it cannot be found the tests fail and say so,
-rather than skip: a contract test that silently skips proves nothing.
+The tables are derived from the installed SDK (``tests/sdk_tables.py``), so the check follows the pinned
+SDK version and needs nothing outside the repository.
 """
 
-import json
-import os
-from functools import cache
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES_VERSION = "2025-08-01"
+from tests.sdk_tables import Field, enums, models
 
 
-def specs_dir() -> Path:
-    configured = os.environ.get("ASR_SPECS_DIR")
-    path = Path(configured) if configured else REPO_ROOT.parent / "shared" / "specs" / "siterecovery"
-    if not (path / "sdk" / "sdk-2.0.0-models.json").is_file():
-        pytest.fail(
-            f"ASR reference data not found at {path} (expected sdk/sdk-2.0.0-models.json and "
-            f"examples/{EXAMPLES_VERSION}/); set ASR_SPECS_DIR to the siterecovery specs folder",
-            pytrace=False,
-        )
-    return path
-
-
-@cache
-def _sdk_tables() -> dict[str, Any]:
-    return cast(dict[str, Any], json.loads((specs_dir() / "sdk" / "sdk-2.0.0-models.json").read_text(encoding="utf-8")))
-
-
-def sdk_models() -> dict[str, Any]:
-    return cast(dict[str, Any], _sdk_tables()["models"])
-
-
-def sdk_enums() -> dict[str, Any]:
-    return cast(dict[str, Any], _sdk_tables()["enums"])
-
-
-def _fields(model_name: str) -> dict[str, dict[str, Any]]:
+def _fields(model_name: str) -> dict[str, Field]:
     """Every REST field of a model, its bases' included."""
-    models = sdk_models()
-    fields: dict[str, dict[str, Any]] = {}
-    for base in models[model_name]["bases"]:
-        if base in models:
-            fields.update(_fields(base))
-    fields.update({f["rest_name"]: f for f in models[model_name]["fields"]})
+    fields: dict[str, Field] = {}
+    for base in models()[model_name]["bases"]:
+        fields.update(_fields(base))
+    fields.update({f["rest_name"]: f for f in models()[model_name]["fields"]})
     return fields
 
 
 def _resolve(model_name: str, body: dict[str, Any], path: str, problems: list[str]) -> str:
-    subtypes = sdk_models()[model_name].get("subtypes_by_discriminator")
+    subtypes = models()[model_name]["subtypes_by_discriminator"]
     if not subtypes:
         return model_name
     kind = body.get("instanceType")
@@ -78,10 +43,10 @@ def sdk_model_problems(body: dict[str, Any], model_name: str, path: str = "$") -
         if known is None:
             problems.append(f"{path}.{key}: not a field of {model_name}")
             continue
-        refs = [r for r in known["refs"] if r in sdk_models()]
-        enum = known.get("enum")
+        refs = known["refs"]
+        enum = known["enum"]
         if enum:
-            values = sdk_enums()[enum[0]]["values"]
+            values = enums()[enum[0]]
             if value not in values:
                 problems.append(f"{path}.{key}: {value!r} is not one of {enum[0]} {values}")
         if not refs:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,19 +13,6 @@ from emulators.siterecovery.client import emulator_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGY = REPO_ROOT / "examples" / "topology.yaml"
-
-
-def specs_dir() -> Path:
-    """The official ASR spec data: $ASR_SPECS_DIR, else shared/specs/siterecovery beside the clone."""
-    configured = os.environ.get("ASR_SPECS_DIR")
-    path = Path(configured) if configured else REPO_ROOT.parent / "shared" / "specs" / "siterecovery"
-    if not (path / "examples" / "2025-08-01").is_dir():
-        pytest.fail(
-            f"official Site Recovery examples not found at {path}/examples/2025-08-01; "
-            "set ASR_SPECS_DIR to the folder holding examples/ and sdk/",
-            pytrace=False,
-        )
-    return path
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ Appendix A) and deliberately not copied.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,7 @@ from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.client import emulator_client
 from tests.asr_examples import EXAMPLES_DIR
 from tests.asr_examples import example as example_data
-from tests.siterecovery.conftest import specs_dir
+from tests.sdk_tables import operations
 from tests.siterecovery.contract import deserialize, missing_paths, populated, snake
 
 # Examples of operations this emulator does not serve (VMware-to-Azure migration items).
@@ -62,16 +61,15 @@ def example(name: str) -> Example:
 
 
 def sdk_operation(name: str) -> tuple[str, str, dict[str, Any]]:
-    """(operations group, method, table row) for an example's operationId, from the SDK table."""
-    table = json.loads((specs_dir() / "sdk" / "sdk-2.0.0-operations.json").read_text())["operations"]
+    """(operations group, method, table row) for an example's operationId, from the SDK's operations table."""
     group_name, op = name.split("_", 1)
-    group = table[f"{group_name}Operations"]
+    group = operations()[f"{group_name}Operations"]
     method = snake(op)
     if method == "delete" and group_name == "ReplicationProtectedItems":
         method = "delete"
     for candidate in (method, f"begin_{method}"):
         if candidate in group:
-            return f"{group_name}Operations", candidate, group[candidate]
+            return f"{group_name}Operations", candidate, dict(group[candidate])
     raise AssertionError(f"no SDK operation for {name}")
 
 

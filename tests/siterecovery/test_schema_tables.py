@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from emulators.siterecovery import schema
-from tests.siterecovery.conftest import specs_dir
-
-
-def sdk_models() -> dict[str, dict[str, Any]]:
-    path = specs_dir() / "sdk" / "sdk-2.0.0-models.json"
-    models: dict[str, dict[str, Any]] = json.loads(path.read_text())["models"]
-    return models
-
+from tests.sdk_tables import models
 
 MODELS = sorted({m.name: m for root in schema.ROOTS for m in schema.all_models(root)}.values(), key=lambda m: m.name)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
 def test_model_matches_sdk_table(model: schema.Model) -> None:
-    table = sdk_models()
+    table = models()
     assert model.name in table, f"{model.name} is not an SDK model"
     fields = {f["rest_name"]: f for f in table[model.name]["fields"]}
     for name, spec in model.fields.items():
@@ -34,7 +24,7 @@ def test_model_matches_sdk_table(model: schema.Model) -> None:
         subtypes = {
             m["discriminator_value"]
             for m in table.values()
-            if model.name in m["bases"] and m.get("discriminator_value") is not None
+            if model.name in m["bases"] and m["discriminator_value"] is not None
         }
         assert set(model.subtypes) == subtypes, model.name
         for value, sub in model.subtypes.items():
