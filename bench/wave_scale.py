@@ -106,7 +106,7 @@ def fleet_count(plan: Json) -> int:
 # -- the host in a child process ------------------------------------------------------------------------------
 
 
-def _request(host: HostProcess, method: str, path: str, body: Any = None, *, admin: bool = False) -> Any:
+def management_request(host: HostProcess, method: str, path: str, body: Any = None, *, admin: bool = False) -> Any:
     key = host.admin_key if admin else host.system_key
     base = f"{host.base_url}/{path}" if admin else f"{host.base_url}/runtime/webhooks/durabletask/{path}"
     url = f"{base}{'&' if '?' in base else '?'}code={key}"
@@ -323,12 +323,12 @@ def run_wave(
                 started = time.monotonic()
                 sim_started = asr.clock.seconds()
                 body = {"plan": plan, "clock": clock.to_dict()}
-                _request(host, "POST", f"orchestrators/migration_wave/{instance}", body)
+                management_request(host, "POST", f"orchestrators/migration_wave/{instance}", body)
                 status = _wait(host, instance, started + timeout, quiet)
                 wall = time.monotonic() - started
                 sim_hours = (asr.clock.seconds() - sim_started) / 3600
             peak_mb, cpu = _proc_figures(host.pid)
-            replay = _request(host, "GET", "admin/host/status", admin=True)["replay"]
+            replay = management_request(host, "GET", "admin/host/status", admin=True)["replay"]
         finally:
             host.stop()
         per_machine, operations = machine_requests(asr, names)
@@ -375,7 +375,7 @@ def _wait(host: HostProcess, instance: str, deadline: float, quiet: bool) -> Jso
     last = ""
     while True:
         try:
-            status: Json = _request(host, "GET", f"instances/{instance}?showInput=false")
+            status: Json = management_request(host, "GET", f"instances/{instance}?showInput=false")
         except urllib.error.URLError:
             status = {}
         runtime = status.get("runtimeStatus")

@@ -216,15 +216,16 @@ def _counts(machines: list[Json], wave_counts: Mapping[str, Any] | None) -> Json
     return {"byOutcome": by_outcome, "byStage": by_stage, "total": sum(by_outcome.values()) or len(machines)}
 
 
-def _pending_approval(custom: Mapping[str, Any], machines: list[Json], links: Json) -> Json | None:
+def _pending_approval(custom: Mapping[str, Any], links: Json) -> Json | None:
+    """What the gate waits for, from the wave's own count: the whole wave, whatever page of machines is shown."""
     if custom.get("phase") != "awaitingApproval":
         return None
     gate = custom.get("gate") or {}
-    approved = set(gate.get("approvedMachines") or [])
-    waiting = [m["name"] for m in machines if m.get("outcome") == "Ready" and m["name"] not in approved]
+    awaiting = gate.get("awaiting") or {}
     return {
         "since": gate.get("awaitingApprovalSince"),
-        "machines": waiting,
+        "count": awaiting.get("count"),
+        "machines": awaiting.get("first") or [],
         "approve": links["approve"],
         "reject": links["reject"],
     }
@@ -278,7 +279,7 @@ def status_document(
         "gate": custom.get("gate"),
         "window": custom.get("window"),
         "hold": custom.get("hold"),
-        "pendingApproval": _pending_approval(custom, machines, links) if status == "Running" else None,
+        "pendingApproval": _pending_approval(custom, links) if status == "Running" else None,
         "eta": max(etas) if etas and status == "Running" else None,
         "errors": errors,
         "controls": controls if isinstance(controls, list) else custom.get("controls"),

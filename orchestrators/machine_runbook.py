@@ -28,6 +28,7 @@ from migration.machine import Machine
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.stages import Runbook, Stage, runbook_for
+from migration.status_bounds import error_excerpt
 from migration.steps import Step, reconcile
 from orchestrators import events, names
 from orchestrators.timing import activity_retry, scaled
@@ -108,7 +109,7 @@ class RunbookRun:
                 "stage": stage.value,
                 "status": status,
                 "jobId": self.job_id,
-                "lastError": self.record["error"],
+                "lastError": error_excerpt(self.record["error"]),
                 "updatedAt": self.now.isoformat(),
                 **extra,
             }

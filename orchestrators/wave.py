@@ -39,6 +39,7 @@ from migration.instance_ids import batch_id, machine_id
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
 from migration.plan_options import OnApprovalTimeout, OnMachineFailure
+from migration.status_bounds import control_excerpt, first_names, names_text
 from orchestrators import asr_step, events, names
 from orchestrators.timing import activity_retry
 from orchestrators.wave_batch import kick
@@ -135,6 +136,8 @@ class WaveRun:
         return counts
 
     def _status(self) -> None:
+        """The custom status: counts and a few names only, so it fits Azure's 16 KB for any plan size."""
+        awaiting = [] if self.approved_all else [n for n in self._ready() if n not in self.approved]
         self.context.set_custom_status(
             {
                 "migrationId": self.plan.id,
@@ -145,7 +148,8 @@ class WaveRun:
                 "gate": {
                     "approvalRequired": self.plan.options.approval.required,
                     "approved": self.approved_all,
-                    "approvedMachines": sorted(self.approved),
+                    "approvedCount": len(self.approved),
+                    "awaiting": {"count": len(awaiting), "first": first_names(awaiting)},
                     "awaitingApprovalSince": self.approval_since,
                     "approvalTimedOut": self.approval_timed_out,
                 },
@@ -154,7 +158,7 @@ class WaveRun:
                 "hold": self.hold,
                 "controls": len(self.controls),
                 "eventsFailed": self.events_failed,
-                "lastControl": self.controls[-1] if self.controls else None,
+                "lastControl": control_excerpt(self.controls[-1]) if self.controls else None,
                 "updatedAt": self.now.isoformat(),
             }
         )
@@ -214,7 +218,8 @@ class WaveRun:
             self.applied_ids.add(str(command_id))
         if not isinstance(payload, dict) or payload.get("action") not in ACTIONS:
             shown = payload if isinstance(payload, dict) else {"payload": str(payload)[:200]}
-            self._record({"action": str(shown.get("action")), "actor": shown.get("actor")}, False, "unknown action")
+            action, actor = str(shown.get("action"))[:50], str(shown.get("actor") or "unknown")[:200]
+            self._record({"action": action, "actor": actor}, False, "unknown action")
             return
         control: Json = {
             "action": payload["action"],
@@ -224,7 +229,7 @@ class WaveRun:
         }
         unknown = [m for m in control["machines"] if m not in self.machines]
         if unknown:
-            self._record(control, False, f"unknown machines: {', '.join(unknown)}")
+            self._record(control, False, f"unknown machines: {names_text(unknown)}")
             return
         action = control["action"]
         if self.cancel_requested and action != "cancel":
@@ -255,7 +260,7 @@ class WaveRun:
         for machine in chosen:
             state = self.machines[machine]
             state.update(outcome=None, attempt=state["attempt"] + 1, retryFrom=(state["error"] or {}).get("stage"))
-        self._record(control, True, f"retrying {', '.join(chosen)}")
+        self._record(control, True, f"retrying {names_text(chosen)}")
 
     def _apply_postpone(self, control: Json, window: Any) -> None:
         try:
@@ -399,7 +404,7 @@ class WaveRun:
         """True once nothing keeps the next cutover group waiting; False when a control event changed things."""
         failed = [n for n, s in self.machines.items() if s["outcome"] == "failed"]
         if failed and not self.continue_with_healthy:
-            yield from self._hold("machinesFailed", f"failed before cutover: {', '.join(sorted(failed))}")
+            yield from self._hold("machinesFailed", f"failed before cutover: {names_text(sorted(failed))}")
             return False
         group = self._next_group()
         if group is None:

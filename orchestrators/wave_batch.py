@@ -24,6 +24,7 @@ import azure.durable_functions as df
 
 from migration.instance_ids import machine_id, rollback_id
 from migration.stages import Stage
+from migration.status_bounds import first_names
 from orchestrators import asr_step, names
 
 name = names.WAVE_BATCH
@@ -78,8 +79,9 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
             orchestrator, instance, payload = _child(request, entry)
             running[context.call_sub_orchestrator(orchestrator, payload, instance)] = entry["machine"]["name"]
             refilled = True
+        names = sorted(running.values())
         context.set_custom_status(
-            {"phase": request["phase"], "running": sorted(running.values()), "done": len(results)}
+            {"phase": request["phase"], "runningCount": len(names), "running": first_names(names), "done": len(results)}
         )
         timer = kick(context) if refilled and not first else None
         first = False

@@ -74,7 +74,7 @@ def test_a_running_wave_shows_each_machine_from_its_latest_instance() -> None:
     custom = {
         "phase": "awaitingApproval",
         "counts": {"inProgress": 1, "ready": 1},
-        "gate": {"approvedMachines": [], "awaitingApprovalSince": "2026-11-27T08:03:00Z"},
+        "gate": {"awaiting": {"count": 1, "first": ["web01"]}, "awaitingApprovalSince": "2026-11-27T08:03:00Z"},
         "lastControl": {"action": "approve", "reason": "see https://x.example/?sig=abc"},
     }
     document = status_document(wave("Running", custom), instances, base_url=BASE)
@@ -83,7 +83,7 @@ def test_a_running_wave_shows_each_machine_from_its_latest_instance() -> None:
     assert machines["web01"]["outcome"] == "Ready"
     assert document["eta"] == "2026-11-27T09:00:00+00:00"
     assert document["counts"]["byStage"] == {"initialReplication": 1, "cutoverGate": 1}
-    assert document["pendingApproval"]["machines"] == ["web01"]
+    assert document["pendingApproval"]["machines"] == ["web01"] and document["pendingApproval"]["count"] == 1
     assert document["links"]["approve"] == f"{BASE}/migrations/doc-wave/approve"
     text = json.dumps(document)
     assert "SeCrEt" not in text and "sig=abc" not in text
