@@ -93,6 +93,7 @@ def _timeline(records: list[Json]) -> str:
         return '<p class="sub">No stage has started yet, so there is no timeline to draw.</p>'
     start, end = bounds
     span = (end - start).total_seconds()
+    label = "%m-%d %H:%M" if span > 86400 else "%H:%M:%S"
 
     def x(moment: datetime) -> float:
         return _LABEL + (moment - start).total_seconds() / span * _CHART
@@ -111,7 +112,7 @@ def _timeline(records: list[Json]) -> str:
     for tick in _ticks(start, end):
         tx = x(tick)
         parts.append(f'<line x1="{tx:.1f}" y1="{_TOP - 6}" x2="{tx:.1f}" y2="{height - 8}" stroke="#eef0f3"/>')
-        parts.append(f'<text class="axis" x="{tx:.1f}" y="{_TOP - 12}" text-anchor="middle">{tick:%H:%M:%S}</text>')
+        parts.append(f'<text class="axis" x="{tx:.1f}" y="{_TOP - 12}" text-anchor="middle">{tick:{label}}</text>')
     y = _TOP
     for index, (group, members) in enumerate(groups):
         band = len(members) * _ROW + 22
@@ -223,6 +224,9 @@ def render_html(report: Json) -> str:
     ident = html.escape(str(report.get("id") or report.get("migrationId") or ""))
     moments = [_parse(report.get(k)) for k in ("startedAt", "endedAt")]
     when = " to ".join(f"{m:%Y-%m-%d %H:%M:%S} UTC" for m in moments if m is not None)
+    clock: Json = report["clock"] if isinstance(report.get("clock"), dict) else {}
+    if when and clock.get("simulated"):
+        when += f" (simulated clock, {float(clock.get('speed') or 1):g}× wall time)"
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

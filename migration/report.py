@@ -5,6 +5,10 @@ columns. The rows come from the machines' result records (the wave's output once
 for machines that finished a phase while the wave still runs), so a report taken mid-wave shows what is known.
 Every cell is redacted (``migration.errors.redact``), and CSV cells that a spreadsheet would run as a formula
 (``=``, ``+``, ``-``, ``@``) are quoted with a leading apostrophe.
+
+Every time in the report is on the migration's clock (``migration.plan_clock``), the clock its durations are
+measured on: the orchestrations record wall time, and against the local stand-ins, where simulated hours pass in
+wall seconds, a wall-clock axis would show a night's migration as a few seconds. ``clock`` says which it is.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from migration.api_status import obj, redact_all
+from migration.api_status import decode, obj, redact_all
+from migration.plan_clock import PlanClock
 from migration.stages import FULL_RUNBOOK
 
-__all__ = ["COLUMNS", "build_report", "report_csv", "report_row"]
+__all__ = ["COLUMNS", "build_report", "report_clock", "report_csv", "report_row"]
 
 Json = dict[str, Any]
 _STAGE_COLUMNS = [f"{stage.value}{edge}" for stage in FULL_RUNBOOK for edge in ("StartedAt", "EndedAt")]
@@ -40,6 +46,27 @@ COLUMNS = [
     "errorMessage",
     "errorJobId",
 ]
+_TIME_COLUMNS = (*_STAGE_COLUMNS, "downtimeStartedAt", "downtimeEndedAt")
+
+
+def report_clock(wave: Mapping[str, Any]) -> PlanClock | None:
+    """The plan clock the wave ran on, from its input (None for a wave started without one)."""
+    clock = obj(obj(decode(wave.get("input"))).get("clock"))
+    try:
+        return PlanClock.from_dict(clock) if clock else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _on_clock(value: Any, clock: PlanClock | None) -> Any:
+    """A wall-clock ISO time as the plan clock shows it; anything else unchanged."""
+    if clock is None or not isinstance(value, str) or not value:
+        return value
+    try:
+        wall = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return clock.plan_time(wall).isoformat() if wall.tzinfo else value
 
 
 def report_row(migration_id: str, machine: str, group: str, record: Mapping[str, Any] | None) -> Json:
@@ -74,8 +101,11 @@ def report_row(migration_id: str, machine: str, group: str, record: Mapping[str,
     return cleaned
 
 
-def build_report(status: Mapping[str, Any], records: Mapping[str, Mapping[str, Any] | None]) -> Json:
-    """The JSON report: the status document's summary plus one row per machine (in plan order)."""
+def build_report(
+    status: Mapping[str, Any], records: Mapping[str, Mapping[str, Any] | None], clock: PlanClock | None = None
+) -> Json:
+    """The JSON report: the status document's summary plus one row per machine (in plan order), every time on
+    ``clock`` (the wave's plan clock; wall time when None)."""
     rows = [
         report_row(str(status["id"]), str(machine["name"]), str(machine.get("group")), records.get(machine["name"]))
         for machine in status.get("machines") or []
@@ -85,14 +115,17 @@ def build_report(status: Mapping[str, Any], records: Mapping[str, Mapping[str, A
             row["outcome"] = str(machine["outcome"]).lower()
         if row["stage"] is None:
             row["stage"] = machine.get("stage")
+        row.update({column: _on_clock(row[column], clock) for column in _TIME_COLUMNS})
+    speed = clock.speed if clock else 1.0
     report: Json = {
         "id": status.get("id"),
         "name": status.get("name"),
         "status": status.get("status"),
         "counts": status.get("counts"),
-        "createdAt": status.get("createdAt"),
-        "startedAt": status.get("startedAt"),
-        "endedAt": status.get("endedAt"),
+        "createdAt": _on_clock(status.get("createdAt"), clock),
+        "startedAt": _on_clock(status.get("startedAt"), clock),
+        "endedAt": _on_clock(status.get("endedAt"), clock),
+        "clock": {"simulated": speed != 1.0, "speed": speed},
         "columns": COLUMNS,
         "rows": rows,
     }

@@ -37,7 +37,7 @@ from migration.api_status import (
     status_document,
 )
 from migration.instance_ids import wave_id
-from migration.report import build_report, report_csv
+from migration.report import build_report, report_clock, report_csv
 from triggers import durable_access
 from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
 
@@ -276,7 +276,7 @@ async def get_migration_report(req: func.HttpRequest, client: df.DurableOrchestr
         migration_id = require_migration_id(req.route_params.get("id"))
         csv_wanted = _wants_csv(req.headers.get("Accept"))
         document, wave, instances = await _document(client, req, migration_id, skip=0, top=None)
-        report = build_report(document, _records(wave, migration_id, instances))
+        report = build_report(document, _records(wave, migration_id, instances), report_clock(wave))
         if csv_wanted:
             return func.HttpResponse(
                 report_csv(report),

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -56,3 +57,22 @@ def test_the_html_report_is_self_contained_with_a_row_per_machine(finished_run: 
     assert page.count('class="downtime"') == len(MACHINES)
     for group in ("group 1: data", "group 2: app", "group 3: web"):
         assert group in page
+
+
+def test_the_reports_tell_time_on_the_migrations_clock(finished_run: FinishedRun) -> None:
+    """Stage times, the axis and the durations share one clock: the wave's hours, not its wall seconds."""
+    report = json.loads(finished_run.reports["json"].read_text(encoding="utf-8"))
+    assert report["clock"]["simulated"] is True and report["clock"]["speed"] > 1
+    row = report["rows"][0]
+    started = datetime.fromisoformat(row["validateStartedAt"])
+    ended = datetime.fromisoformat(row["completeMigrationEndedAt"])
+    assert ended - started > timedelta(hours=1), "a replication of hours shows as hours"
+    down_started = datetime.fromisoformat(row["downtimeStartedAt"])
+    down_ended = datetime.fromisoformat(row["downtimeEndedAt"])
+    measured = (down_ended - down_started).total_seconds()
+    assert abs(measured - float(row["downtimeSeconds"])) <= max(5.0, 0.05 * measured), (measured, row)
+    page = finished_run.reports["html"].read_text(encoding="utf-8")
+    assert "simulated clock" in page
+    ticks = re.findall(r'<text class="axis"[^>]*>([^<]+)</text>', page)
+    hours = {tick.split(":")[0] for tick in ticks}
+    assert len(hours) > 1, f"the axis spans hours, not seconds: {ticks}"
