@@ -1,11 +1,9 @@
 """The protected-item and recovery-plan state machines: which operation is allowed when, which
 job it starts, and what the job changes when it ends.
 
-State names and ``allowedOperations`` follow the official examples (asr-api.md §4): e.g. after a
-test failover ``testFailoverState: WaitingForCompletion`` with only ``TestFailoverCleanup``
-allowed; after an unplanned failover ``UnplannedFailoverCommitPendingStatesBegin`` /
-``Failover completed`` with ``activeLocation: Recovery``. Values the examples do not show are
-marked *inferred* in README.md.
+What an item shows in each state (``protectionState``, ``allowedOperations``, ``testFailoverState``, the
+active side) is the table in ``item_states.py``, whose rows cite the official examples and Microsoft's
+documents; this module decides which state an item is in and moves it between states.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from typing import Any, Literal
 
 from emulators.siterecovery import providers
 from emulators.siterecovery.errors import bad_request, conflict
+from emulators.siterecovery.item_states import ItemState, row
 from emulators.siterecovery.jobs import Job, JobError, TaskPlan
 from emulators.siterecovery.state import (
     AzureVm,
@@ -108,64 +107,55 @@ class ItemStatus:
     health: str
 
 
-def status(item: Item, now: float) -> ItemStatus:
-    """The state fields of an item at ``now`` (including a running job's effect on them)."""
-    primary, recovery = ("Recovery", "Primary") if item.reversed else ("Primary", "Recovery")
-    tfo, tfo_desc = "None", "None"
-    if item.test_failover == "WaitingForCompletion":
-        tfo, tfo_desc = "WaitingForCompletion", "Waiting for user input"
+def item_state(item: Item, now: float) -> ItemState:
+    """The row of the state table an item is in at ``now`` (a running test failover or cleanup has its own)."""
     job = item.job if item.busy() else None
     if job is not None and job.scenario == "TestFailover":
-        tfo, tfo_desc = "InProgress", "Test failover in progress"
+        return ItemState.TEST_FAILOVER_RUNNING
     if job is not None and job.scenario == "TestFailoverCleanup":
-        tfo, tfo_desc = "MarkedForDeletion", "Cleaning up test environment"
-    health = "Normal"
+        return ItemState.TEST_FAILOVER_CLEANUP_RUNNING
     phase = item.phase
-    state: tuple[str, str, list[str], str]
     if phase == Phase.ENABLING:
-        state = ("UnprotectedStatesBegin", "Enabling protection", [], primary)
-    elif phase == Phase.ENABLE_FAILED:
-        state = ("UnprotectedStatesBegin", "Enable protection failed", ["DisableProtection"], primary)
+        return ItemState.ENABLING
+    if phase == Phase.ENABLE_FAILED:
+        return ItemState.ENABLE_FAILED
+    if phase == Phase.REPLICATING and item.ir_progress(now) < 100:
+        return ItemState.INITIAL_REPLICATION
+    if phase in (Phase.REPLICATING, Phase.PROTECTED):
+        if item.test_failover == "WaitingForCompletion":
+            return ItemState.TEST_FAILOVER_PENDING_CLEANUP
+        return ItemState.REPLICATING_BACK if item.reversed else ItemState.PROTECTED
+    if phase == Phase.FAILED_OVER:
+        if item.failback:
+            return ItemState.FAILED_BACK
+        return ItemState.PLANNED_FAILED_OVER if item.failover_kind == "Planned" else ItemState.FAILED_OVER
+    if phase == Phase.COMMITTED:
+        if item.failback:
+            return ItemState.FAILBACK_COMMITTED
+        return ItemState.PLANNED_COMMITTED if item.failover_kind == "Planned" else ItemState.COMMITTED
+    return ItemState.DISABLED
+
+
+def status(item: Item, now: float) -> ItemStatus:
+    """The state fields of an item at ``now`` (including a running job's effect on them)."""
+    shown = row(item.provider, item_state(item, now))
+    source, target = ("Recovery", "Primary") if item.reversed else ("Primary", "Recovery")
+    health = "Normal"
+    if shown.state == ItemState.ENABLE_FAILED:
         health = "Critical"
-    elif phase == Phase.REPLICATING and item.ir_progress(now) < 100:
-        state = ("UnprotectedStatesBegin", "Initial replication in progress", ["DisableProtection"], primary)
-        if item.ir_break_percent is not None and item.ir_progress(now) >= item.ir_break_percent:
+    elif shown.state == ItemState.INITIAL_REPLICATION and item.ir_break_percent is not None:
+        if item.ir_progress(now) >= item.ir_break_percent:
             health = "Critical" if item.ir_factor == 0 else "Warning"
-    elif phase in (Phase.REPLICATING, Phase.PROTECTED):
-        if tfo == "WaitingForCompletion":
-            state = ("Protected", "Cleanup test failover pending", ["TestFailoverCleanup"], primary)
-        else:
-            ops = ["TestFailover", "UnplannedFailover", "DisableProtection"]
-            if item.provider == "HyperVReplicaAzure":
-                ops.insert(0, "PlannedFailover")
-            state = ("Protected", "Protected", ops, primary)
-    elif phase == Phase.FAILED_OVER:
-        if item.failover_kind == "Planned":
-            state = (
-                "PlannedFailoverCommitRequired",
-                "Planned failover finished",
-                ["Commit", "ChangePit", "CancelFailover", "DisableProtection"],
-                recovery,
-            )
-        else:
-            state = (
-                "UnplannedFailoverCommitPendingStatesBegin",
-                "Failover completed",
-                ["Commit", "ChangePit", "DisableProtection"],
-                recovery,
-            )
-    elif phase == Phase.COMMITTED:
-        ops = ["CompleteMigration", "DisableProtection", "ReverseReplicate"]
-        if item.failover_kind == "Planned":
-            state = ("PlannedFailoverStatesBegin", "Planned failover committed", ops, recovery)
-        else:
-            state = ("UnplannedFailoverCommittedStatesBegin", "Failover committed", ops, recovery)
-    else:
-        state = ("UnprotectedStatesBegin", "Disabled", [], primary)
-    protection, description, allowed, active = state
-    if job is not None:
-        allowed = []
-    return ItemStatus(protection, description, tfo, tfo_desc, active, list(allowed), health)
+    tfo, tfo_description = shown.test_failover
+    return ItemStatus(
+        protection_state=shown.protection_state,
+        protection_description=shown.description,
+        test_failover_state=tfo,
+        test_failover_description=tfo_description,
+        active_location=source if shown.active == "source" else target,
+        allowed=[] if item.busy() else list(shown.allowed),  # ASR allows nothing else while a job runs
+        health=health,
+    )
 
 
 def _affected(item: Item) -> dict[str, str]:
@@ -449,19 +439,35 @@ def _failover_done(
         item.ir_completed_at = item.ir_done_at()
     item.phase = Phase.FAILED_OVER
     item.failover_kind = kind
+    item.failback = False
     item.last_failover_time = end
     item.failover_recovery_point = point or _latest_point(item, end)
     item.recovery_vm_id = providers.recovery_vm_id(item)
 
 
+def _failback_done(item: Item, end: float) -> None:
+    """A Hyper-V failback ended: the VM runs on its on-premises host again, until commit or cancel."""
+    _finish(item)
+    item.phase = Phase.FAILED_OVER
+    item.failback = True
+    item.last_failover_time = end
+
+
 def failover(store: Store, item: Item, props: dict[str, Any], now: float, planned: bool) -> Job:
+    """Unplanned or planned failover; a planned failover of a committed item is its failback (``Failback``).
+
+    The direction must lead away from the active side (``PrimaryToRecovery`` while the item runs where it
+    replicates from, ``RecoveryToPrimary`` to come back).
+    """
     scenario = "PlannedFailover" if planned else "UnplannedFailover"
-    check_allowed(item, scenario, now)
+    failback = planned and item.phase == Phase.COMMITTED
+    check_allowed(item, scenario, now, "Failback" if failback else None)
     details = props.get("providerSpecificDetails")
     if details and not (planned and details.get("instanceType") == f"{item.provider}Failback"):
         providers.check_input_provider(item.provider, details, "properties.providerSpecificDetails")
     direction = props.get("failoverDirection")
-    expected = "RecoveryToPrimary" if item.reversed else "PrimaryToRecovery"
+    active = status(item, now).active_location
+    expected = "PrimaryToRecovery" if active == "Primary" else "RecoveryToPrimary"
     if direction is not None and direction != expected:
         raise bad_request(
             "InvalidFailoverDirection",
@@ -482,6 +488,9 @@ def failover(store: Store, item: Item, props: dict[str, Any], now: float, planne
     kind: Literal["Unplanned", "Planned"] = "Planned" if planned else "Unplanned"
 
     def ok(end: float) -> None:
+        if failback:
+            _failback_done(item, end)
+            return
         _failover_done(store, item, kind, point, end)
         _register_recovery_vm(store, item)
 
@@ -520,10 +529,15 @@ def commit(store: Store, item: Item, now: float) -> Job:
 
 
 def cancel_failover(store: Store, item: Item, now: float) -> Job:
+    """Undo a pending planned failover: a cancelled failback leaves the item committed on the recovery side."""
     check_allowed(item, "CancelFailover", now)
 
     def ok(end: float) -> None:
         _finish(item)
+        if item.failback:
+            item.phase = Phase.COMMITTED
+            item.failback = False
+            return
         item.phase = Phase.PROTECTED
         item.failover_kind = None
 
@@ -532,13 +546,17 @@ def cancel_failover(store: Store, item: Item, now: float) -> Job:
 
 
 def reprotect(store: Store, item: Item, props: dict[str, Any], now: float) -> Job:
+    """Replicate from where the item runs now: back toward the source after a failover, or (after a Hyper-V
+    failback) from the on-premises host to Azure again, the item's original direction."""
     check_allowed(item, "Reprotect", now)
     details = props.get("providerSpecificDetails")
     providers.check_input_provider(item.provider, details, "properties.providerSpecificDetails")
 
     def ok(end: float) -> None:
         _finish(item)
-        item.reversed = not item.reversed
+        if not item.failback:
+            item.reversed = not item.reversed
+        item.failback = False
         item.phase = Phase.REPLICATING
         item.failover_kind = None
         item.ir_start = end
@@ -600,6 +618,7 @@ def plan_status(plan: RecoveryPlan, now: float) -> tuple[list[str], str | None]:
         "TestFailoverCleanup",
         "Commit",
         "CancelFailover",
+        "Failback",
         "ReverseReplicate",
     ]
     return [op for op in order if op in common], None

@@ -164,6 +164,9 @@ class Item:
     ir_factor: float = 1.0
     test_failover: TestFailoverState = "None"
     failover_kind: Literal["Unplanned", "Planned"] | None = None
+    # a failback (planned failover from the recovery side back to the source, Hyper-V) is pending or
+    # committed; ``failover_kind`` still says how the item got to the recovery side
+    failback: bool = False
     reversed: bool = False
     last_test_failover_time: float | None = None
     last_failover_time: float | None = None

@@ -142,6 +142,19 @@ def unplanned_failover_input(m: Machine) -> dict[str, Any]:
     }
 
 
+# A Hyper-V item's failback: a planned failover from Azure back to its host (HyperVReplicaAzureFailbackProviderInput).
+HYPERV_FAILBACK = {
+    "properties": {
+        "failoverDirection": "RecoveryToPrimary",
+        "providerSpecificDetails": {
+            "instanceType": "HyperVReplicaAzureFailback",
+            "dataSyncOption": "ForDownTime",
+            "recoveryVmCreationOption": "NoAction",
+        },
+    }
+}
+
+
 MIGRATION_COMPLETE = {
     "properties": {"disableProtectionReason": "MigrationComplete"},
 }

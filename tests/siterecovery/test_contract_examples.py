@@ -26,6 +26,7 @@ from tests.asr_examples import EXAMPLES_DIR
 from tests.asr_examples import example as example_data
 from tests.sdk_tables import operations
 from tests.siterecovery.contract import deserialize, missing_paths, populated, snake
+from tests.siterecovery.scenario import HYPERV_FAILBACK
 
 # Examples of operations this emulator does not serve (VMware-to-Azure migration items).
 UNSERVED = {
@@ -185,15 +186,22 @@ def failed_over(emu: EmulatorHandle, client: SiteRecoveryManagementClient, ex: E
     return {}
 
 
-def planned_failed_over(emu: EmulatorHandle, client: SiteRecoveryManagementClient, ex: Example) -> dict[str, str]:
-    client.replication_protected_items.begin_planned_failover(
-        *_rpi(ex), _body_of("ReplicationProtectedItems_PlannedFailover")
-    ).result()
+def committed(emu: EmulatorHandle, client: SiteRecoveryManagementClient, ex: Example) -> dict[str, str]:
+    failed_over(emu, client, ex)
+    client.replication_protected_items.begin_failover_commit(*_rpi(ex)).result()
     return {}
 
 
-def committed(emu: EmulatorHandle, client: SiteRecoveryManagementClient, ex: Example) -> dict[str, str]:
-    failed_over(emu, client, ex)
+def failed_back(emu: EmulatorHandle, client: SiteRecoveryManagementClient, ex: Example) -> dict[str, str]:
+    """Hyper-V: committed in Azure, then failed back to the host (the failback a failover cancel undoes)."""
+    committed(emu, client, ex)
+    client.replication_protected_items.begin_planned_failover(*_rpi(ex), HYPERV_FAILBACK).result()
+    return {}
+
+
+def failback_committed(emu: EmulatorHandle, client: SiteRecoveryManagementClient, ex: Example) -> dict[str, str]:
+    """Hyper-V: back on its host after a committed failback, ready to replicate to Azure again."""
+    failed_back(emu, client, ex)
     client.replication_protected_items.begin_failover_commit(*_rpi(ex)).result()
     return {}
 
@@ -232,8 +240,8 @@ PREPARE: dict[str, Prepare] = {
     "ReplicationProtectedItems_Create": unprotect_first,
     "ReplicationProtectedItems_TestFailoverCleanup": tfo_pending,
     "ReplicationProtectedItems_FailoverCommit": failed_over,
-    "ReplicationProtectedItems_FailoverCancel": planned_failed_over,
-    "ReplicationProtectedItems_Reprotect": committed,
+    "ReplicationProtectedItems_FailoverCancel": failed_back,
+    "ReplicationProtectedItems_Reprotect": failback_committed,
     "ReplicationJobs_Get": with_job,
     "ReplicationJobs_List": with_job,
     "ReplicationRecoveryPlans_Get": with_plan,

@@ -18,6 +18,7 @@ from tests.siterecovery.contract import deserialize, missing_paths, populated
 from tests.siterecovery.scenario import (
     A2A,
     HYPERV,
+    HYPERV_FAILBACK,
     MIGRATION_COMPLETE,
     RCM_VMWARE,
     RG,
@@ -48,6 +49,13 @@ def commit(client: SiteRecoveryManagementClient, m: Machine) -> None:
     client.replication_protected_items.begin_failover_commit(*_args(m)).result()
 
 
+def back_home(client: SiteRecoveryManagementClient, m: Machine) -> None:
+    """Hyper-V reprotects after failing back to its host and committing that; the others from Azure."""
+    if m.provider == "HyperVReplicaAzure":
+        client.replication_protected_items.begin_planned_failover(*_args(m), HYPERV_FAILBACK).result()
+        commit(client, m)
+
+
 # example -> steps that reach the state it starts from (after enable + initial replication)
 BEFORE: dict[str, list[Step]] = {
     "ReplicationProtectedItems_Get": [],
@@ -58,7 +66,7 @@ BEFORE: dict[str, list[Step]] = {
     "ReplicationProtectedItems_TestFailoverCleanup": [tfo],
     "ReplicationProtectedItems_UnplannedFailover": [],
     "ReplicationProtectedItems_FailoverCommit": [failover],
-    "ReplicationProtectedItems_Reprotect": [failover, commit],
+    "ReplicationProtectedItems_Reprotect": [failover, commit, back_home],
     "ReplicationProtectedItems_Delete": [],
     "ReplicationProtectedItems_Purge": [],
 }
