@@ -294,5 +294,21 @@ def details_view(item: Item, now: float) -> dict[str, Any]:
     }
 
 
+def recovery_point_details(item: Item) -> dict[str, Any] | None:
+    """A recovery point's ``providerSpecificDetails``: None for Hyper-V, whose points carry none
+    (RecoveryPoints_ListByReplicationProtectedItems.json; the SDK has no HyperVReplicaAzure subtype of
+    ProviderSpecificRecoveryPointDetails). A2A and InMageRcm use their SDK subtypes; no example shows them,
+    so the values are inferred: points of one VM, not multi-VM consistent."""
+    if item.provider == "A2A":
+        return {
+            "instanceType": "A2A",
+            "recoveryPointSyncType": "PerVmRecoveryPoint",
+            "disks": [f"{item.machine.vm_id or ''}/disks/{disk}" for disk, _ in _disk_ids(item)],
+        }
+    if item.provider == "InMageRcm":
+        return {"instanceType": "InMageRcm", "isMultiVmSyncPoint": "false"}
+    return None
+
+
 def forbid(message: str) -> ArmError:
     return bad_request("OperationNotAllowed", message)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulators.siterecovery.clock import iso
+from emulators.siterecovery.providers import recovery_point_details
 from emulators.siterecovery.state import Item, Phase
 
 MAX_CRASH_POINTS = 12
@@ -65,14 +66,14 @@ def points(item: Item, now: float) -> list[RecoveryPoint]:
 
 def point_view(item: Item, point: RecoveryPoint) -> dict[str, Any]:
     clock = item.vault.store.clock
+    properties: dict[str, Any] = {"recoveryPointTime": iso(clock.at(point.at)), "recoveryPointType": point.kind}
+    details = recovery_point_details(item)
+    if details is not None:
+        properties["providerSpecificDetails"] = details
     return {
         "name": point.name,
         "type": "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
         "replicationProtectedItems/recoveryPoints",
         "id": point.id,
-        "properties": {
-            "recoveryPointTime": iso(clock.at(point.at)),
-            "recoveryPointType": point.kind,
-            "providerSpecificDetails": {"instanceType": item.provider},
-        },
+        "properties": properties,
     }
