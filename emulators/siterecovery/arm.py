@@ -228,11 +228,11 @@ def operation_result(ctx: Ctx, p: list[str], resource_id: str) -> Reply:
 
 
 def fabrics_list(ctx: Ctx, p: list[str]) -> Reply:
-    return _page(ctx, list(ctx.vault.fabrics.values()), fabric_view)
+    return _page(ctx, list(ctx.vault.fabrics.values()), lambda f: fabric_view(f, ctx.now))
 
 
 def fabrics_get(ctx: Ctx, p: list[str]) -> Reply:
-    return Reply(200, fabric_view(_fabric(ctx, p[0])))
+    return Reply(200, fabric_view(_fabric(ctx, p[0]), ctx.now))
 
 
 def containers_by_fabric(ctx: Ctx, p: list[str]) -> Reply:

@@ -259,7 +259,7 @@ def seed_item(
         machine=machine,
         provider=container.fabric.provider,
         mapping=mapping,
-        enable_input={"instanceType": container.fabric.provider},
+        enable_input=providers.seed_input(container),
         created=0.0,
         internal_id=store.new_guid(),
     )

@@ -12,10 +12,11 @@ from emulators.siterecovery.state import (
     Network,
     NetworkMapping,
     Policy,
+    ProcessServer,
     Store,
     Vault,
 )
-from emulators.siterecovery.topology import MachineKind, MachineSpec, Topology
+from emulators.siterecovery.topology import FabricSpec, MachineKind, MachineSpec, Topology
 
 _DEFAULT_KIND: dict[str, MachineKind] = {"Azure": "AzureVM", "InMageRcm": "VMware", "HyperVSite": "HyperV"}
 
@@ -33,6 +34,22 @@ def _machine(spec: MachineSpec, fabric_kind: str, location: str | None) -> Machi
     )
 
 
+def _process_servers(spec: FabricSpec) -> dict[str, ProcessServer]:
+    servers = {}
+    for index, ps in enumerate(spec.declared_process_servers()):
+        servers[ps.id.lower()] = ProcessServer(
+            id=ps.id,
+            name=ps.name or f"{spec.name}-ps{index + 1}",
+            index=index,
+            fqdn=ps.fqdn,
+            ip_addresses=tuple(ps.ip_addresses) if ps.ip_addresses is not None else None,
+            version=ps.version,
+            health=ps.health,
+            health_errors=tuple(e.model_dump(by_alias=True, exclude_none=True) for e in ps.health_errors),
+        )
+    return servers
+
+
 def populate(store: Store, topology: Topology) -> None:
     for vspec in topology.vaults:
         vault = Vault(store, vspec.subscription_id, vspec.resource_group, vspec.name, vspec.location)
@@ -46,6 +63,7 @@ def populate(store: Store, topology: Topology) -> None:
                 fspec.location,
                 store.new_guid(),
             )
+            fabric.process_servers = _process_servers(fspec)
             vault.fabrics[fspec.name.lower()] = fabric
             for nspec in fspec.networks:
                 fabric.networks[nspec.name.lower()] = Network(

@@ -5,6 +5,7 @@ HyperVReplicaAzureReplicationDetails; field names from the SDK 2.0.0 model table
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from emulators.siterecovery.clock import iso
@@ -14,9 +15,11 @@ from emulators.siterecovery.state import (
     AzureVm,
     Container,
     ContainerMapping,
+    Fabric,
     Item,
     Machine,
     Phase,
+    ProcessServer,
     Store,
     Vault,
 )
@@ -83,6 +86,7 @@ def resolve_machine(store: Store, vault: Vault, container: Container, props: dic
                 "Either disksToInclude or disksDefault must be specified.",
                 target="properties.providerSpecificDetails.disksToInclude",
             )
+        resolve_process_server(container.fabric, str(details["processServerId"]))
     else:
         if protectable is None:
             raise bad_request(
@@ -113,6 +117,41 @@ def resolve_machine(store: Store, vault: Vault, container: Container, props: dic
                 f"Protection is already enabled for '{machine.friendly_name}' (replicated item '{other.name}').",
             )
     return machine
+
+
+def resolve_process_server(fabric: Fabric, server_id: str) -> ProcessServer:
+    """The fabric's process server an InMageRcm enable names; an id the fabric does not list is refused.
+
+    ASR's own code and message for this refusal are not public. The code is the one Microsoft's InMageRcm
+    REST automation article lists for a parameter with an invalid value (``InvalidParameter``, 400); the
+    message is the emulator's.
+    """
+    server = fabric.process_servers.get(server_id.lower())
+    if server is None:
+        known = ", ".join(f"'{ps.id}' ({ps.name})" for ps in fabric.process_servers.values()) or "none"
+        raise bad_request(
+            "InvalidParameter",
+            f"The process server '{server_id}' is not one of the process servers of fabric '{fabric.name}' "
+            f"(registered: {known}).",
+            target="properties.providerSpecificDetails.processServerId",
+        )
+    return server
+
+
+def seed_input(container: Container) -> dict[str, object]:
+    """The enable input of an item the topology declares protected: an InMageRcm one replicates through its
+    fabric's first process server."""
+    details: dict[str, object] = {"instanceType": container.fabric.provider}
+    first = next(iter(container.fabric.process_servers.values()), None)
+    if container.fabric.provider == "InMageRcm" and first is not None:
+        details["processServerId"] = first.id
+    return details
+
+
+def process_server_of(item: Item) -> ProcessServer | None:
+    """The process server an InMageRcm item replicates through (the one its enable named)."""
+    server_id = item.enable_input.get("processServerId")
+    return item.container.fabric.process_servers.get(server_id.lower()) if isinstance(server_id, str) else None
 
 
 def check_input_provider(item_provider: Provider, details: dict[str, Any] | None, where: str) -> None:
@@ -228,6 +267,7 @@ def details_view(item: Item, now: float) -> dict[str, Any]:
             view["tfoAzureVMName"] = f"{item.machine.name}-test"
         return view
     if item.provider == "InMageRcm":
+        server = process_server_of(item)
         total = sum(item.machine.disks_gb) * GIB
         processed = int(total * progress / 100)
         disks2 = [
@@ -252,8 +292,8 @@ def details_view(item: Item, now: float) -> dict[str, Any]:
             "internalIdentifier": item.internal_id,
             "fabricDiscoveryMachineId": item.machine.vm_id,
             "discoveryType": _DISCOVERY_TYPE.get(item.machine.kind, "VMware"),
-            "processServerId": item.enable_input.get("processServerId"),
-            "processServerName": "process-server-1",
+            "processServerId": server.id if server else None,
+            "processServerName": server.name if server else None,
             "osType": item.machine.os_type,
             "targetVmName": item.enable_input.get("targetVmName") or item.machine.friendly_name,
             "targetResourceGroupId": item.enable_input.get("targetResourceGroupId"),
@@ -291,6 +331,87 @@ def details_view(item: Item, now: float) -> dict[str, Any]:
         "lastRecoveryPointReceived": last_point,
         "rpoInSeconds": rpo,
         "lastRpoCalculatedTime": heartbeat,
+    }
+
+
+# Placeholders for what a topology cannot declare about a process server: the appliance's hardware from
+# learn.microsoft.com, "Support matrix for deploying the replication appliance - modernized" (32 GB RAM, a
+# 620 GB data disk); loads and the version are plausible values, worse for a server in worse health.
+_PS_MEMORY = 32 * GIB
+_PS_DISK = 620 * 1000**3
+_PS_VERSION = "9.0.0.0"
+_PS_LOAD = {"Normal": 0.35, "None": 0.35, "Warning": 0.85, "Critical": 0.97}
+_PS_STATUS = {"Normal": "Healthy", "Warning": "Warning", "Critical": "Critical", "None": "Unknown"}
+_PS_NAMESPACE = uuid.UUID("0f7b2f5e-6d1c-4c47-9a57-3f8e5b1c2a90")
+
+
+def _ps_guid(fabric: Fabric, server: ProcessServer, what: str) -> str:
+    return str(uuid.uuid5(_PS_NAMESPACE, f"{fabric.id.lower()}|{server.id.lower()}|{what}"))
+
+
+def process_server_view(fabric: Fabric, server: ProcessServer, now: float) -> dict[str, Any]:
+    """One entry of ``InMageRcmFabricSpecificDetails.processServers``: every field of the SDK's
+    ``ProcessServerDetails``, from the topology where it declares them."""
+    clock = fabric.vault.store.clock
+    load = _PS_LOAD[server.health]
+    status = _PS_STATUS[server.health]
+    used_memory = int(_PS_MEMORY * load)
+    used_space = int(_PS_DISK * load * 0.5)
+    items = [i for i in fabric.vault.items.values() if i.container.fabric is fabric and process_server_of(i) is server]
+    return {
+        "id": server.id,
+        "name": server.name,
+        "biosId": _ps_guid(fabric, server, "bios"),
+        "fabricObjectId": _ps_guid(fabric, server, "fabricObject"),
+        "fqdn": server.fqdn or f"{server.name.lower()}.contoso.local",
+        "ipAddresses": list(server.ip_addresses)
+        if server.ip_addresses is not None
+        else [f"10.0.0.{10 + server.index}"],
+        "version": server.version or _PS_VERSION,
+        "lastHeartbeatUtc": iso(clock.at(now)),
+        "totalMemoryInBytes": _PS_MEMORY,
+        "availableMemoryInBytes": _PS_MEMORY - used_memory,
+        "usedMemoryInBytes": used_memory,
+        "memoryUsagePercentage": round(100.0 * load, 1),
+        "totalSpaceInBytes": _PS_DISK,
+        "availableSpaceInBytes": _PS_DISK - used_space,
+        "usedSpaceInBytes": used_space,
+        "freeSpacePercentage": round(100.0 * (1 - load * 0.5), 1),
+        "throughputUploadPendingDataInBytes": 0,
+        "throughputInBytes": 0,
+        "processorUsagePercentage": round(100.0 * load * 0.6, 1),
+        "throughputStatus": status,
+        "systemLoad": len(items),
+        "systemLoadStatus": status,
+        "diskUsageStatus": status,
+        "memoryUsageStatus": status,
+        "processorUsageStatus": status,
+        "health": server.health,
+        "healthErrors": [
+            {**error, "creationTimeUtc": iso(clock.at(now)), "entityId": server.id} for error in server.health_errors
+        ],
+        "protectedItemCount": len(items),
+        "historicHealth": server.health,
+    }
+
+
+def _site_id(fabric: Fabric, kind: str) -> str | None:
+    """The Azure Migrate site the appliance discovers machines in (from their discovered-machine ids)."""
+    for container in fabric.containers.values():
+        for machine in container.machines.values():
+            vm_id = machine.vm_id or ""
+            if f"/{kind}/" in vm_id and "/machines/" in vm_id:
+                return vm_id.split("/machines/", 1)[0]
+    return None
+
+
+def rcm_fabric_details(fabric: Fabric, now: float) -> dict[str, Any]:
+    """``InMageRcmFabricSpecificDetails`` (fabric ``customDetails``): its sites and process servers."""
+    return {
+        "instanceType": "InMageRcm",
+        "vmwareSiteId": _site_id(fabric, "VMwareSites"),
+        "physicalSiteId": _site_id(fabric, "ServerSites"),
+        "processServers": [process_server_view(fabric, ps, now) for ps in fabric.process_servers.values()],
     }
 
 

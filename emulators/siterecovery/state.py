@@ -22,6 +22,7 @@ from emulators.siterecovery.jobs import Job
 from emulators.siterecovery.topology import (
     FabricKind,
     MachineKind,
+    ProtectionHealth,
     Provider,
     TimingSpec,
     Topology,
@@ -67,6 +68,20 @@ class Network:
     azure_network_id: str | None
 
 
+@dataclass(frozen=True)
+class ProcessServer:
+    """A process server of an InMageRcm fabric's replication appliance (what an enable names)."""
+
+    id: str
+    name: str
+    index: int  # position on its fabric: the placeholder address and ids derive from it
+    fqdn: str | None
+    ip_addresses: tuple[str, ...] | None
+    version: str | None
+    health: ProtectionHealth
+    health_errors: tuple[dict[str, str], ...]
+
+
 @dataclass(eq=False)
 class Fabric:
     vault: Vault
@@ -77,6 +92,7 @@ class Fabric:
     internal_id: str
     containers: dict[str, Container] = field(default_factory=dict)
     networks: dict[str, Network] = field(default_factory=dict)
+    process_servers: dict[str, ProcessServer] = field(default_factory=dict)  # key: id lower
 
     @property
     def id(self) -> str:

@@ -55,6 +55,40 @@ class ContainerSpec(_Model):
     machines: list[MachineSpec] = Field(default_factory=list)
 
 
+ProtectionHealth = Literal["None", "Normal", "Warning", "Critical"]
+
+# The id of the process server an InMageRcm fabric has when its topology declares none. It is the id the
+# example plans and inventory name (examples/plans/*.yaml, examples/inventory.csv), so topologies written
+# before process servers could be declared, and those built from such plans, keep accepting their enables.
+DEFAULT_PROCESS_SERVER_ID = "7d3a1c52-0f0e-4b6a-9d0c-5f2a8e1b7c11"
+
+
+class HealthErrorSpec(_Model):
+    """One of a process server's health errors (SDK ``HealthError``: what ASR reports about it)."""
+
+    error_code: str = Field(alias="errorCode", min_length=1)
+    error_message: str = Field(alias="errorMessage", min_length=1)
+    error_level: Literal["Error", "Warning"] = Field("Error", alias="errorLevel")
+    possible_causes: str | None = Field(None, alias="possibleCauses")
+    recommended_action: str | None = Field(None, alias="recommendedAction")
+
+
+class ProcessServerSpec(_Model):
+    """A process server of an InMageRcm fabric's replication appliance.
+
+    ASR lists them in the fabric's ``customDetails.processServers`` and an enable names one of them by
+    ``processServerId``; what is not declared here gets the values of a healthy, lightly loaded server.
+    """
+
+    id: str = Field(min_length=1, description="the id an enable's processServerId names")
+    name: str | None = Field(None, description="default: the fabric's name with -ps<n>")
+    fqdn: str | None = None
+    ip_addresses: list[str] | None = Field(None, alias="ipAddresses")
+    version: str | None = None
+    health: ProtectionHealth = "Normal"
+    health_errors: list[HealthErrorSpec] = Field(default_factory=list, alias="healthErrors")
+
+
 class FabricSpec(_Model):
     name: str = Field(min_length=1)
     friendly_name: str | None = Field(None, alias="friendlyName")
@@ -62,6 +96,19 @@ class FabricSpec(_Model):
     location: str | None = Field(None, description="Azure region (Azure fabrics)")
     containers: list[ContainerSpec] = Field(default_factory=list)
     networks: list[NetworkSpec] = Field(default_factory=list)
+    process_servers: list[ProcessServerSpec] | None = Field(
+        None,
+        alias="processServers",
+        description=f"InMageRcm fabrics; absent: one healthy server with id {DEFAULT_PROCESS_SERVER_ID}",
+    )
+
+    def declared_process_servers(self) -> list[ProcessServerSpec]:
+        """The fabric's process servers: the declared ones, else (InMageRcm) the one default server."""
+        if self.process_servers is not None:
+            return list(self.process_servers)
+        if self.kind != "InMageRcm":
+            return []
+        return [ProcessServerSpec.model_validate({"id": DEFAULT_PROCESS_SERVER_ID})]
 
 
 class PolicySpec(_Model):
@@ -183,12 +230,12 @@ def load_topology(path: str | Path) -> Topology:
     return parse_topology(data)
 
 
-def _dupes(names: list[str], where: str) -> list[str]:
+def _dupes(names: list[str], where: str, what: str = "name") -> list[str]:
     seen: set[str] = set()
     out = []
     for i, name in enumerate(names):
         if name.lower() in seen:
-            out.append(f"{where}[{i}].name: duplicate name '{name}'")
+            out.append(f"{where}[{i}].{what}: duplicate {what} '{name}'")
         seen.add(name.lower())
     return out
 
@@ -207,6 +254,9 @@ def _cross_references(topology: Topology) -> list[str]:
             fbase = f"{base}.fabrics[{fi}]"
             if fabric.kind == "Azure" and not fabric.location:
                 problems.append(f"{fbase}.location: required for an Azure fabric")
+            if fabric.process_servers is not None and fabric.kind != "InMageRcm":
+                problems.append(f"{fbase}.processServers: only InMageRcm fabrics have process servers")
+            problems += _dupes([ps.id for ps in fabric.process_servers or []], f"{fbase}.processServers", what="id")
             problems += _dupes([c.name for c in fabric.containers], f"{fbase}.containers")
             for ci, container in enumerate(fabric.containers):
                 problems += _dupes([m.name for m in container.machines], f"{fbase}.containers[{ci}].machines")

@@ -48,10 +48,12 @@ def _compacted(render: Callable[P, dict[str, Any]]) -> Callable[P, dict[str, Any
 
 
 @_compacted
-def fabric_view(fabric: Fabric) -> dict[str, Any]:
+def fabric_view(fabric: Fabric, now: float) -> dict[str, Any]:
     custom: dict[str, Any] = {"instanceType": fabric.kind}
     if fabric.kind == "Azure":
         custom["location"] = fabric.location
+    if fabric.kind == "InMageRcm":
+        custom = providers.rcm_fabric_details(fabric, now)
     return {
         "name": fabric.name,
         "type": T_FABRIC,

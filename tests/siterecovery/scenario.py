@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from emulators.siterecovery.topology import DEFAULT_PROCESS_SERVER_ID
+
 SUB = "00000000-1111-2222-3333-444444444444"
 RG = "rg-migration"
 VAULT = "vault-migration"
@@ -74,7 +76,7 @@ def _rcm(name: str, friendly: str) -> Machine:
                     "fabricDiscoveryMachineId": f"/subscriptions/{SUB}/resourceGroups/rg-migration/providers/"
                     f"Microsoft.OffAzure/{_site(friendly)}/machines/{friendly}",
                     "targetResourceGroupId": f"/subscriptions/{SUB}/resourceGroups/rg-landing",
-                    "processServerId": "7d2b9ee7-59fd-4b37-8c7c-2f8a5f5c1b11",
+                    "processServerId": DEFAULT_PROCESS_SERVER_ID,  # the example topology declares none
                     "disksDefault": {
                         "logStorageAccountId": f"/subscriptions/{SUB}/resourceGroups/rg-migration/providers/"
                         "Microsoft.Storage/storageAccounts/asrcache",
