@@ -66,8 +66,8 @@ DOC_HYPER_V_FAILBACK = (
     "failover to Azure, then failback to on-premises, then reverse replicate; change recovery point until commit"
 )
 DOC_A2A_REPROTECT = (
-    "learn: Site Recovery, azure-to-azure-tutorial-failover-failback: after failover and commit, reprotect "
-    "replicates back to the primary region; failing back is another (unplanned) failover"
+    "learn: Site Recovery, azure-to-azure-tutorial-failover-failback: after failover, reprotect replicates "
+    "back to the primary region (failing back by another unplanned failover is inferred)"
 )
 DOC_RCM_REST = (
     "learn: Azure Migrate, 'Automate VMware to Azure agent-based migration using Azure Site Recovery REST API' "

@@ -1,12 +1,16 @@
-"""The item-state table itself: rows that say they copy an example show what it shows, and every operation
-a row allows is one the SDK's ``ReplicationProtectedItemOperation`` names."""
+"""The item-state table itself: rows that say they copy an example show what it shows, every operation a
+row allows is one the SDK's ``ReplicationProtectedItemOperation`` names, and README.md shows the same rows."""
 
 from __future__ import annotations
 
 from azure.mgmt.recoveryservicessiterecovery import models
 
-from emulators.siterecovery.item_states import TABLE
+from emulators.siterecovery.item_states import ALL, TABLE
+from tests.siterecovery.conftest import REPO_ROOT
 from tests.siterecovery.test_item_states import shown
+
+README = REPO_ROOT / "emulators" / "siterecovery" / "README.md"
+PROVIDER_NAMES = {"Hyper-V": "HyperVReplicaAzure", "InMageRcm": "InMageRcm", "A2A": "A2A"}
 
 
 def test_rows_that_copy_an_example_show_what_it_shows() -> None:
@@ -24,3 +28,25 @@ def test_every_allowed_operation_is_one_the_sdk_knows() -> None:
     known = {op.value for op in models.ReplicationProtectedItemOperation}
     for row in TABLE:
         assert set(row.allowed) <= known, (row.state, row.providers)
+
+
+def _readme_rows() -> set[tuple[str, frozenset[str], tuple[str, ...], str, str]]:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("#### Item states") : text.index("The flows the table implies")]
+    rows = set()
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 7 or not cells[0].startswith("`"):
+            continue
+        state, providers, _, allowed, tfo, active, _ = cells
+        names = frozenset(ALL) if providers == "all" else frozenset(PROVIDER_NAMES[p] for p in providers.split(", "))
+        ops = () if allowed == "–" else tuple(allowed.split(", "))
+        rows.add((state.strip("`"), names, ops, tfo.split(" / ")[0].strip("`"), active))
+    return rows
+
+
+def test_the_readme_shows_the_tables_rows() -> None:
+    table = {
+        (row.state.value, frozenset(row.providers), row.allowed, row.test_failover[0], row.active) for row in TABLE
+    }
+    assert _readme_rows() == table
