@@ -1,9 +1,10 @@
 """The Durable extension's HTTP management API (HttpApiHandler), as ``DurableOrchestrationClient`` calls it.
 
 Status codes, bodies and quirks follow the extension: 202 + ``Location`` + ``Retry-After`` for running
-instances, 404 with an empty body for unknown ids, 410 for events to finished instances, a 500 for a
-duplicate running instance id or for suspending something that is not running, double-encoded event data
-stored as the string the client sent, and ``restart`` answering with the new instance's check-status body.
+instances; 404 and 410 with an empty body on every route (``request.CreateResponse(NotFound|Gone)``); a 500
+for a duplicate running instance id, for suspending something that is not running or rewinding something that
+has not failed; double-encoded event data stored as the string the client sent; and ``restart`` answering with
+the new instance's check-status body.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -23,6 +23,7 @@ from aiohttp import web
 
 from . import history as h
 from .app_loader import LoadedApp
+from .limits import start_instance_id_error
 from .taskhub import RUNNING_STATES, TERMINAL, Instance, InstanceExists, TaskHub
 
 RUNTIME_STATUSES = (
@@ -35,8 +36,10 @@ RUNTIME_STATUSES = (
     "Pending",
     "Suspended",
 )
-MAX_INSTANCE_ID_LENGTH = 256
-_BAD_ID = re.compile(r"[/\\?#\x00-\x1f\x7f]")
+# HttpApiHandler.IsCompletedStatus: the states terminate, suspend, resume and raise-event answer 410 for.
+_GONE = ("Completed", "Terminated", "Canceled", "Failed")
+# DurableClient.IsOrchestrationSuspendable.
+_SUSPENDABLE = ("Running", "Pending", "ContinuedAsNew")
 
 
 def error_response(status: int, message: str, exception_message: str | None = None, exc_type: str = "") -> web.Response:
@@ -78,16 +81,9 @@ def parse_json_text(text: str | None) -> Any:
         return text
 
 
-def validate_instance_id(instance_id: str) -> str | None:
-    if not instance_id or not instance_id.strip():
-        return "Instance ID must not be empty."
-    if len(instance_id) > MAX_INSTANCE_ID_LENGTH:
-        return f"Instance ID lengths must not exceed {MAX_INSTANCE_ID_LENGTH} characters."
-    if instance_id.startswith("@"):
-        return f"Orchestration instance ids must not start with @. Instance ID: {instance_id}"
-    if _BAD_ID.search(instance_id):
-        return f"Instance ID '{instance_id}' contains invalid characters (/ \\ ? # or control characters)."
-    return None
+def empty(status: int) -> web.Response:
+    """``request.CreateResponse(status)``: no body at all, what every 404 and 410 of the handler sends."""
+    return web.Response(status=status)
 
 
 class ManagementApi:
@@ -215,7 +211,7 @@ class ManagementApi:
                 f"Additional info: The following are the known orchestrator functions: {known}.",
                 "System.ArgumentException",
             )
-        bad = validate_instance_id(instance_id)
+        bad = start_instance_id_error(instance_id)
         if bad:
             return error_response(
                 400, "One or more of the arguments submitted is incorrect", bad, "System.ArgumentException"
@@ -328,7 +324,7 @@ class ManagementApi:
     def _get_or_404(self, instance_id: str) -> Instance | web.Response:
         inst = self.hub.get_instance(instance_id)
         if inst is None:
-            return error_response(404, f"No instance with ID '{instance_id}' found.")
+            return empty(404)
         return inst
 
     async def raise_event(self, request: web.Request) -> web.Response:
@@ -337,17 +333,23 @@ class ManagementApi:
         inst = self._get_or_404(instance_id)
         if isinstance(inst, web.Response):
             return inst
-        if inst.status in TERMINAL:
-            return error_response(410, "The instance is gone: either completed or failed.")
+        if inst.status in _GONE:
+            return empty(410)
         if request.content_type != "application/json":
             return error_response(400, "Only application/json request content is supported")
         raw = await request.read()
-        input_json: str | None = None
-        if raw.strip():
-            try:
-                input_json = json.dumps(json.loads(raw))
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                return error_response(400, "Invalid JSON content", str(exc), "Newtonsoft.Json.JsonReaderException")
+        if not raw.strip():
+            # ConvertToJToken("") -> JToken.Load on an empty reader throws: an event always carries JSON.
+            return error_response(
+                400,
+                "Invalid JSON content",
+                "Error reading JToken from JsonReader. Path '', line 0, position 0.",
+                "Newtonsoft.Json.JsonReaderException",
+            )
+        try:
+            input_json = json.dumps(json.loads(raw))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return error_response(400, "Invalid JSON content", str(exc), "Newtonsoft.Json.JsonReaderException")
         self.hub.send_event(instance_id, h.event_raised(h.fmt_ts(h.utcnow()), event_name, input_json))
         return web.Response(status=202)
 
@@ -356,8 +358,8 @@ class ManagementApi:
         inst = self._get_or_404(instance_id)
         if isinstance(inst, web.Response):
             return inst
-        if inst.status in TERMINAL:
-            return error_response(410, f"The instance '{instance_id}' is already {inst.status.lower()}.")
+        if inst.status in _GONE:
+            return empty(410)
         reason = request.query.get("reason")
         self.hub.send_event(instance_id, h.execution_terminated(h.fmt_ts(h.utcnow()), reason))
         return web.Response(status=202)
@@ -373,15 +375,16 @@ class ManagementApi:
         inst = self._get_or_404(instance_id)
         if isinstance(inst, web.Response):
             return inst
-        if inst.status in TERMINAL:
-            return error_response(410, f"The instance '{instance_id}' is {inst.status.lower()}.")
-        wanted = ("Running",) if suspend else ("Suspended",)
+        if inst.status in _GONE:
+            return empty(410)
+        wanted = _SUSPENDABLE if suspend else ("Suspended",)
         if inst.status not in wanted:
             verb = "suspend" if suspend else "resume"
             return error_response(
                 500,
                 "Something went wrong while processing your request",
-                f"Cannot {verb} orchestration instance '{instance_id}' because it is in the {inst.status} state.",
+                f"Cannot {verb} the orchestration instance {instance_id} because instance is in the {inst.status} "
+                "state.",
                 "System.InvalidOperationException",
             )
         reason = request.query.get("reason")
@@ -424,8 +427,16 @@ class ManagementApi:
         inst = self._get_or_404(instance_id)
         if isinstance(inst, web.Response):
             return inst
+        if inst.status in ("Canceled", "Terminated", "Completed"):
+            return empty(410)
         if inst.status != "Failed":
-            return error_response(410, "The rewind operation is only supported on failed orchestration instances.")
+            # DurableClient.RewindAsync throws InvalidOperationException; the handler's catch-all makes it a 500.
+            return error_response(
+                500,
+                "Something went wrong while processing your request",
+                "The rewind operation is only supported on failed orchestration instances.",
+                "System.InvalidOperationException",
+            )
         return error_response(501, "Rewind is not supported by this host.")
 
     async def purge(self, request: web.Request) -> web.Response:
@@ -444,7 +455,8 @@ class ManagementApi:
         except ValueError as exc:
             return error_response(400, str(exc))
         if created_from is None:
-            return error_response(400, "Please provide value for 'createdTimeFrom' parameter.")
+            # request.CreateResponse(BadRequest, "<text>"): the body is a JSON string, not an HttpError.
+            return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
         deleted = self.hub.purge_by(created_from, created_to, statuses)
         if not deleted:
             return web.Response(status=404)
@@ -454,13 +466,15 @@ class ManagementApi:
         return error_response(400, "Durable entities are not supported by this host.")
 
     async def not_found(self, request: web.Request) -> web.Response:
-        return error_response(404, f"No management operation matches {request.method} {request.path}.")
+        """Whatever no route of the handler matches: its final ``CreateResponse(NotFound)``."""
+        return empty(404)
 
     def routes(self, prefix: str) -> list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]]:
         """(method, path, handler) under ``prefix`` (no trailing slash)."""
         p = prefix
         return [
             ("POST", p + "/orchestrators/{function_name}", self.start),
+            ("POST", p + "/orchestrators/{function_name}/", self.start),  # the handler trims the slash
             ("POST", p + "/orchestrators/{function_name}/{instance_id}", self.start),
             ("GET", p + "/instances", self.list_instances),
             ("GET", p + "/instances/", self.list_instances),

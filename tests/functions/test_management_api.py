@@ -213,14 +213,7 @@ def test_a_raw_json_array_input_breaks_get_input_as_under_the_extension(durable)
         ("GET", "instances/?createdTimeFrom=yesterday", None, 400, "not a valid date"),
         ("GET", "instances/?top=0", None, 400, "top must be a positive integer"),
         ("GET", "instances/", None, 200, ""),
-        ("POST", "instances/nope/terminate", None, 404, "No instance with ID 'nope' found."),
-        ("POST", "instances/nope/suspend", None, 404, "No instance"),
-        ("POST", "instances/nope/resume", None, 404, "No instance"),
-        ("POST", "instances/nope/raiseEvent/E", "1", 404, "No instance"),
-        ("DELETE", "instances/nope", None, 404, ""),
-        ("POST", "instances/nope/rewind", None, 404, "No instance"),
         ("GET", "entities/counter/k", None, 400, "entities are not supported"),
-        ("PATCH", "somewhere/else", None, 404, "No management operation"),
     ],
 )
 def test_bad_management_requests_get_clear_errors(durable, method, path, body, status, fragment) -> None:
@@ -272,3 +265,82 @@ def test_check_status_response_rewrites_the_origin(durable) -> None:
     assert response.status_code == 202 and response.headers["Retry-After"] == "10"
     assert body["statusQueryGetUri"].startswith("http://example.test:8080/runtime/webhooks/durabletask/instances/abc")
     assert "rewindPostUri" in body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "instances/nope", None),
+        ("POST", "instances/nope/terminate", None),
+        ("POST", "instances/nope/suspend", None),
+        ("POST", "instances/nope/resume", None),
+        ("POST", "instances/nope/rewind", None),
+        ("POST", "instances/nope/raiseEvent/E", "1"),
+        ("DELETE", "instances/nope", None),
+        ("POST", "orchestrators/sequence/a/b", None),  # no route: an id with a slash in the path
+        ("POST", "instances/nope/unknownOperation", None),
+        ("PATCH", "somewhere/else", None),
+    ],
+)
+def test_every_404_has_an_empty_body(durable, method, path, body) -> None:
+    """HttpApiHandler answers ``request.CreateResponse(HttpStatusCode.NotFound)``: no content, on every route."""
+    reply = mgmt(durable, method, path, body, **({"Content-Type": "application/json"} if body else {}))
+    assert (reply.status, reply.body) == (404, b"")
+
+
+def test_every_410_has_an_empty_body(durable) -> None:
+    iid = start(durable, "sequence", ["G"])
+    wait_for(durable, iid)
+    for operation in ("terminate", "suspend", "resume", "rewind"):
+        reply = mgmt(durable, "POST", f"instances/{iid}/{operation}")
+        assert (operation, reply.status, reply.body) == (operation, 410, b"")
+    event = mgmt(durable, "POST", f"instances/{iid}/raiseEvent/E", "1", **{"Content-Type": "application/json"})
+    assert (event.status, event.body) == (410, b"")
+
+
+def test_what_the_sdk_makes_of_the_extensions_bodies(durable) -> None:
+    """The SDK surfaces some bodies as they are: an empty 404 becomes ``Exception(None)``, a rewind of a running
+    instance the extension's 500 ``HttpError`` (DurableClient.RewindAsync throws InvalidOperationException)."""
+    client = durable.client()
+    with pytest.raises(Exception) as no_route:
+        durable.run(client.start_new("sequence", "a/b"))  # the SDK puts the id in the path unescaped
+    assert no_route.value.args == (None,)
+    assert not durable.run(client.get_status("nope"))
+    with pytest.raises(Exception, match="No instance with ID 'nope' found."):
+        durable.run(client.terminate("nope", "why"))
+    running = durable.run(client.start_new("long_wait"))
+    wait_for(durable, running, ("Running",))
+    with pytest.raises(Exception) as rewind:
+        durable.run(client.rewind(running, "again"))
+    assert str(rewind.value).startswith("Received unexpected payload from the durable-extension: [500, ")
+    assert "The rewind operation is only supported on failed orchestration instances." in str(rewind.value)
+    assert "System.InvalidOperationException" in str(rewind.value)
+    durable.run(client.raise_event(running, "Finish", None))
+    wait_for(durable, running)
+
+
+def test_purge_by_without_created_time_from_answers_a_json_string(durable) -> None:
+    reply = mgmt(durable, "DELETE", "instances/")
+    assert reply.status == 400
+    assert reply.json() == "Please provide value for 'createdTimeFrom' parameter."
+
+
+def test_an_event_with_an_empty_body_is_invalid_json(durable) -> None:
+    iid = start(durable, "long_wait")
+    wait_for(durable, iid, ("Running",))
+    reply = mgmt(durable, "POST", f"instances/{iid}/raiseEvent/Finish", "", **{"Content-Type": "application/json"})
+    assert reply.status == 400 and reply.json()["Message"] == "Invalid JSON content"
+    assert reply.json()["ExceptionType"] == "Newtonsoft.Json.JsonReaderException"
+    durable.run(durable.client().raise_event(iid, "Finish", None))
+    wait_for(durable, iid)
+
+
+def test_a_pending_instance_can_be_suspended(durable) -> None:
+    """DurableClient.IsOrchestrationSuspendable: Running, Pending and ContinuedAsNew."""
+    durable.quiesce()  # nothing runs: the instance stays Pending
+    client = durable.client()
+    iid = durable.run(client.start_new("sequence", None, ["P"]))
+    assert status_of(durable, iid)["runtimeStatus"] == "Pending"
+    durable.run(client.suspend(iid, "before it starts"))
+    with pytest.raises(Exception, match="500"):
+        durable.run(client.resume(iid, "it is not suspended yet"))
