@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from .app_loader import LoadedApp
-from .replay import NonDeterminismError, Shim, ShimError, build_context_json, call_orchestrator, flatten_actions
+from .limits import Limits
+from .replay import run_episode
 from .taskhub import TaskHub
 
 
@@ -24,8 +25,12 @@ def _loads(text: str | None) -> Any:
         return text
 
 
-def check_instance(hub: TaskHub, app: LoadedApp, instance_id: str) -> list[str]:
-    """Problems found for one instance (empty when the stored state replays to itself)."""
+def check_instance(hub: TaskHub, app: LoadedApp, instance_id: str, limits: Limits | None = None) -> list[str]:
+    """Problems found for one instance (empty when the stored state replays to itself).
+
+    The stored history is replayed as one episode by the same code the host runs (``run_episode``), so the
+    verdict of a replay from scratch (outcome, output, custom status, new work) must equal what was stored.
+    """
     inst = hub.get_instance(instance_id)
     if inst is None:
         return [f"{instance_id}: no such instance"]
@@ -35,51 +40,43 @@ def check_instance(hub: TaskHub, app: LoadedApp, instance_id: str) -> list[str]:
     spec = app.orchestrators.get(inst.name)
     if spec is None:
         return [] if inst.status == "Failed" else [f"{instance_id}: orchestrator {inst.name!r} is unknown"]
-    problems: list[str] = []
-    state, plain_error = call_orchestrator(
-        spec.user_function, build_context_json(history, inst.instance_id, inst.input, inst.parent_instance_id)
+    res = run_episode(
+        spec.user_function,
+        inst.name,
+        history,
+        inst.instance_id,
+        inst.execution_id,
+        inst.input,
+        inst.parent_instance_id,
+        set(app.activities),
+        set(app.orchestrators),
+        limits,
     )
-    prefix = f"Orchestrator function '{inst.name}' failed: "
-    if state is None:
-        if inst.status != "Failed" or inst.output != prefix + str(plain_error):
-            problems.append(f"{instance_id}: replay raised {plain_error!r} but the instance is {inst.status}")
+    problems: list[str] = []
+    if res.outcome == "failed" and inst.status != "Failed":
+        problems.append(f"{instance_id}: the replay fails ({res.output_json!r}) but the instance is {inst.status}")
         return problems
-    shim = Shim(inst.execution_id, set(app.activities), set(app.orchestrators))
-    shim_error: str | None = None
-    try:
-        actions = flatten_actions(state)
-        for event in history:
-            shim.process(event, actions)
-    except (NonDeterminismError, ShimError) as exc:
-        shim_error = str(exc)
-    if shim_error is not None:
-        if inst.status != "Failed" or inst.output != prefix + shim_error:
-            problems.append(f"{instance_id}: replay is not deterministic against its history: {shim_error}")
-        return problems
-    if shim.actions and inst.status not in ("Failed", "Terminated"):
-        ids = sorted(shim.actions)
+    if res.new_actions and inst.status not in ("Failed", "Terminated"):
+        ids = [a.id for a in res.new_actions]
         problems.append(f"{instance_id}: replay scheduled work the history lacks (ids {ids})")
-    custom = state.get("customStatus")
-    if custom and _loads(inst.custom_status) != custom:
-        problems.append(f"{instance_id}: custom status {inst.custom_status!r} != replayed {custom!r}")
-    finished = shim.body_done and bool(state.get("isDone") or state.get("error"))
+    if res.custom_status_set and _loads(inst.custom_status) != res.custom_status:
+        problems.append(f"{instance_id}: custom status {inst.custom_status!r} != replayed {res.custom_status!r}")
     if inst.status == "Completed":
-        if not finished or state.get("error") or shim.open:
-            problems.append(f"{instance_id}: stored Completed but the replay is not finished")
-        elif _loads(inst.output) != state.get("output"):
-            problems.append(f"{instance_id}: output {inst.output!r} != replayed {state.get('output')!r}")
+        if res.outcome != "completed":
+            problems.append(f"{instance_id}: stored Completed but the replay is {res.outcome}")
+        elif _loads(inst.output) != _loads(res.output_json):
+            problems.append(f"{instance_id}: output {inst.output!r} != replayed {res.output_json!r}")
     elif inst.status == "Failed":
-        if not state.get("error"):
-            problems.append(f"{instance_id}: stored Failed but the replay reports no error")
-        elif inst.output != prefix + str(state["error"]):
-            problems.append(f"{instance_id}: failure {inst.output!r} != replayed {state['error']!r}")
-    elif inst.status in ("Running", "Suspended"):
-        if finished and not shim.open and not shim.continued:
-            problems.append(f"{instance_id}: stored {inst.status} but the replay says it is finished")
+        if res.outcome != "failed":
+            problems.append(f"{instance_id}: stored Failed but the replay is {res.outcome}")
+        elif inst.output != res.output_json:
+            problems.append(f"{instance_id}: failure {inst.output!r} != replayed {res.output_json!r}")
+    elif inst.status in ("Running", "Suspended") and res.outcome == "completed":
+        problems.append(f"{instance_id}: stored {inst.status} but the replay says it is finished")
     return problems
 
 
-def check_hub(hub: TaskHub, app: LoadedApp) -> list[str]:
+def check_hub(hub: TaskHub, app: LoadedApp, limits: Limits | None = None) -> list[str]:
     problems: list[str] = []
     after: tuple[float, str] | None = None
     while True:
@@ -87,5 +84,5 @@ def check_hub(hub: TaskHub, app: LoadedApp) -> list[str]:
         if not page:
             return problems
         for inst in page:
-            problems += check_instance(hub, app, inst.instance_id)
+            problems += check_instance(hub, app, inst.instance_id, limits)
         after = (page[-1].created, page[-1].instance_id)

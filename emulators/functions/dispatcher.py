@@ -18,6 +18,7 @@ from . import history as h
 from .app_loader import LoadedApp
 from .episodes import EpisodeRunner
 from .invoke import activity_failure, call, decode_activity_input, encode_activity_output
+from .limits import Limits
 from .taskhub import ActivityItem, TaskHub
 
 log = logging.getLogger("emulators.functions")
@@ -34,13 +35,14 @@ class Dispatcher:
         max_activities: int,
         activity_executor: ThreadPoolExecutor,
         client_binding: Callable[[], str] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.client_binding = client_binding
         self.hub = hub
         self.app = app
         self.max_orchestrations = max(1, max_orchestrations)
         self.max_activities = max(1, max_activities)
-        self.runner = EpisodeRunner(hub, app)
+        self.runner = EpisodeRunner(hub, app, limits)
         self.episode_executor = ThreadPoolExecutor(
             max_workers=min(4, self.max_orchestrations), thread_name_prefix="episode"
         )

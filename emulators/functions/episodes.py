@@ -18,6 +18,7 @@ from typing import Any
 from . import history as h
 from .app_loader import LoadedApp
 from .history import Event
+from .limits import Limits
 from .replay import EpisodeResult, run_episode
 from .taskhub import KIND_RESUME, KIND_SUSPEND, KIND_TERMINATE, TERMINAL, InboxMessage, Instance, TaskHub
 
@@ -56,9 +57,10 @@ def _wrap_input(action_input: str | None) -> str | None:
 
 
 class EpisodeRunner:
-    def __init__(self, hub: TaskHub, app: LoadedApp) -> None:
+    def __init__(self, hub: TaskHub, app: LoadedApp, limits: Limits | None = None) -> None:
         self.hub = hub
         self.app = app
+        self.limits = limits or Limits()
         self.stats = EpisodeStats()
         self.known_activities = set(app.activities)
         self.known_orchestrators = set(app.orchestrators)
@@ -195,6 +197,7 @@ class EpisodeRunner:
                 inst.parent_instance_id,
                 self.known_activities,
                 self.known_orchestrators,
+                self.limits,
             )
             self.stats.add(inst.name, time.thread_time() - t0, len(history) + len(new_events))
         return self._commit(inst, new_events, res, consumed, ts, clear_suspended)

@@ -107,6 +107,7 @@ class FunctionsHost:
             self.config.max_concurrent_activities,
             self._executor,
             self.client_binding_json,
+            self.config.limits,
         )
         self.dispatcher.start()
         self.servicebus = ServiceBusListeners(self.app, self.config, merged, self._executor, self.client_binding_json)

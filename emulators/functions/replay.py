@@ -18,17 +18,29 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import history as h
+from . import limits as lim
 from .history import Event
 
 OUT_OF_PROC_LABEL = "$OutOfProcData$:"
 
 
 class NonDeterminismError(Exception):
-    """DTFx's NonDeterministicOrchestrationException: the replay disagrees with the stored history."""
+    """DTFx's NonDeterministicOrchestrationException: the replay disagrees with the stored history.
+
+    Built like ``NonDeterministicOrchestrationException(eventId, details)``: the message is the details after
+    ``Non-Deterministic workflow detected: ``.
+    """
+
+    def __init__(self, details: str) -> None:
+        super().__init__(f"Non-Deterministic workflow detected: {details}")
 
 
 class ShimError(Exception):
-    """An action the extension would refuse (unknown function, unsupported action); fails the instance."""
+    """An action the extension would refuse (unknown function, a limit, unsupported action); fails the instance.
+
+    Raised while the shim issues actions, it becomes the fault of the orchestrator's task (see ``Shim.fault``),
+    as the exception inside the extension's ``Execute`` does: the instance fails once no task is open.
+    """
 
 
 # --------------------------------------------------------------------------------------------- futures
@@ -121,30 +133,68 @@ class Shim:
         known_activities: set[str],
         known_orchestrators: set[str],
         check_names: bool = True,
+        instance_id: str = "",
+        parent_instance_id: str | None = None,
+        limits: lim.Limits | None = None,
     ) -> None:
         self.execution_id = execution_id
+        self.instance_id = instance_id
+        self.parent_instance_id = parent_instance_id
+        self.limits = limits or lim.Limits()
         self.check_names = check_names
         self.known_activities = known_activities
         self.known_orchestrators = known_orchestrators
         self.id_counter = 0
+        self.action_count = 0  # DurableOrchestrationContext.actionCount: one per activity, timer or child
         self.actions: dict[int, NewAction] = {}
         self.open: dict[int, Fut] = {}
         self.now: datetime | None = None
-        self.buffered: dict[str, deque[Any]] = {}
-        self.waiters: dict[str, deque[Fut]] = {}
+        self.buffered: dict[str, deque[Any]] = {}  # events nobody waited for yet, oldest first (a Queue)
+        self.waiters: dict[str, list[Fut]] = {}  # open waits per name, newest last (the extension's stack)
         self.continued = False
         self.continue_input: str | None = None
         self.carried: list[Event] = []
         self.body_done = False
+        # The orchestrator task's fault: set, the extension's Execute has thrown (the message, without the
+        # "Orchestrator function '<name>' failed: " prefix) and the instance fails once no task is open.
+        # ``start_fault`` is a fault known before any action is issued (an SDK error, a custom status too large).
+        self.fault: str | None = None
+        self.start_fault: str | None = None
 
-    # -- DTFx context API
-    def schedule_task(self, name: str, input_json: str | None) -> Fut:
+    # -- the extension's checks (DurableOrchestrationContext.CallDurableTaskFunctionAsync, in its order)
+    def _count_action(self) -> None:
+        """IncrementActionsOrThrowException: the action past ``maxOrchestrationActions`` fails the orchestrator."""
+        if self.action_count >= self.limits.max_orchestration_actions:
+            raise ShimError(lim.action_limit_error(self.limits.max_orchestration_actions))
+        self.action_count += 1
+
+    def _check_activity(self, name: str) -> None:
         if name not in self.known_activities:
             known = ", ".join(f"'{n}'" for n in sorted(self.known_activities))
             raise ShimError(
                 f"The function '{name}' doesn't exist, is disabled, or is not an activity function. "
                 f"Additional info: The following are the known activity functions: {known}."
             )
+
+    def _check_orchestrator(self, name: str, instance_id: str | None) -> None:
+        if name not in self.known_orchestrators:
+            known = ", ".join(f"'{n}'" for n in sorted(self.known_orchestrators))
+            raise ShimError(
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
+                f"Additional info: The following are the known orchestrator functions: {known}."
+            )
+        bad_id = lim.sub_instance_id_error(instance_id, self.instance_id, self.parent_instance_id)
+        if bad_id:
+            raise ShimError(bad_id)
+
+    @staticmethod
+    def _check_retry(retry: dict[str, Any]) -> None:
+        bad = lim.retry_delay_error(retry)
+        if bad:
+            raise ShimError(bad)
+
+    # -- DTFx context API
+    def schedule_task(self, name: str, input_json: str | None) -> Fut:
         tid = self.id_counter
         self.id_counter += 1
         self.actions[tid] = NewAction(tid, "task", name=name, input=input_json)
@@ -164,12 +214,6 @@ class Shim:
         return fut
 
     def create_sub(self, name: str, instance_id: str | None, input_json: str | None) -> Fut:
-        if name not in self.known_orchestrators:
-            known = ", ".join(f"'{n}'" for n in sorted(self.known_orchestrators))
-            raise ShimError(
-                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function. "
-                f"Additional info: The following are the known orchestrator functions: {known}."
-            )
         tid = self.id_counter
         self.id_counter += 1
         iid = instance_id or f"{self.execution_id}:{tid}"
@@ -179,12 +223,15 @@ class Shim:
         return fut
 
     def wait_event(self, name: str) -> Fut:
+        """WaitForExternalEvent: take the oldest buffered event of that name, else wait on top of the stack."""
         fut = Fut()
         queue = self.buffered.get(name)
         if queue:
             fut.resolve(True, queue.popleft())
+            if not queue:
+                del self.buffered[name]
         else:
-            self.waiters.setdefault(name, deque()).append(fut)
+            self.waiters.setdefault(name, []).append(fut)
         return fut
 
     def with_retry(self, attempt: Callable[[], Fut], retry: dict[str, Any]) -> Fut:
@@ -220,20 +267,31 @@ class Shim:
 
     # -- the shim: invoke one action, await it, then the next
     def invoke(self, action: dict[str, Any]) -> Fut:
+        """InvokeAPIFromAction: the extension's checks, then the DTFx call (a retry counts as one action)."""
         at = action.get("actionType")
-        if at == 0:
-            return self.schedule_task(str(action["functionName"]), action.get("input"))
-        if at == 1:
+        if at in (0, 1):
             name = str(action["functionName"])
             inp = action.get("input")
-            return self.with_retry(lambda: self.schedule_task(name, inp), action.get("retryOptions") or {})
-        if at == 2:
-            return self.create_sub(str(action["functionName"]), action.get("instanceId"), action.get("input"))
-        if at == 3:
+            retry = action.get("retryOptions") or {}
+            if at == 1:
+                self._check_retry(retry)
+            self._check_activity(name)
+            self._count_action()
+            if at == 0:
+                return self.schedule_task(name, inp)
+            return self.with_retry(lambda: self.schedule_task(name, inp), retry)
+        if at in (2, 3):
             name = str(action["functionName"])
             inp = action.get("input")
             iid = action.get("instanceId")
-            return self.with_retry(lambda: self.create_sub(name, iid, inp), action.get("retryOptions") or {})
+            retry = action.get("retryOptions") or {}
+            if at == 3:
+                self._check_retry(retry)
+            self._check_orchestrator(name, iid)
+            self._count_action()
+            if at == 2:
+                return self.create_sub(name, iid, inp)
+            return self.with_retry(lambda: self.create_sub(name, iid, inp), retry)
         if at == 4:
             self.continued = True
             self.continue_input = action.get("input")
@@ -241,6 +299,7 @@ class Shim:
             done.resolve(True)
             return done
         if at == 5:
+            self._count_action()
             return self.create_timer(h.parse_ts(str(action["fireAt"])), bool(action.get("isCanceled")))
         if at == 6:
             return self.wait_event(str(action["externalEventName"]))
@@ -254,12 +313,20 @@ class Shim:
         raise ShimError(f"Unknown action type {at!r} returned by the orchestrator.")
 
     def run_actions(self, actions: list[dict[str, Any]]) -> None:
-        """ProcessAsyncActionsV2: issue each top-level action only after the previous one resolved."""
+        """ProcessAsyncActionsV2: issue each top-level action only after the previous one resolved.
+
+        An action the extension refuses throws inside its ``Execute``: the orchestrator task faults there, the
+        actions issued before it stay scheduled, and nothing after it is issued.
+        """
         index = [0]
 
         def step(_: Fut | None = None) -> None:
             while index[0] < len(actions):
-                fut = self.invoke(actions[index[0]])
+                try:
+                    fut = self.invoke(actions[index[0]])
+                except ShimError as exc:
+                    self.fault = str(exc)
+                    return
                 index[0] += 1
                 if not fut.done:
                     fut.then(step)
@@ -269,32 +336,63 @@ class Shim:
         step()
 
     # -- history processing (TaskOrchestrationContext.Handle*)
+    _ACTION_TYPES = {
+        "task": "ScheduleTaskOrchestratorAction",
+        "timer": "CreateTimerOrchestratorAction",
+        "sub": "CreateSubOrchestrationAction",
+    }
+    _RETRY_HINT = "Was a change made to the orchestrator code after this instance had already started running?"
+
     def _match(self, event: Event, kind: str) -> None:
+        """DTFx's Handle{TaskScheduled,TimerCreated,SubOrchestrationCreated}Event checks, with their messages."""
         eid = int(event["EventId"])
         action = self.actions.get(eid)
-        label = {"task": "an activity task", "timer": "a timer task", "sub": "a sub-orchestration task"}[kind]
         name = event.get("Name") or ""
-        if action is None:
-            named = f" and name '{name}'" if kind != "timer" else ""
-            raise NonDeterminismError(
-                f"Non-Deterministic workflow detected: A previous execution of this orchestration scheduled {label} "
-                f"with sequence ID {eid}{named}, but the current replay execution hasn't (yet?) scheduled this "
-                "task. Was a change made to the orchestrator code after this instance had already started running?"
+        version = event.get("Version") or ""
+        hint = self._RETRY_HINT
+        if kind == "task":
+            head = "A previous execution of this orchestration scheduled an activity task with sequence"
+            missing = f"{head} ID {eid} and name '{name}' (version '{version}'), but the current replay execution"
+            if action is None:
+                raise NonDeterminismError(f"{missing} hasn't (yet?) scheduled this task. {hint}")
+            if action.kind != kind:
+                raise NonDeterminismError(
+                    f"{head} number {eid} named '{name}', but the current orchestration replay instead produced a "
+                    f"{self._ACTION_TYPES[action.kind]} action with this sequence number. {hint}"
+                )
+            if self.check_names and action.name.casefold() != str(name).casefold():
+                raise NonDeterminismError(
+                    f"{head} number {eid} named '{name}', but the current orchestration replay instead scheduled an "
+                    f"activity task named '{action.name}' with this sequence number.  {hint}"
+                )
+        elif kind == "timer":
+            head = f"A previous execution of this orchestration scheduled a timer task with sequence number {eid}"
+            if action is None:
+                raise NonDeterminismError(
+                    f"{head} but the current replay execution hasn't (yet?) scheduled this task. {hint}"
+                )
+            if action.kind != kind:
+                raise NonDeterminismError(
+                    f"{head} named but the current orchestration replay instead produced a "
+                    f"{self._ACTION_TYPES[action.kind]} action with this sequence number. {hint}"
+                )
+        else:
+            head = (
+                f"A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID {eid} "
+                f"and name '{name}' (version '{version}', instance ID '{event.get('InstanceId')}'), but the current"
             )
-        if action.kind != kind:
-            raise NonDeterminismError(
-                f"Non-Deterministic workflow detected: A previous execution of this orchestration scheduled {label} "
-                f"with sequence number {eid} named '{name}', but the current orchestration replay instead produced "
-                f"a {action.kind} action with this sequence number. Was a change made to the orchestrator code "
-                "after this instance had already started running?"
-            )
-        if self.check_names and kind != "timer" and action.name.casefold() != str(name).casefold():
-            raise NonDeterminismError(
-                f"Non-Deterministic workflow detected: A previous execution of this orchestration scheduled {label} "
-                f"with sequence number {eid} named '{name}', but the current orchestration replay instead scheduled "
-                f"one named '{action.name}' with this sequence number. Was a change made to the orchestrator code "
-                "after this instance had already started running?"
-            )
+            if action is None:
+                raise NonDeterminismError(f"{head} replay execution hasn't (yet?) scheduled this task. {hint}")
+            if action.kind != kind:
+                raise NonDeterminismError(
+                    f"{head} orchestration replay instead produced a {self._ACTION_TYPES[action.kind]} action at this "
+                    f"sequence number. {hint}"
+                )
+            if self.check_names and action.name.casefold() != str(name).casefold():
+                raise NonDeterminismError(
+                    f"{head} orchestration replay instead scheduled a sub-orchestration task with name {action.name} "
+                    f"at this sequence number. {hint}"
+                )
         del self.actions[eid]
 
     def _complete(self, task_id: int, ok: bool, value: Any) -> None:
@@ -308,7 +406,12 @@ class Shim:
             ts = h.parse_ts(event["Timestamp"])
             self.now = ts if self.now is None else max(self.now, ts)
         elif et == h.EXECUTION_STARTED:
-            self.run_actions(sdk_actions)
+            # TaskOrchestrationShim.Execute runs the whole out-of-process replay here; a fault known up front
+            # (SetCustomStatus throwing, an SDK error) leaves every later scheduled event unmatched.
+            if self.start_fault is not None:
+                self.fault = self.start_fault
+            else:
+                self.run_actions(sdk_actions)
         elif et == h.TASK_SCHEDULED:
             self._match(event, "task")
         elif et == h.TIMER_CREATED:
@@ -316,7 +419,7 @@ class Shim:
         elif et == h.SUB_CREATED:
             self._match(event, "sub")
         elif et == h.EVENT_SENT:
-            raise NonDeterminismError("Non-Deterministic workflow detected: the history holds an EventSent event.")
+            raise NonDeterminismError("the history holds an EventSent event, which this host never writes.")
         elif et in (h.TASK_COMPLETED, h.SUB_COMPLETED):
             self._complete(int(event["TaskScheduledId"]), True, event.get("Result"))
         elif et in (h.TASK_FAILED, h.SUB_FAILED):
@@ -327,12 +430,17 @@ class Shim:
             if self.continued:
                 self.carried.append(event)
                 return
-            name = str(event.get("Name"))
-            waiters = self.waiters.get(name)
+            # DurableOrchestrationContext.RaiseEvent: the newest open wait of that name gets it (a stack, so
+            # that a wait abandoned by a task_any in a loop does not swallow the events of the next round).
+            key = str(event.get("Name"))
+            waiters = self.waiters.get(key)
             if waiters:
-                waiters.popleft().resolve(True, event.get("Input"))
+                fut = waiters.pop()
+                if not waiters:
+                    del self.waiters[key]
+                fut.resolve(True, event.get("Input"))
             else:
-                self.buffered.setdefault(name, deque()).append(event.get("Input"))
+                self.buffered.setdefault(key, deque()).append(event.get("Input"))
 
 
 # --------------------------------------------------------------------------------------------- the SDK call
@@ -424,38 +532,71 @@ def run_episode(
     parent_instance_id: str | None,
     known_activities: set[str],
     known_orchestrators: set[str],
+    limits: lim.Limits | None = None,
 ) -> EpisodeResult:
-    """Replay ``history`` (past events + this episode's OrchestratorStarted and new events)."""
+    """Replay ``history`` (past events + this episode's OrchestratorStarted and new events).
+
+    The outcome follows DTFx's ``TaskOrchestrationExecutor.ExecuteCore``: a non-determinism fails the instance at
+    once with DTFx's bare message; otherwise, once no activity, timer or child is open, a faulted orchestrator
+    task fails it with ``Orchestrator function '<name>' failed: <message>`` and a finished one completes it.
+    """
     result = EpisodeResult()
     state, plain_error = call_orchestrator(
         handle, build_context_json(history, instance_id, input_json, parent_instance_id)
     )
-    shim = Shim(execution_id, known_activities, known_orchestrators)
+    shim = Shim(
+        execution_id,
+        known_activities,
+        known_orchestrators,
+        instance_id=instance_id,
+        parent_instance_id=parent_instance_id,
+        limits=limits,
+    )
+    sdk_actions: list[dict[str, Any]] = []
+    bare_fault = False  # a fault DTFx reports without the "Orchestrator function ... failed" prefix
     if state is None:
-        result.outcome = "failed"
-        result.output_json = f"Orchestrator function '{orchestrator_name}' failed: {plain_error}"
-        return result
-    result.state = state
-    custom = state.get("customStatus")
-    if custom:
-        result.custom_status, result.custom_status_set = custom, True
+        shim.start_fault = plain_error
+    else:
+        result.state = state
+        custom = state.get("customStatus")
+        if custom:  # the SDK sends a custom status only when it is truthy
+            # OutOfProcOrchestrationShim calls SetCustomStatus before it replays any action; when that throws,
+            # the episode's custom status stays unset (null), as GetStatus() returns it to DTFx. If the
+            # orchestrator had raised too, the ArgumentException escapes the shim's catch unwrapped.
+            too_large = lim.custom_status_error(custom)
+            result.custom_status, result.custom_status_set = (None, True) if too_large else (custom, True)
+            shim.start_fault = too_large
+            bare_fault = too_large is not None and bool(state.get("error"))
+        if shim.start_fault is None:
+            try:
+                sdk_actions = flatten_actions(state)
+            except ShimError as exc:
+                shim.start_fault = str(exc)
     try:
-        sdk_actions = flatten_actions(state)
         for event in history:
             shim.process(event, sdk_actions)
-    except (NonDeterminismError, ShimError) as exc:
-        result.outcome = "failed"
-        result.output_json = f"Orchestrator function '{orchestrator_name}' failed: {exc}"
-        return result
-    result.new_actions = sorted(shim.actions.values(), key=lambda a: a.id)
-    if not shim.body_done or not state.get("isDone") and not state.get("error"):
-        return result
-    if state.get("error"):
+    except NonDeterminismError as exc:
         result.new_actions = []
         result.outcome = "failed"
-        result.output_json = f"Orchestrator function '{orchestrator_name}' failed: {state['error']}"
-    elif shim.open:
-        return result  # DTFx completes only once no activity, timer or sub-orchestration is open
+        result.output_json = str(exc)
+        result.completion_event_id = shim.id_counter
+        return result
+    result.new_actions = sorted(shim.actions.values(), key=lambda a: a.id)
+    if shim.open:
+        return result  # DTFx completes or fails only once no activity, timer or sub-orchestration is open
+    prefix = f"Orchestrator function '{orchestrator_name}' failed: "
+    if shim.fault is not None:
+        result.new_actions = []
+        result.outcome = "failed"
+        result.output_json = shim.fault if bare_fault else prefix + shim.fault
+    elif not shim.body_done or state is None:
+        return result
+    elif state.get("error"):
+        result.new_actions = []
+        result.outcome = "failed"
+        result.output_json = prefix + str(state["error"])
+    elif not state.get("isDone"):
+        return result
     elif shim.continued:
         result.outcome = "continued"
         result.continue_input = shim.continue_input

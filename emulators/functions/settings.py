@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .limits import DEFAULT_MAX_ORCHESTRATION_ACTIONS, Limits
+
 
 class SettingsError(ValueError):
     """A settings or host.json file that cannot be used; the message names the file and the problem."""
@@ -88,7 +90,13 @@ class HostConfig:
     sb_auto_complete: bool = True
     sb_max_auto_lock_renewal: float = 300.0
     sb_prefetch_count: int = 0
+    max_orchestration_actions: int = DEFAULT_MAX_ORCHESTRATION_ACTIONS
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def limits(self) -> Limits:
+        """The extension's refusals that ``host.json`` configures."""
+        return Limits(max_orchestration_actions=self.max_orchestration_actions)
 
 
 def load_host_json(path: Path) -> HostConfig:
@@ -118,6 +126,7 @@ def load_host_json(path: Path) -> HostConfig:
             sb_auto_complete=bool(sb.get("autoCompleteMessages", True)),
             sb_max_auto_lock_renewal=_parse_timespan(str(sb.get("maxAutoLockRenewalDuration", "00:05:00"))),
             sb_prefetch_count=int(sb.get("prefetchCount", 0)),
+            max_orchestration_actions=int(durable.get("maxOrchestrationActions", DEFAULT_MAX_ORCHESTRATION_ACTIONS)),
             raw=doc,
         )
     except (TypeError, ValueError) as exc:

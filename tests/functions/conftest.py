@@ -103,7 +103,7 @@ def host_factory(tmp_path: Path) -> Iterator[HostFactory]:
     for handle in handles:
         handle.quiesce()
         assert handle.host.app is not None
-        problems += check_hub(handle.hub, handle.host.app)
+        problems += check_hub(handle.hub, handle.host.app, handle.host.config.limits)
         handle.stop()
     assert not problems, "replay consistency:\n" + "\n".join(problems)
 

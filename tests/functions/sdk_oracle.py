@@ -48,6 +48,7 @@ def check_history(context_json: str, user_code: Any) -> None:
             break
         shim.process(event, actions)  # raises NonDeterminismError on an id our numbering disagrees with
         matched += event.get("EventType") in (4, 7, 10)
+    assert shim.fault is None, f"the shim refused an action of the SDK's own test: {shim.fault}"
     out = os.environ.get("ORACLE_LOG")
     if out:
         with Path(out).open("a", encoding="utf-8") as f:
