@@ -117,6 +117,7 @@ class WaveRun:
         self.started_at = context.current_utc_datetime.isoformat()
         self.outbox: list[tuple[str, str, Json, str]] = []  # (type, key, data, status) waiting to be published
         self.events_failed = 0
+        self.flushing = False
         self.approval_requests = 0
         self.applied_ids: set[str] = set()
         self.yielded: set[Any] = set()  # tasks already handed to a task_any (the extension has them)
@@ -181,21 +182,38 @@ class WaveRun:
             self.outbox.append(("migration.control", f"control/{len(self.controls)}", data, status))
 
     def _flush(self) -> Wait:
-        """Publish what the last steps queued, in order (a failure to publish is counted, never fatal)."""
-        while self.outbox:
-            event_type, key, data, status = self.outbox.pop(0)
-            task = events.publish_task(
-                self.context,
-                event_type=event_type,
-                key=key,
-                migration_id=self.plan.id,
-                data=data,
-                time_scale=self.scale,
-                status=status,
-            )
-            outcome = yield from self._await(task)
-            if isinstance(outcome, Exception):
-                self.events_failed += 1
+        """Publish what the last steps queued (a failure to publish is counted, never fatal).
+
+        What is queued together is published together, in one fan-out: a burst of commands delivered at once
+        (after a suspend, or to a busy host) costs one episode, not one per event. A command that comes while
+        events are being published queues its own event, and this same loop publishes it next; a flush of its
+        own would nest one level per command, and a few hundred would exhaust Python's recursion limit.
+        """
+        if self.flushing:
+            return
+        self.flushing = True
+        try:
+            while self.outbox:
+                tasks = [
+                    events.publish_task(
+                        self.context,
+                        event_type=event_type,
+                        key=key,
+                        migration_id=self.plan.id,
+                        data=data,
+                        time_scale=self.scale,
+                        status=status,
+                    )
+                    for event_type, key, data, status in self.outbox
+                ]
+                self.outbox.clear()
+                yield from self._await(self.context.task_all(tasks))
+                for task in tasks:  # a fan-out fails at its first failure: let the others finish too
+                    if not task.is_completed:
+                        yield from self._await(task)
+                self.events_failed += sum(1 for task in tasks if isinstance(task.result, Exception))
+        finally:
+            self.flushing = False
 
     def _await(self, task: Any) -> Wait:
         """``task``'s result (an Exception if it failed), handling control events that come meanwhile."""
