@@ -53,6 +53,14 @@ class _Vault:
             self.doc["fabrics"].append(fabric)
         return self.fabrics[name]
 
+    def process_server(self, fabric: str, kind: str, server_id: str | None) -> None:
+        """Declare the process server a machine names on its fabric: ASR refuses an enable through an unknown one."""
+        if not server_id:
+            return
+        servers: list[Json] = self.fabric(fabric, kind).setdefault("processServers", [])
+        if all(server["id"].lower() != server_id.lower() for server in servers):
+            servers.append({"id": server_id, "health": "Normal"})
+
     def container(self, fabric: str, kind: str, name: str) -> Json:
         key = (fabric, name)
         if key not in self.containers:
@@ -100,6 +108,7 @@ def topology_for(plan: Plan) -> Json:
             )
             if provider is Provider.IN_MAGE_RCM:
                 entry["vmId"] = machine.asr.discovered_machine_id
+                vault.process_server(machine.asr.fabric, kind, machine.replication.process_server_id)
         container["machines"].append({k: v for k, v in entry.items() if v is not None})
         policy = _last(machine.replication.policy)
         vault.policy(policy, provider)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from azure.mgmt.recoveryservicessiterecovery.models import InMageRcmFabricSpecificDetails
 
 from cli.plan_file import load_plan
 from cli.plan_topology import topology_for
+from emulators.siterecovery import start_emulator
+from emulators.siterecovery.client import emulator_client
 from tests.cli.helpers import EXAMPLES, MIXED, SPEED, TOPOLOGY, assert_clean_error, cli
 
 
@@ -41,3 +44,24 @@ def test_a_plan_outside_the_example_topology_runs_on_one_built_for_it(tmp_path: 
     assert "using a topology built from it" in result.out
     built = next((tmp_path / "data").glob("run-*/topology.yaml"))
     assert yaml.safe_load(built.read_text(encoding="utf-8"))["vaults"][0]["name"] == "vault-elsewhere"
+
+
+def test_the_built_topology_declares_the_process_servers_the_plan_names(tmp_path: Path) -> None:
+    """ASR refuses an enable through a process server its fabric does not list, so the topology lists each one."""
+    server = "0b7e5f3a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+    text = (EXAMPLES / "plans" / "vmware.yaml").read_text(encoding="utf-8")
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(text.replace("7d3a1c52-0f0e-4b6a-9d0c-5f2a8e1b7c11", server), encoding="utf-8")
+    plan = load_plan(plan_file)
+    topology = topology_for(plan)
+    machine = next(m for _, m in plan.machines())
+    with start_emulator(topology) as asr:
+        client = emulator_client(asr.base_url, machine.asr.vault.subscription_id)
+        fabric = client.replication_fabrics.get(
+            machine.asr.vault.resource_group, machine.asr.vault.name, machine.asr.fabric
+        )
+        assert fabric.properties is not None
+        details = fabric.properties.custom_details
+        assert isinstance(details, InMageRcmFabricSpecificDetails) and details.process_servers
+        assert [ps.id for ps in details.process_servers] == [server]
+        assert details.process_servers[0].health == "Normal"
