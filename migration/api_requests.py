@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from migration.commands import ACTIONS
 from migration.errors import PlanValidationError, redact
 from migration.instance_ids import wave_id
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
 
 __all__ = [
-    "ACTIONS",
     "MAX_BODY_BYTES",
     "MAX_CONTROL_BYTES",
     "ApiError",
@@ -39,7 +39,6 @@ __all__ = [
 # A 1,000-machine plan is well under 1 MiB; 4 MiB leaves room and still refuses a runaway upload before parsing.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_CONTROL_BYTES = 64 * 1024
-ACTIONS = ("approve", "reject", "cancel", "retry", "postpone")
 JSON_TYPES = ("application/json",)
 # Idempotency keys and Service Bus message ids: letters, digits, '.', '_', '-', ':' (UUIDs and slugs fit).
 _KEY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,126}[A-Za-z0-9])?$")

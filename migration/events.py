@@ -46,6 +46,7 @@ from urllib.parse import quote
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from migration.commands import ControlAction
 from migration.errors import redact
 from migration.plan_options import OnApprovalTimeout
 from migration.plan_types import MachineName, PlanModel, Slug, UtcDatetime
@@ -118,16 +119,6 @@ class WaveStatus(StrEnum):
     PARTIALLY_MIGRATED = "PartiallyMigrated"
     FAILED = "Failed"
     CANCELLED = "Cancelled"
-
-
-class ControlAction(StrEnum):
-    """A command sent to a running migration (HTTP route or the ``migration-control`` queue)."""
-
-    APPROVE = "approve"
-    REJECT = "reject"
-    CANCEL = "cancel"
-    RETRY = "retry"
-    POSTPONE = "postpone"
 
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from migration.api_requests import ACTIONS, MAX_BODY_BYTES
+from migration.api_requests import MAX_BODY_BYTES
+from migration.commands import ACTIONS
 
 __all__ = ["openapi_document"]
 

@@ -26,6 +26,7 @@ import azure.durable_functions as df
 
 from migration.api_requests import ApiError, StartRequest, plan_sha256
 from migration.api_status import decode
+from migration.commands import CONTROL_EVENT
 from migration.instance_ids import machine_prefix, wave_id
 from migration.plan import validate_plan
 from orchestrators import names
@@ -41,7 +42,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-CONTROL_EVENT = "control"
 # Concurrent reads of machine instances for one status document (the management API is local to the host).
 _PARALLEL_READS = 16
 # A list route scans at most this many pages of 100 instances.

@@ -13,7 +13,6 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from migration.api_requests import (
-    ACTIONS,
     MAX_CONTROL_BYTES,
     check_json_content_type,
     decode_json,
@@ -21,6 +20,7 @@ from migration.api_requests import (
     parse_idempotency_key,
 )
 from migration.api_status import Links
+from migration.commands import ACTIONS
 from triggers import durable_access
 from triggers.http_common import api_base, guarded, json_response, require_migration_id
 

@@ -13,7 +13,8 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 
-from migration.api_requests import ACTIONS, MAX_CONTROL_BYTES, ApiError, decode_json, parse_control_body
+from migration.api_requests import MAX_CONTROL_BYTES, ApiError, decode_json, parse_control_body
+from migration.commands import ACTIONS
 from triggers import durable_access
 from triggers.http_common import require_migration_id
 from triggers.servicebus_common import CONNECTION, message_key, reject
