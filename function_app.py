@@ -17,6 +17,7 @@ from activities import (
     read_protected_item,
     start_asr_step,
     start_callback_delivery,
+    stop_starting,
     terminate_instances,
 )
 from orchestrators import (
@@ -56,6 +57,7 @@ for blueprint in (
     start_asr_step.bp,
     read_asr_job.bp,
     terminate_instances.bp,
+    stop_starting.bp,
     publish_event.bp,
     deliver_callback.bp,
     start_callback_delivery.bp,

@@ -19,7 +19,9 @@ would apply one command over and over. A command may carry an ``id`` (the Servic
 request's idempotency key); a repeated id is ignored, so a redelivered command acts once.
 
 Cancel rolls back every machine that has not failed over (runbooks in flight are terminated first); a machine in
-the middle of its cutover finishes it, since failover cannot be undone, and is reported as migrated.
+the middle of its cutover finishes it, since failover cannot be undone, and is reported as migrated. No failover
+starts after a cancel: the cutover batches are told to stop starting machines (``activities.stop_starting``), and
+the machines they never started are rolled back with the rest.
 
 Input ``{"plan": {...}, "clock": PlanClock dict}``. Output ``{"migrationId", "status": Migrated|PartiallyMigrated|
 Failed|Cancelled, "machines": {name: record}, "controls": [...], "startedAt", "endedAt", "counts"}``.
@@ -35,6 +37,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names as activities
+from migration.commands import ACTIONS, CONTROL_EVENT
 from migration.instance_ids import batch_id, machine_id
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
@@ -47,8 +50,6 @@ from orchestrators.wave_batch import kick
 name = names.WAVE
 bp = df.Blueprint()
 
-CONTROL_EVENT = "control"
-ACTIONS = ("approve", "reject", "cancel", "retry", "postpone")
 # Most machines per batch orchestration: each adds about eight history events to its batch (created, completed,
 # the refill's timer, the episodes), and a batch replays its whole history once per finished machine.
 BATCH_SIZE = 50
@@ -344,6 +345,7 @@ class WaveRun:
         free_caps = list(caps)
         running: dict[Any, tuple[int, list[str], int]] = {}
         next_index = 0
+        stopped = False
         while next_index < len(batches) or running:
             # After a cancel, batches in flight finish (a cutover cannot stop halfway) but no new one starts.
             may_start = phase == "rollback" or not self.cancel_requested
@@ -371,11 +373,17 @@ class WaveRun:
                     in_flight = [m for _, batch, _ in running.values() for m in batch]
                     yield from self._terminate(phase, in_flight, sorted(index for _, _, index in running.values()))
                     return
+                if self.cancel_requested and phase == "cutover" and not stopped:
+                    stopped = True
+                    yield from self._stop_starting(sorted(index for _, _, index in running.values()))
                 continue
             cap, batch, _ = running.pop(winner)
             free_caps.append(cap)
             results = winner.result if not isinstance(winner.result, Exception) else {"results": {}}
+            not_started = set(results.get("notStarted") or [])
             for machine in batch:
+                if machine in not_started:
+                    continue  # stopped by a cancel before it began: still ready, so it is rolled back
                 record = results["results"].get(machine) or {
                     "machine": machine,
                     "outcome": "failed",
@@ -391,6 +399,16 @@ class WaveRun:
         state.update(outcome=outcome, stage=record.get("stage"), error=record.get("error"), retryFrom=None)
         if "stages" in record:
             state["record"] = record
+
+    def _stop_starting(self, batches: list[int]) -> Wait:
+        """Tell the running cutover batches to start no further failover; machines already failing over finish."""
+        payload = {
+            "instanceIds": [batch_id(self.plan.id, "cutover", self.round, index) for index in batches],
+            "reason": "migration cancelled",
+        }
+        yield from self._await(
+            self.context.call_activity_with_retry(activities.STOP_STARTING, activity_retry(self.scale), payload)
+        )
 
     def _terminate(self, phase: str, machines: list[str], batches: list[int]) -> Wait:
         ids = [machine_id(self.plan.id, m, phase, self.machines[m]["attempt"]) for m in machines]

@@ -11,8 +11,13 @@ sent as a WhenAny of the *new* child alone, so every later start would wait for 
 would shrink to one after the first fan-out. Each refill therefore adds a timer due at once to its ``task_any``
 (:func:`kick`): the action resolves on the next episode and later starts go out as soon as a slot frees.
 
+A cutover batch listens for the wave's ``stop`` event (``migration.commands.STOP_EVENT``), which a cancel sends:
+from then on it starts no further machine, lets the running ones finish (a failover cannot be undone) and hands
+back the machines it never started, for the wave to roll back. The wait for it is part of every wait of the batch,
+so an early stop is never missed.
+
 Input ``{"migrationId", "phase": prepare|cutover|rollback, "cap", "timeScale", "options", "machines": [{"machine",
-"attempt", "fromStage", "record"}]}``. Output ``{"results": {machine name: result record}}``.
+"attempt", "fromStage", "record"}]}``. Output ``{"results": {machine name: result record}, "notStarted": [names]}``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from migration.commands import STOP_EVENT
 from migration.instance_ids import machine_id, rollback_id
 from migration.stages import Stage
 from migration.status_bounds import first_names
@@ -70,7 +76,9 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
     pending: list[Json] = list(request["machines"])
     running: dict[Any, str] = {}  # task → machine name (tasks are the same objects across one replay)
     results: dict[str, Json] = {}
+    stop = context.wait_for_external_event(STOP_EVENT) if request["phase"] == "cutover" else None
 
+    not_started: list[str] = []
     first = True
     while pending or running:
         refilled = False
@@ -85,8 +93,14 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
         )
         timer = kick(context) if refilled and not first else None
         first = False
-        winner = yield context.task_any([*running, *([timer] if timer is not None else [])])
+        extra = [task for task in (stop, timer) if task is not None]
+        winner = yield context.task_any([*running, *extra])
         if winner is timer:
+            continue
+        if winner is stop:
+            stop = None
+            not_started = [entry["machine"]["name"] for entry in pending]
+            pending.clear()
             continue
         machine = running.pop(winner)
         value = winner.result
@@ -95,4 +109,4 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
             failure = asr_step.error(request["phase"], "OrchestrationFailed", str(value)[:500])
             value = {"machine": machine, "outcome": "failed", "error": failure}
         results[machine] = value
-    return {"results": results}
+    return {"results": results, "notStarted": not_started}
