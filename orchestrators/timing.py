@@ -13,6 +13,7 @@ migration to a few dozen ARM requests.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import azure.durable_functions as df
 
@@ -71,3 +72,13 @@ def event_retry(time_scale: float) -> df.RetryOptions:
     """Retry policy for publishing events: more attempts than ASR calls, since a report should not be lost."""
     first_ms = int(max(1.0, _RETRY_FIRST_SECONDS / time_scale) * 1000)
     return df.RetryOptions(first_retry_interval_in_milliseconds=first_ms, max_number_of_attempts=2 * _RETRY_ATTEMPTS)
+
+
+def kick(context: df.DurableOrchestrationContext) -> Any:
+    """A timer due now: joined to a ``task_any`` that mixes running tasks with new ones, it lets the extension go on.
+
+    The Durable extension issues an orchestrator's actions one after the other, and a ``task_any`` over tasks
+    already running plus new ones reaches it as a WhenAny of the new ones alone: without this timer it would hold
+    every later action until one of the *new* tasks ends (``orchestrators.wave_batch`` explains).
+    """
+    return context.create_timer(context.current_utc_datetime)

@@ -9,7 +9,8 @@ The Durable extension replays an out-of-process orchestrator's actions one after
 *k+1* only once action *k* has resolved. A ``task_any`` over machines already running plus one just started is
 sent as a WhenAny of the *new* child alone, so every later start would wait for that child to end and the pool
 would shrink to one after the first fan-out. Each refill therefore adds a timer due at once to its ``task_any``
-(:func:`kick`): the action resolves on the next episode and later starts go out as soon as a slot frees.
+(``orchestrators.timing.kick``): the action resolves on the next episode and later starts go out as soon as a
+slot frees.
 
 A cutover batch listens for the wave's ``stop`` event (``migration.commands.STOP_EVENT``), which a cancel sends:
 from then on it starts no further machine, lets the running ones finish (a failover cannot be undone) and hands
@@ -32,6 +33,7 @@ from migration.instance_ids import machine_id, rollback_id
 from migration.stages import Stage
 from migration.status_bounds import first_names
 from orchestrators import asr_step, names
+from orchestrators.timing import kick
 
 name = names.WAVE_BATCH
 bp = df.Blueprint()
@@ -59,14 +61,6 @@ def _child(request: Json, entry: Json) -> tuple[str, str, Json]:
     else:
         runbook.update(fromStage=entry.get("fromStage") or Stage.CUTOVER_GATE.value)
     return names.MACHINE_RUNBOOK, machine_id(request["migrationId"], machine["name"], phase, attempt), runbook
-
-
-def kick(context: df.DurableOrchestrationContext) -> Any:
-    """A timer due now: joined to a ``task_any`` that mixes running tasks with new ones, it lets the extension go on.
-
-    Without it the extension holds every later action until one of the *new* tasks ends (see the module doc).
-    """
-    return context.create_timer(context.current_utc_datetime)
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.WAVE_BATCH)

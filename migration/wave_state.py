@@ -1,0 +1,443 @@
+"""The wave's decisions as a pure state machine: commands and machine results in, decisions and events out.
+
+``orchestrators.wave`` keeps only what must be Durable (waits, timers, sub-orchestrations, publishing); every rule
+of a wave lives here and is tested without a host:
+
+- **commands** (``apply_command``): approve (all, or named machines), reject and cancel (roll back), retry (failed
+  machines, from their failed stage), postpone (a new cutover window). Each is recorded with its actor, reason,
+  and whether it was accepted and why, accepted or not; a repeated command id is ignored, so a redelivered command
+  acts once; once a cancel is accepted every other command is refused.
+- **the gate** (``gate``): failed machines hold the wave unless the plan (or an approval) says go on with the
+  healthy ones; then the approval of the next group; then the cutover window on the plan clock.
+- **batches** (``split_batches``, ``batch_caps``): a phase's machines in batches of at most ``BATCH_SIZE``, with
+  caps that add up to the plan's ``maxParallel``.
+- **the documents**: the custom status (bounded by construction, ``migration.status_bounds``), the result, and the
+  events' data.
+
+Times are passed in: ``now`` is the orchestration's ``current_utc_datetime``, ``plan_now`` the plan clock's
+reading of it, so replays decide the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from migration.commands import ACTIONS, ControlAction
+from migration.plan import Plan
+from migration.plan_options import OnApprovalTimeout, OnMachineFailure
+from migration.status_bounds import control_excerpt, first_names, names_text
+
+__all__ = [
+    "BATCH_SIZE",
+    "AwaitApproval",
+    "Cutover",
+    "GateDecision",
+    "Hold",
+    "MachineState",
+    "OutboxEvent",
+    "WaitForWindow",
+    "WaveState",
+    "batch_caps",
+    "split_batches",
+]
+
+Json = dict[str, Any]
+# Most machines per batch orchestration: each adds about eight history events to its batch (created, completed,
+# the refill's timer, the episodes), and a batch replays its whole history once per finished machine.
+BATCH_SIZE = 50
+# Machine outcomes as events spell them.
+OUTCOMES = {"migrated": "Migrated", "failed": "Failed", "cancelled": "Cancelled"}
+
+
+def split_batches(machines: list[str]) -> list[list[str]]:
+    """``machines`` in plan order, in as few batches as ``BATCH_SIZE`` allows, all of about the same size.
+
+    A batch keeps the cap it started with, so a small last batch (60 machines: 50 and 10) would finish early and
+    leave its share of ``maxParallel`` idle while the big one works through the rest at half the cap.
+    """
+    if not machines:
+        return []
+    count = -(-len(machines) // BATCH_SIZE)
+    size, extra = divmod(len(machines), count)
+    batches, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        batches.append(machines[start:end])
+        start = end
+    return batches
+
+
+def batch_caps(batches: int, max_parallel: int) -> list[int]:
+    """The caps of the batches that run at once: as even as can be, adding up to ``max_parallel``. A batch that
+    starts later takes the cap of the one whose place it takes."""
+    active = min(batches, max_parallel)
+    return [max_parallel // active + (1 if i < max_parallel % active else 0) for i in range(active)]
+
+
+@dataclass
+class MachineState:
+    """What the wave knows of one machine: its group, how its last phase ended, and its runbook's record."""
+
+    group: int
+    outcome: str | None = None  # None (to run), ready, migrated, failed, cancelled
+    stage: str | None = None
+    error: Json | None = None
+    attempt: int = 0
+    retry_from: str | None = None
+    record: Json | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    """An event the wave has decided to publish: its type, its key (unique within the wave), data and status."""
+
+    type: str
+    key: str
+    data: Json
+    status: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Wait for a command: something needs a person (failed machines, a missed window, no approval in time)."""
+
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class AwaitApproval:
+    """Wait for an approval of the next group (``WaveState.request_approval``, then until its deadline)."""
+
+
+@dataclass(frozen=True)
+class WaitForWindow:
+    """Wait until the cutover window opens at ``not_before`` (plan time)."""
+
+    not_before: datetime
+
+
+@dataclass(frozen=True)
+class Cutover:
+    """Cut over these machines of the next group, now."""
+
+    machines: list[str]
+
+
+GateDecision = Hold | AwaitApproval | WaitForWindow | Cutover | None  # None: nothing is left to cut over
+
+
+@dataclass
+class WaveState:
+    """One wave's state; ``orchestrators.wave`` rebuilds it on every replay from the same inputs and results."""
+
+    plan: Plan
+    started_at: datetime
+    approval_timeout: timedelta  # the plan's approval timeout in wall time (the plan clock may run faster)
+    machines: dict[str, MachineState] = field(init=False)
+    window: Json = field(init=False)
+    approved_all: bool = field(init=False)
+    approved: set[str] = field(default_factory=set)
+    continue_with_healthy: bool = field(init=False)
+    cancel_requested: bool = False
+    controls: list[Json] = field(default_factory=list)
+    phase: str = "preparing"
+    hold: Json | None = None
+    approval_since: datetime | None = None
+    approval_timed_out: bool = False
+    approval_requests: int = 0
+    events_failed: int = 0
+    outbox: list[OutboxEvent] = field(default_factory=list)
+    applied_ids: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.machines = {
+            machine.name: MachineState(group=index)
+            for index, group in enumerate(self.plan.groups)
+            for machine in group.machines
+        }
+        window = self.plan.options.cutover_window
+        self.window = {
+            "notBefore": window.not_before.isoformat() if window and window.not_before else None,
+            "notAfter": window.not_after.isoformat() if window and window.not_after else None,
+        }
+        self.approved_all = not self.plan.options.approval.required
+        self.continue_with_healthy = self.plan.options.on_machine_failure is OnMachineFailure.CONTINUE
+
+    # -- the machines -------------------------------------------------------------------------------------
+
+    def with_outcome(self, *outcomes: str | None) -> list[str]:
+        """Machines whose last phase ended so, in plan order."""
+        return [name for name, state in self.machines.items() if state.outcome in outcomes]
+
+    def unsettled(self) -> list[str]:
+        """Machines that still need their preparation run (never started, or being retried)."""
+        return self.with_outcome(None)
+
+    def next_group(self) -> list[str] | None:
+        """The ready machines of the first group that still has any, in plan order."""
+        ready = self.with_outcome("ready")
+        for group_index in range(len(self.plan.groups)):
+            members = [name for name in ready if self.machines[name].group == group_index]
+            if members:
+                return members
+        return None
+
+    def to_roll_back(self) -> list[str]:
+        return [name for name, state in self.machines.items() if state.outcome not in ("migrated", "cancelled")]
+
+    def batch_entry(self, machine: str, machine_json: Json) -> Json:
+        """What a batch needs to run ``machine``: its plan entry, attempt, stage to resume from, last record."""
+        state = self.machines[machine]
+        entry: Json = {"machine": machine_json, "attempt": state.attempt, "record": state.record}
+        if state.retry_from:
+            entry["fromStage"] = state.retry_from
+        return entry
+
+    def absorb(self, machine: str, record: Json) -> None:
+        """A machine's phase ended with ``record`` (its runbook's, its rollback's, or a batch's failure)."""
+        state = self.machines[machine]
+        outcome = record.get("outcome")
+        if outcome == "failedOver":  # a rollback found it past the point of no return
+            outcome = "migrated"
+        state.outcome, state.stage, state.error = outcome, record.get("stage"), record.get("error")
+        state.retry_from = None
+        if "stages" in record:
+            state.record = record
+
+    # -- commands -----------------------------------------------------------------------------------------
+
+    def apply_command(self, payload: Any, now: datetime) -> None:
+        """Apply one command as the ``control`` event delivered it (an object, or its JSON text)."""
+        if isinstance(payload, str):
+            # The Durable extension hands raised event data over as JSON text (double-encoded), not the object.
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                pass
+        command_id = payload.get("id") if isinstance(payload, dict) else None
+        if command_id is not None:
+            if str(command_id) in self.applied_ids:
+                return  # the same command delivered again
+            self.applied_ids.add(str(command_id))
+        if not isinstance(payload, dict) or payload.get("action") not in ACTIONS:
+            shown = payload if isinstance(payload, dict) else {"payload": str(payload)[:200]}
+            action, actor = str(shown.get("action"))[:50], str(shown.get("actor") or "unknown")[:200]
+            self._record({"action": action, "actor": actor}, False, "unknown action", now)
+            return
+        control: Json = {
+            "action": payload["action"],
+            "actor": str(payload.get("actor") or "unknown")[:200],
+            "reason": str(payload.get("reason") or "")[:1000],
+            "machines": [str(m) for m in payload.get("machines") or []],
+        }
+        unknown = [m for m in control["machines"] if m not in self.machines]
+        if unknown:
+            self._record(control, False, f"unknown machines: {names_text(unknown)}", now)
+            return
+        action = ControlAction(control["action"])
+        if self.cancel_requested and action is not ControlAction.CANCEL:
+            self._record(control, False, "the wave is being cancelled", now)
+        elif action in (ControlAction.CANCEL, ControlAction.REJECT):
+            self.cancel_requested = True
+            self._record(control, True, "rolling back every machine that has not failed over", now)
+        elif action is ControlAction.APPROVE:
+            if control["machines"]:
+                self.approved |= set(control["machines"])
+            else:
+                self.approved_all = True
+            if self.hold and self.hold["reason"] == "machinesFailed":
+                self.continue_with_healthy = True
+            self._record(control, True, "approved", now)
+        elif action is ControlAction.RETRY:
+            self._apply_retry(control, now)
+        else:
+            self._apply_postpone(control, payload.get("window"), now)
+
+    def _apply_retry(self, control: Json, now: datetime) -> None:
+        failed = self.with_outcome("failed")
+        chosen = [m for m in control["machines"] if m in failed] if control["machines"] else failed
+        if not chosen:
+            self._record(control, False, "no failed machine to retry", now)
+            return
+        for machine in chosen:
+            state = self.machines[machine]
+            state.outcome, state.attempt = None, state.attempt + 1
+            state.retry_from = (state.error or {}).get("stage")
+        self._record(control, True, f"retrying {names_text(chosen)}", now)
+
+    def _apply_postpone(self, control: Json, window: Any, now: datetime) -> None:
+        try:
+            not_before = datetime.fromisoformat(str(window["notBefore"]).replace("Z", "+00:00"))
+            not_after = datetime.fromisoformat(str(window["notAfter"]).replace("Z", "+00:00"))
+        except (TypeError, KeyError, ValueError):
+            self._record(control, False, "window needs notBefore and notAfter as ISO 8601 UTC times", now)
+            return
+        if not_before.tzinfo is None or not_after.tzinfo is None or not_after <= not_before:
+            self._record(control, False, "window must be in UTC and end after it starts", now)
+            return
+        self.window = {"notBefore": not_before.isoformat(), "notAfter": not_after.isoformat()}
+        self._record({**control, "window": self.window}, True, "new cutover window", now)
+
+    def _record(self, control: Json, accepted: bool, detail: str, now: datetime) -> None:
+        self.controls.append({**control, "accepted": accepted, "detail": detail, "at": now.isoformat()})
+        if control["action"] not in ACTIONS:
+            return
+        data = {
+            "migrationId": self.plan.id,
+            "action": control["action"],
+            "actor": control.get("actor") or "unknown",
+            "reason": control.get("reason") or None,
+            "machines": [m for m in control.get("machines") or [] if m in self.machines],
+            "accepted": accepted,
+            "detail": detail,
+        }
+        status = "accepted" if accepted else "refused"
+        self.outbox.append(OutboxEvent("migration.control", f"control/{len(self.controls)}", data, status))
+
+    # -- the gate -----------------------------------------------------------------------------------------
+
+    def gate(self, plan_now: datetime) -> GateDecision:
+        """What keeps the next cutover group waiting, if anything (``Cutover`` when nothing does)."""
+        failed = self.with_outcome("failed")
+        if failed and not self.continue_with_healthy:
+            return Hold("machinesFailed", f"failed before cutover: {names_text(sorted(failed))}")
+        group = self.next_group()
+        if group is None:
+            return None
+        if not (self.approved_all or all(m in self.approved for m in group)):
+            if self.approval_timed_out:
+                return Hold("approvalTimedOut", "no approval came within the plan's approval timeout")
+            return AwaitApproval()
+        not_after, not_before = self.window["notAfter"], self.window["notBefore"]
+        if not_after and plan_now > datetime.fromisoformat(not_after):
+            return Hold("windowMissed", f"the cutover window ended at {not_after}")
+        if not_before and plan_now < datetime.fromisoformat(not_before):
+            return WaitForWindow(datetime.fromisoformat(not_before))
+        return Cutover(group)
+
+    def request_approval(self, now: datetime) -> None:
+        """The wave reached the approval gate: ask once (the ``awaiting_approval`` event), and start the clock."""
+        self.phase = "awaitingApproval"
+        if self.approval_since is not None:
+            return
+        self.approval_since = now
+        self.approval_requests += 1
+        window = {k: v for k, v in self.window.items() if v}
+        data = {
+            "migrationId": self.plan.id,
+            "machines": self.with_outcome("ready"),
+            "approvalDeadline": (now + self.approval_timeout).isoformat(),
+            "onApprovalTimeout": self.plan.options.approval.on_timeout.value,
+            "cutoverWindow": window or None,
+            "approveUri": f"/api/migrations/{self.plan.id}/approve",
+            "rejectUri": f"/api/migrations/{self.plan.id}/reject",
+        }
+        key = f"awaiting_approval/{self.approval_requests}"
+        self.outbox.append(OutboxEvent("migration.awaiting_approval", key, data, "waiting"))
+
+    def approval_deadline(self) -> datetime:
+        """Until when the wave waits for an approval: the plan's timeout after it first asked (at least a second)."""
+        since = self.approval_since or self.started_at
+        return since + max(self.approval_timeout, timedelta(seconds=1))
+
+    def approval_expired(self, now: datetime) -> None:
+        """No approval came in time: hold, or cancel if the plan says so."""
+        self.approval_timed_out = True
+        if self.plan.options.approval.on_timeout is OnApprovalTimeout.CANCEL:
+            control = {"action": "cancel", "actor": "system", "reason": "approval timed out", "machines": []}
+            self.cancel_requested = True
+            self._record(control, True, "approval timed out and the plan says cancel", now)
+
+    def start_hold(self, hold: Hold, now: datetime) -> None:
+        self.phase = "held"
+        self.hold = {"reason": hold.reason, "detail": hold.detail, "since": now.isoformat()}
+
+    # -- the documents ------------------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for state in self.machines.values():
+            key = state.outcome or "inProgress"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def status(self, now: datetime, plan_now: datetime) -> Json:
+        """The custom status: counts and a few names only, so it fits Azure's 16 KB for any plan size."""
+        awaiting = [] if self.approved_all else [n for n in self.with_outcome("ready") if n not in self.approved]
+        return {
+            "migrationId": self.plan.id,
+            "name": self.plan.name,
+            "phase": self.phase,
+            "counts": self.counts(),
+            "machineCount": len(self.machines),
+            "gate": {
+                "approvalRequired": self.plan.options.approval.required,
+                "approved": self.approved_all,
+                "approvedCount": len(self.approved),
+                "awaiting": {"count": len(awaiting), "first": first_names(awaiting)},
+                "awaitingApprovalSince": self.approval_since.isoformat() if self.approval_since else None,
+                "approvalTimedOut": self.approval_timed_out,
+            },
+            "window": self.window,
+            "planTime": plan_now.isoformat(),
+            "hold": self.hold,
+            "controls": len(self.controls),
+            "eventsFailed": self.events_failed,
+            "lastControl": control_excerpt(self.controls[-1]) if self.controls else None,
+            "updatedAt": now.isoformat(),
+        }
+
+    def accepted_event(self) -> OutboxEvent:
+        data = {
+            "migrationId": self.plan.id,
+            "name": self.plan.name,
+            "machineCount": len(self.machines),
+            "groups": [{"name": g.name, "machines": [m.name for m in g.machines]} for g in self.plan.groups],
+        }
+        return OutboxEvent("migration.accepted", "accepted", data, "accepted")
+
+    def result(self, now: datetime) -> Json:
+        """The wave's output: its status, every machine's record, every command."""
+        outcomes = [state.outcome for state in self.machines.values()]
+        migrated = outcomes.count("migrated")
+        if migrated == len(outcomes):
+            status = "Migrated"
+        elif migrated:
+            status = "PartiallyMigrated"
+        elif self.cancel_requested:
+            status = "Cancelled"
+        else:
+            status = "Failed"
+        self.phase = "completed"
+        return {
+            "migrationId": self.plan.id,
+            "name": self.plan.name,
+            "status": status,
+            "counts": self.counts(),
+            "machines": {name: self._machine_result(name) for name in self.machines},
+            "controls": self.controls,
+            "startedAt": self.started_at.isoformat(),
+            "endedAt": now.isoformat(),
+        }
+
+    def _machine_result(self, machine: str) -> Json:
+        state = self.machines[machine]
+        summary = {"machine": machine, "outcome": state.outcome, "stage": state.stage, "error": state.error}
+        return {**(state.record or {}), **summary, "group": self.plan.groups[state.group].name}
+
+    def completed_event(self, result: Json) -> OutboxEvent:
+        data = {
+            "migrationId": self.plan.id,
+            "status": result["status"],
+            "counts": {key: len(self.with_outcome(key)) for key in OUTCOMES},
+            "machines": [
+                {"name": name, "outcome": OUTCOMES[state.outcome]}
+                for name, state in self.machines.items()
+                if state.outcome in OUTCOMES
+            ],
+        }
+        return OutboxEvent("migration.completed", "completed", data, result["status"])
