@@ -20,14 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.wave_scale import fleet_count, management_request, wave_plan
-from emulators.functions import start_host_process
+from bench.wave_scale import fleet_count, management_request, start_app_host, wave_plan
 from emulators.functions.process import HostProcess
 from emulators.siterecovery import start_emulator
 from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
 from migration.status_bounds import CUSTOM_STATUS_MAX_BYTES, utf16_size
-from tests.e2e.stack import REPO, fleet_topology
+from tests.e2e.stack import fleet_topology
 
 Json = dict[str, Any]
 
@@ -55,13 +54,7 @@ def run(machines: int, *, speed: float, max_parallel: int, timeout: float) -> in
     names = [m["name"] for g in plan["groups"] for m in g["machines"]]
     topology = fleet_topology(fleet_count(plan), disks_gb=[16])
     with tempfile.TemporaryDirectory() as scratch, start_emulator(topology, speed=speed) as asr:
-        vaults = ",".join(
-            f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
-            f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
-            for v in asr.store.topology.vaults
-        )
-        env = {"ASR_ARM_ENDPOINT": asr.base_url, "ASR_ALLOWED_VAULT_IDS": vaults}
-        host = start_host_process("function_app:app", app_dir=REPO, data_dir=Path(scratch), env=env)
+        host = start_app_host(asr, Path(scratch))
         try:
             instance = wave_id(plan["id"])
             clock = PlanClock(speed, asr.clock.now(), datetime.now(UTC))

@@ -289,6 +289,17 @@ def _throttled(stats: Json) -> dict[str, int]:
     return dict(counts)
 
 
+def start_app_host(asr: EmulatorHandle, data_dir: Path) -> HostProcess:
+    """The app on the local Functions host in a child process, allowed every vault of ``asr``'s topology."""
+    vaults = ",".join(
+        f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
+        f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
+        for v in asr.store.topology.vaults
+    )
+    env = {"ASR_ARM_ENDPOINT": asr.base_url, "ASR_ALLOWED_VAULT_IDS": vaults}
+    return start_host_process("function_app:app", app_dir=REPO, data_dir=data_dir, env=env)
+
+
 def run_wave(
     machines: int,
     *,
@@ -309,13 +320,7 @@ def run_wave(
     limits = None if arm_limits == "off" else ArmLimits(clock="simulated" if arm_limits == "simulated" else "wall")
     with tempfile.TemporaryDirectory() as scratch, start_emulator(topology, speed=speed, arm_limits=limits) as asr:
         data = str(keep) if keep else scratch
-        vaults = ",".join(
-            f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
-            f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
-            for v in asr.store.topology.vaults
-        )
-        env = {"ASR_ARM_ENDPOINT": asr.base_url, "ASR_ALLOWED_VAULT_IDS": vaults}
-        host = start_host_process("function_app:app", app_dir=REPO, data_dir=Path(data), env=env)
+        host = start_app_host(asr, Path(data))
         try:
             instance = wave_id(plan["id"])
             clock = PlanClock(speed, asr.clock.now(), datetime.now(UTC))
