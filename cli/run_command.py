@@ -56,7 +56,7 @@ class RunOptions:
 def _hint(command: str, migration_id: str, endpoint: str, key: str | None) -> str:
     parts = ["python", "-m", "cli", command, migration_id, "--endpoint", endpoint]
     if key:
-        parts += ["--key", key]
+        parts.append(f"--key={key}")  # one word: a key may start with "-", which argparse reads as an option
     return shlex.join(parts)
 
 

@@ -86,13 +86,13 @@ def test_a_wrong_key_is_refused_and_submits_nothing(host: HostHandle) -> None:
     assert_clean_error(result, "refused the credentials", "HTTP 401", "--key")
     result = cli("status", "wave-2026-12", "--endpoint", host.base_url, env={"MIGRATION_FUNCTION_KEY": "wrong"})
     assert_clean_error(result, "refused the credentials")
-    listing = cli("list", "--json", "--endpoint", host.base_url, "--key", host.function_key)
+    listing = cli("list", "--json", "--endpoint", host.base_url, f"--key={host.function_key}")
     assert listing.code == 0, listing
     assert json.loads(listing.out)["items"] == [], "the refused submission started nothing"
 
 
 def test_an_unknown_migration(host: HostHandle) -> None:
-    result = cli("status", "no-such-wave", "--endpoint", host.base_url, "--key", host.function_key)
+    result = cli("status", "no-such-wave", "--endpoint", host.base_url, f"--key={host.function_key}")
     assert_clean_error(result, "no-such-wave")
 
 
