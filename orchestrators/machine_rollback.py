@@ -19,6 +19,7 @@ import azure.durable_functions as df
 
 from activities import names as activities
 from migration.errors import error_record
+from migration.events import EventType
 from migration.instance_ids import rollback_wait_id
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
@@ -53,7 +54,7 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
         if not read.get("exists"):
             yield from events.publish(
                 context,
-                event_type="migration.machine.completed",
+                event_type=EventType.MACHINE_COMPLETED,
                 key="completed/cancelled",
                 migration_id=request["migrationId"],
                 data={"migrationId": request["migrationId"], "machine": machine["name"], "outcome": "Cancelled"},

@@ -25,6 +25,7 @@ import azure.durable_functions as df
 
 from activities import names as activities
 from migration.errors import error_record
+from migration.events import EventType
 from migration.instance_ids import wait_id
 from migration.machine import Machine
 from migration.plan_options import WaveOptions
@@ -257,7 +258,7 @@ class RunbookRun:
 
     # -- events -------------------------------------------------------------------------------------------
 
-    def _publish(self, event_type: str, key: str, data: Json, status: str) -> Generator[Any, Any, None]:
+    def _publish(self, event_type: EventType, key: str, data: Json, status: str) -> Generator[Any, Any, None]:
         published = yield from events.publish(
             self.context,
             event_type=event_type,
@@ -278,7 +279,7 @@ class RunbookRun:
             "status": status,
             "jobId": self.job_id,
         }
-        yield from self._publish("migration.machine.stage_changed", f"{stage.value}/{status}", data, status)
+        yield from self._publish(EventType.STAGE_CHANGED, f"{stage.value}/{status}", data, status)
 
     def _completed_event(self, outcome: str) -> Generator[Any, Any, None]:
         error = self.record.get("error")
@@ -292,7 +293,7 @@ class RunbookRun:
             else None,
             "downtimeSeconds": (self.record.get("downtime") or {}).get("seconds"),
         }
-        yield from self._publish("migration.machine.completed", f"completed/{outcome}", data, outcome.capitalize())
+        yield from self._publish(EventType.MACHINE_COMPLETED, f"completed/{outcome}", data, outcome.capitalize())
 
     def execute(self) -> Generator[Any, Any, Json]:
         stop_at = Stage(self.request["stopAt"]) if self.request.get("stopAt") else None
