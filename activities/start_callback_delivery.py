@@ -2,8 +2,8 @@
 
 The wave calls this as its last step and gets an answer at once: the delivery (with its retries over hours, if the
 receiver is down) runs in ``deliver_callback``, so a slow or dead callback never keeps the migration from
-completing. The delivery's instance id is ``{wave instance}~callback``: starting it again (this activity runs at
-least once) finds it and does nothing, so the receiver is called once.
+completing. The delivery's instance id is ``migration.instance_ids.callback_id``, one per migration: starting it
+again (this activity runs at least once) finds it and does nothing, so the receiver is called once.
 
 Input ``{"migrationId", "callbackUrl", "result", "timeScale"?}``. Output ``{"instanceId", "started": bool}``.
 """
@@ -15,15 +15,11 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names
-from migration.instance_ids import wave_id
+from migration.instance_ids import callback_id
 from orchestrators import names as orchestrators
 
 name = names.START_CALLBACK_DELIVERY
 bp = df.Blueprint()
-
-
-def delivery_id(migration_id: str) -> str:
-    return f"{wave_id(migration_id)}~callback"
 
 
 @bp.activity_trigger(input_name="request", activity=names.START_CALLBACK_DELIVERY)
@@ -31,7 +27,7 @@ def delivery_id(migration_id: str) -> str:
 async def start_callback_delivery(request: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
     """Start ``deliver_callback`` once per migration; return without waiting for it."""
     migration_id = str(request["migrationId"])
-    instance_id = delivery_id(migration_id)
+    instance_id = callback_id(migration_id)
     existing = await client.get_status(instance_id)
     if existing:
         return {"instanceId": instance_id, "started": False}

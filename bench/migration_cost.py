@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from migration.instance_ids import Kind, machine_id, parse, wait_id
 from tests.e2e.stack import fleet_input, fleet_name, fleet_topology, requests_for, running_stack, runtime_of
 
 TARGET_REQUESTS = 60
@@ -91,13 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as data, running_stack(Path(data), speed=args.speed, topology=topology) as stack:
         with HistorySampler(stack.host.hub) as sampler:
-            instances = {index: f"cost:{fleet_name(index)}" for index in range(args.machines)}
+            instances = {index: machine_id("cost", fleet_name(index), "prepare") for index in range(args.machines)}
             for index, instance in instances.items():
                 stack.start("machine_runbook", instance, fleet_input(index, stack.speed))
             statuses = {index: stack.wait(instance, timeout=3600) for index, instance in instances.items()}
         wall = time.monotonic() - started
         replication_polls = {
-            index: (stack.status(f"{instance}:initialReplication:0").output or {}).get("polls")
+            index: (stack.status(wait_id(instance, "initialReplication", 0)).output or {}).get("polls")
             for index, instance in instances.items()
         }
         per_machine: dict[str, Counter[str]] = {}
@@ -149,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     kinds: dict[str, int] = {}
     for instance_id, events in history:
-        kind = instance_id.split(":", 2)[2].rsplit(":", 1)[0] if instance_id.count(":") >= 3 else "machine_runbook"
+        parsed = parse(instance_id)
+        kind = parsed.stage if parsed.kind is Kind.WAIT and parsed.stage else "machine_runbook"
         kinds[kind] = max(kinds.get(kind, 0), events)
     print(f"largest history: {history[0][1]} events ({history[0][0]})   target <= {TARGET_HISTORY}")
     for kind, events in sorted(kinds.items(), key=lambda pair: -pair[1]):

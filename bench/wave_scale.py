@@ -53,7 +53,7 @@ from typing import Any
 from emulators.functions import start_host_process
 from emulators.functions.process import HostProcess
 from emulators.siterecovery import ArmLimits, EmulatorHandle, start_emulator
-from migration.instance_ids import wave_id
+from migration.instance_ids import Kind, parse, wave_id
 from migration.plan_clock import PlanClock
 from tests.e2e.stack import REPO, example_plan, fleet_machine, fleet_topology
 
@@ -219,16 +219,12 @@ class RunFigures:
 
 
 def instance_kind(instance_id: str) -> str:
-    """``migration~id`` → wave, ``…~batch~…`` → batch, ``…~vm01~prepare~0`` → runbook, ``…:stage:0`` → wait."""
-    if ":" in instance_id:
-        stage = instance_id.split(":")[-2]
-        return "wait (replication)" if stage == "initialReplication" else "wait (job)"
-    parts = instance_id.split("~")
-    if len(parts) == 2:
-        return "wave"
-    if parts[2] == "batch":
-        return "batch"
-    return "machine runbook" if parts[-2] != "rollback" else "machine rollback"
+    """The row an instance's history counts in: wave, batch, machine runbook or rollback, replication or job wait."""
+    parsed = parse(instance_id)
+    if parsed.kind is Kind.WAIT:
+        return "wait (replication)" if parsed.stage == "initialReplication" else "wait (job)"
+    rows = {Kind.WAVE: "wave", Kind.BATCH: "batch", Kind.ROLLBACK: "machine rollback"}
+    return rows.get(parsed.kind, "machine runbook")
 
 
 def machine_requests(

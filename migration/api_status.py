@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from migration.errors import redact
-from migration.instance_ids import machine_prefix
+from migration.instance_ids import Kind, parse
 
 __all__ = [
     "FINAL_CODES",
@@ -134,20 +134,17 @@ def machine_names(plan: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _runbooks(migration_id: str, machine: str, instances: Iterable[Mapping[str, Any]]) -> tuple[Json | None, Json]:
     """The machine's most recently updated runbook instance, and the replication waits of each instance."""
-    prefix = machine_prefix(migration_id, machine) + "~"
     latest: Json | None = None
     waits: Json = {}
     for instance in instances:
-        instance_id = str(instance.get("instanceId") or "")
-        if not instance_id.startswith(prefix):
+        parsed = parse(str(instance.get("instanceId") or ""))
+        if parsed.migration_id != migration_id or parsed.machine != machine.lower() or parsed.run is None:
             continue
-        rest = instance_id[len(prefix) :]
-        if ":" in rest:
-            owner, _, stage = rest.partition(":")
-            if stage.startswith("initialReplication"):
-                current = waits.get(owner)
+        if parsed.kind is Kind.WAIT:
+            if parsed.stage == "initialReplication":
+                current = waits.get(parsed.run)
                 if current is None or str(instance.get("lastUpdatedTime")) >= str(current.get("lastUpdatedTime")):
-                    waits[owner] = dict(instance)
+                    waits[parsed.run] = dict(instance)
             continue
         if latest is None or str(instance.get("lastUpdatedTime")) >= str(latest.get("lastUpdatedTime")):
             latest = dict(instance)
@@ -179,9 +176,7 @@ def machine_view(
         "updatedAt": custom.get("updatedAt"),
     }
     if latest is not None:
-        owner = str(latest["instanceId"]).rsplit("~", 2)
-        key = "~".join(owner[-2:])
-        wait = waits.get(key)
+        wait = waits.get(parse(str(latest["instanceId"])).run or "")
         wait_status = decode(wait.get("customStatus")) if wait else None
         if isinstance(wait_status, dict) and view["stage"] == "initialReplication":
             view["progressPercent"] = wait_status.get("progressPercent")
@@ -247,7 +242,9 @@ def status_document(
     custom = custom if isinstance(custom, dict) else {}
     raw_output = decode(wave.get("output"))
     output = obj(raw_output)
-    migration_id = str(plan.get("id") or custom.get("migrationId") or str(wave.get("instanceId", "")).split("~")[-1])
+    migration_id = str(
+        plan.get("id") or custom.get("migrationId") or parse(str(wave.get("instanceId", ""))).migration_id or ""
+    )
     links = Links(base_url, migration_id).to_dict()
     status = overall_status(wave)
     records = obj(output.get("machines"))
@@ -304,7 +301,7 @@ def list_item(wave: Mapping[str, Any], *, base_url: str) -> Json:
     custom = custom if isinstance(custom, dict) else {}
     output = decode(wave.get("output"))
     output = output if isinstance(output, dict) else {}
-    migration_id = str(custom.get("migrationId") or str(wave.get("instanceId", "")).split("~", 1)[-1])
+    migration_id = str(custom.get("migrationId") or parse(str(wave.get("instanceId", ""))).migration_id or "")
     status = overall_status(wave)
     item: Json = {
         "id": migration_id,

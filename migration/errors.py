@@ -13,7 +13,8 @@
 
 Durable Functions has no "non-retryable" error type, so activities raise only the
 transient kind (the retry policy then applies) and *return* permanent failures as a
-result; :meth:`MigrationError.to_dict` is that result's shape. Messages pass through
+result; :func:`error_record` is that result's shape, the one every result, status and event carries
+(orchestrators build it too, for failures no activity reported). Messages pass through
 :func:`redact` so a SAS signature or bearer token echoed by a service never reaches a
 status page, an event or a log.
 
@@ -40,6 +41,7 @@ __all__ = [
     "AsrPermanentError",
     "classify_asr_failure",
     "error_from_failed_job",
+    "error_record",
     "parse_retry_after",
     "redact",
 ]
@@ -79,6 +81,17 @@ def redact(text: str) -> str:
     return text
 
 
+def error_record(
+    stage: str | None, code: str, message: str, job_id: str | None = None, *, transient: bool = False
+) -> dict[str, Any]:
+    """``{stage, code, message, jobId, transient}``: the error of a failed stage, as results and events carry it.
+
+    Built here alone, so the activities' errors (:meth:`MigrationError.to_dict`) and the ones orchestrators
+    record themselves (a job that timed out, retries that ran out) can never drift apart in shape.
+    """
+    return {"stage": stage, "code": code, "message": message, "jobId": job_id, "transient": transient}
+
+
 class MigrationError(Exception):
     """Base of every error the domain raises; ``to_dict`` is what results and events carry."""
 
@@ -95,14 +108,8 @@ class MigrationError(Exception):
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{stage, code, message, jobId, transient}``: small, JSON-ready, free of secrets."""
-        return {
-            "stage": self.stage,
-            "code": self.code,
-            "message": self.message,
-            "jobId": self.job_id,
-            "transient": self.transient,
-        }
+        """:func:`error_record` of this error: small, JSON-ready, free of secrets."""
+        return error_record(self.stage, self.code, self.message, self.job_id, transient=self.transient)
 
 
 class PlanValidationError(MigrationError):

@@ -1,34 +1,161 @@
-"""Durable instance ids, derived from the migration id and machine names so a repeated start finds what runs.
+"""Durable instance ids: every id the app creates is built here, and every id it reads is parsed here.
 
-Submitting the same plan twice (an HTTP retry, a redelivered Service Bus message) must not start a second
-migration: the wave's id is a function of the plan id alone, and every child's id a function of the wave's, the
-machine's name and the attempt. They are also how status pages find a machine's detail without a lookup table.
-Plan ids and machine names are validated slugs (no ``~``), so the separator cannot be forged.
+Ids are derived from the migration id and machine names, never random, so a repeated start finds what runs:
+submitting the same plan twice (an HTTP retry, a redelivered Service Bus message) must not start a second
+migration, and a replayed orchestrator must start its children under the same ids. Status pages and the cancel
+find a machine's instances by prefix, without a lookup table. Plan ids are slugs and machine names allow only
+letters, digits, ``.``, ``_`` and ``-`` (``migration.plan_types``), so neither separator can be forged::
+
+    migration~{plan}                                  the wave
+    migration~{plan}~callback                         the delivery of its result to the plan's callbackUrl
+    migration~{plan}~batch~{phase}~{round}~{index}    a batch of machines
+    migration~{plan}~{machine}~{phase}~{attempt}      a machine's runbook (prepare, cutover) or rollback
+    {runbook}:{stage}:{attempt}                       a runbook's wait in one stage
+    {runbook}:{stage}:{attempt}:makeSafe              ... while making a failed stage safe
+    {wait}:{round}                                    ... for a step asked again after a clear (round >= 1)
+    {rollback}:{round}                                a rollback's wait in one of its rounds
+
+Waits hang off their parent with ``:`` so that a machine's prefix (``migration~{plan}~{machine}~``) finds the
+runbooks and their waits together. Existing task hubs hold these ids: changing one orphans what runs under it.
 """
 
 from __future__ import annotations
 
-__all__ = ["batch_id", "machine_id", "machine_prefix", "rollback_id", "wave_id"]
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "InstanceId",
+    "Kind",
+    "batch_id",
+    "callback_id",
+    "machine_id",
+    "machine_prefix",
+    "parse",
+    "rollback_id",
+    "rollback_wait_id",
+    "round_id",
+    "wait_id",
+    "wave_id",
+]
 
 _SEP = "~"
+_CHILD = ":"
+_ROOT = "migration"
+_BATCH = "batch"
+_CALLBACK = "callback"
+_ROLLBACK = "rollback"
+_MAKE_SAFE = "makeSafe"
 
 
 def wave_id(migration_id: str) -> str:
-    return f"migration{_SEP}{migration_id}"
+    return f"{_ROOT}{_SEP}{migration_id}"
+
+
+def callback_id(migration_id: str) -> str:
+    """The orchestration that delivers the final result; one per migration, so it is started once."""
+    return f"{wave_id(migration_id)}{_SEP}{_CALLBACK}"
+
+
+def batch_id(migration_id: str, phase: str, round_: int, index: int) -> str:
+    return f"{wave_id(migration_id)}{_SEP}{_BATCH}{_SEP}{phase}{_SEP}{round_}{_SEP}{index}"
 
 
 def machine_prefix(migration_id: str, machine: str) -> str:
-    return f"{wave_id(migration_id)}{_SEP}{machine.lower()}"
+    """What every instance of one machine's starts with (runbooks, rollbacks and their waits), and nothing else's."""
+    return f"{wave_id(migration_id)}{_SEP}{machine.lower()}{_SEP}"
 
 
 def machine_id(migration_id: str, machine: str, phase: str, attempt: int = 0) -> str:
     """A machine's runbook instance for one phase (``prepare`` or ``cutover``) and attempt."""
-    return f"{machine_prefix(migration_id, machine)}{_SEP}{phase}{_SEP}{attempt}"
+    return f"{machine_prefix(migration_id, machine)}{phase}{_SEP}{attempt}"
 
 
 def rollback_id(migration_id: str, machine: str, attempt: int = 0) -> str:
-    return f"{machine_prefix(migration_id, machine)}{_SEP}rollback{_SEP}{attempt}"
+    return machine_id(migration_id, machine, _ROLLBACK, attempt)
 
 
-def batch_id(migration_id: str, phase: str, round_: int, index: int) -> str:
-    return f"{wave_id(migration_id)}{_SEP}batch{_SEP}{phase}{_SEP}{round_}{_SEP}{index}"
+def wait_id(runbook: str, stage: str, attempt: int, *, make_safe: bool = False) -> str:
+    """A runbook's wait in ``stage``. Making a failed stage safe waits under its own id, so a cleanup after a
+    failed cleanup never reuses, and overwrites, the failed wait's instance."""
+    base = f"{runbook}{_CHILD}{stage}{_CHILD}{attempt}"
+    return f"{base}{_CHILD}{_MAKE_SAFE}" if make_safe else base
+
+
+def round_id(wait: str, round_: int) -> str:
+    """The wait of a step asked again after a clear: round 0 keeps the wait's id, later rounds get their own."""
+    return f"{wait}{_CHILD}{round_}" if round_ else wait
+
+
+def rollback_wait_id(rollback: str, round_: int) -> str:
+    """A rollback's wait in one of its rounds (each round removes one obstacle)."""
+    return f"{rollback}{_CHILD}{round_}"
+
+
+class Kind(StrEnum):
+    WAVE = "wave"
+    CALLBACK = "callback"
+    BATCH = "batch"
+    RUNBOOK = "runbook"
+    ROLLBACK = "rollback"
+    WAIT = "wait"
+    OTHER = "other"  # not an id this app builds
+
+
+@dataclass(frozen=True)
+class InstanceId:
+    """What an instance id says about the instance: which migration, what it is, whose it is.
+
+    For a wait, ``machine``, ``phase`` and ``attempt`` are its owner's, and ``owner`` is the owner itself.
+    """
+
+    kind: Kind
+    migration_id: str | None = None
+    machine: str | None = None  # lower case, as ids carry it
+    phase: str | None = None  # prepare | cutover | rollback; a batch's phase
+    attempt: int | None = None
+    stage: str | None = None  # a runbook's wait: the stage it waits in
+    owner: InstanceId | None = None
+
+    @property
+    def run(self) -> str | None:
+        """``{phase}~{attempt}``: which of a machine's runbooks (or rollbacks) this is, or a wait belongs to."""
+        if self.phase is None or self.attempt is None or self.kind is Kind.BATCH:
+            return None
+        return f"{self.phase}{_SEP}{self.attempt}"
+
+
+_OTHER = InstanceId(Kind.OTHER)
+
+
+def parse(instance_id: str) -> InstanceId:
+    """The meaning of an id built by this module; ``Kind.OTHER`` for any other id."""
+    head, child, rest = instance_id.partition(_CHILD)
+    parts = head.split(_SEP)
+    if len(parts) < 2 or parts[0] != _ROOT or not parts[1]:
+        return _OTHER
+    migration = parts[1]
+    parsed = _OTHER
+    if len(parts) == 2:
+        parsed = InstanceId(Kind.WAVE, migration)
+    elif len(parts) == 3 and parts[2] == _CALLBACK:
+        parsed = InstanceId(Kind.CALLBACK, migration)
+    elif len(parts) == 6 and parts[2] == _BATCH and parts[4].isdigit() and parts[5].isdigit():
+        parsed = InstanceId(Kind.BATCH, migration, phase=parts[3])
+    elif len(parts) == 5 and parts[2] and parts[4].isdigit():
+        kind = Kind.ROLLBACK if parts[3] == _ROLLBACK else Kind.RUNBOOK
+        parsed = InstanceId(kind, migration, machine=parts[2], phase=parts[3], attempt=int(parts[4]))
+    if not child:
+        return parsed
+    if parsed.kind not in (Kind.RUNBOOK, Kind.ROLLBACK) or not rest:
+        return _OTHER
+    stage = rest.split(_CHILD, 1)[0] if parsed.kind is Kind.RUNBOOK else None
+    return InstanceId(
+        Kind.WAIT,
+        migration,
+        machine=parsed.machine,
+        phase=parsed.phase,
+        attempt=parsed.attempt,
+        stage=stage,
+        owner=parsed,
+    )

@@ -13,8 +13,10 @@ normalizes them into :class:`ProtectedItemView`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from migration.scenarios.base import ProtectedItemView
@@ -22,6 +24,7 @@ from migration.stages import Runbook, Stage, is_irreversible
 
 __all__ = [
     "ASR_STEPS",
+    "STEP_OF_STAGE",
     "Decision",
     "JobOutcome",
     "Step",
@@ -48,6 +51,20 @@ class Step(StrEnum):
 
 
 ASR_STEPS = frozenset(Step)
+
+# The step each runbook stage that changes Site Recovery runs. The other stages (validate, initial replication,
+# validate the test VM, the gate) only read, and rollback's disableReplication belongs to no stage.
+STEP_OF_STAGE: Mapping[Stage, Step] = MappingProxyType(
+    {
+        Stage.ENABLE_REPLICATION: Step.ENABLE_REPLICATION,
+        Stage.TEST_FAILOVER: Step.TEST_FAILOVER,
+        Stage.TEST_FAILOVER_CLEANUP: Step.TEST_FAILOVER_CLEANUP,
+        Stage.UNPLANNED_FAILOVER: Step.UNPLANNED_FAILOVER,
+        Stage.COMMIT: Step.COMMIT,
+        Stage.COMPLETE_MIGRATION: Step.COMPLETE_MIGRATION,
+        Stage.DR_PROTECTION: Step.DR_PROTECTION,
+    }
+)
 
 # The job scenarioName ASR shows in ``currentScenario`` while each step runs (emulator: lifecycle.TASKS).
 _SCENARIO = {

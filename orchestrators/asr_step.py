@@ -1,27 +1,51 @@
-"""One ASR step as orchestration code: start it idempotently, then wait for its job in a sub-orchestration.
+"""One ASR step as orchestration code: start or adopt it, wait for its job, and say how it ended.
 
-Shared by the runbooks that change Site Recovery (rollback, and the steps of the machine runbook).
+The machine runbook runs its stages through it and the rollback its cleanup and removal, so both start, wait and
+judge a step the same way:
+
+- **start or adopt**: the ``start_asr_step`` activity reads the item first and starts the step, adopts the job
+  already running it, or answers that it is done (``migration.steps.decide``);
+- **clear**: enabling again needs the item of a failed enable removed first; the activity starts (or adopts) the
+  removal and answers ``clear`` with its job. Once that job ended the step is asked again, and the next job is
+  waited for under its own instance (``migration.instance_ids.round_id``), never the removal's;
+- **wait**: a job is waited for in the ``wait_for_asr_job`` sub-orchestration, under the job name the activity
+  returned. A wait that fails (its reads outlasted their retries) comes back as an error, as an activity whose
+  retries ran out does: left to propagate, it would fail the runbook or rollback too, and the wave would get no
+  record of the machine;
+- **outcome**: a job that did not succeed fails the step with the job's own error (or ``JobFailed``) and job id.
+
+Every failure is a :func:`migration.errors.error_record`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
 from activities import names as activities
-from migration.steps import Step
+from migration.errors import error_record
+from migration.instance_ids import round_id
+from migration.steps import Decision, Step
 from orchestrators import names
 from orchestrators.timing import activity_retry, scaled
 
+__all__ = ["StepResult", "call", "error", "run_step", "wait", "wait_for_job"]
+
 Json = dict[str, Any]
 
+# The wave and its batches record their own failures with it: one builder for every error record.
+error = error_record
 
-def error(stage: str, code: str, message: str, job_id: str | None = None) -> Json:
-    """The error shape results and events carry."""
-    return {"stage": stage, "code": code, "message": message, "jobId": job_id, "transient": False}
+# A removal (``clear``) then the step itself, and one round spare for a removal ASR had begun already.
+_ROUNDS = 3
+
+
+def _exhausted(stage: str, failure: Exception) -> Json:
+    return error_record(stage, "TransientFailuresExhausted", str(failure)[:500])
 
 
 def call(
@@ -31,14 +55,26 @@ def call(
     try:
         result: Json = yield context.call_activity_with_retry(activity, activity_retry(time_scale), payload)
     except Exception as failure:  # the SDK rethrows the activity's last failure here
-        return {"error": error(stage, "TransientFailuresExhausted", str(failure)[:500])}
+        return {"error": _exhausted(stage, failure)}
     return result
+
+
+def wait(
+    context: df.DurableOrchestrationContext, orchestrator: str, payload: Json, instance_id: str, stage: str
+) -> Generator[Any, Any, Json]:
+    """A wait sub-orchestration; one that failed comes back as ``{"outcome": "failed", "error": ...}``."""
+    try:
+        waited: Json = yield context.call_sub_orchestrator(orchestrator, payload, instance_id)
+    except Exception as failure:  # the SDK rethrows the sub-orchestration's failure here
+        return {"outcome": "failed", "error": _exhausted(stage, failure)}
+    return waited
 
 
 def wait_for_job(
     context: df.DurableOrchestrationContext,
     *,
     vault: Json,
+    job_name: str,
     job_id: str,
     step: Step,
     stage: str,
@@ -47,22 +83,29 @@ def wait_for_job(
     instance_id: str,
     retry_after_seconds: float | None = None,
 ) -> Generator[Any, Any, Json]:
+    """Wait for one job, for at most ``timeout``; ``step`` sets how late the first read comes."""
     deadline = context.current_utc_datetime + scaled(timeout.total_seconds(), time_scale)
-    waited: Json = yield context.call_sub_orchestrator(
-        names.WAIT_FOR_JOB,
-        {
-            "vault": vault,
-            "jobName": job_id.rstrip("/").rsplit("/", 1)[-1],
-            "jobId": job_id,
-            "step": step.value,
-            "stage": stage,
-            "timeScale": time_scale,
-            "deadline": deadline.isoformat(),
-            "retryAfterSeconds": retry_after_seconds,
-        },
-        instance_id,
-    )
-    return waited
+    payload = {
+        "vault": vault,
+        "jobName": job_name,
+        "jobId": job_id,
+        "step": step.value,
+        "stage": stage,
+        "timeScale": time_scale,
+        "deadline": deadline.isoformat(),
+        "retryAfterSeconds": retry_after_seconds,
+    }
+    return (yield from wait(context, names.WAIT_FOR_JOB, payload, instance_id, stage))
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """How a step ended: ``ok``, or the error; the last decision the activity made, the last job waited for."""
+
+    ok: bool
+    decision: str | None = None
+    job_id: str | None = None
+    error: Json | None = None
 
 
 def run_step(
@@ -75,32 +118,49 @@ def run_step(
     time_scale: float,
     timeout: timedelta,
     instance_id: str,
-) -> Generator[Any, Any, Json]:
-    """``{"ok": True, "decision", "jobId"}`` when the step is done, else ``{"ok": False, "error", "jobId"}``."""
-    started = yield from call(
-        context,
-        activities.START_ASR_STEP,
-        {"machine": machine, "step": step.value, "options": options, "stage": stage},
-        stage,
-        time_scale,
+    on_started: Callable[[Json], None] | None = None,
+) -> Generator[Any, Any, StepResult]:
+    """Start (or adopt) ``step`` and wait for its job under ``instance_id``.
+
+    ``on_started`` sees every answer of the start activity before its job is waited for (the runbook records the
+    decision and the job, and says it is waiting).
+    """
+    decision: str | None = None
+    job_id: str | None = None
+    for round_ in range(_ROUNDS):
+        started = yield from call(
+            context,
+            activities.START_ASR_STEP,
+            {"machine": machine, "step": step.value, "options": options, "stage": stage},
+            stage,
+            time_scale,
+        )
+        if "error" in started:
+            return StepResult(False, decision, job_id, started["error"])
+        decision = str(started["decision"])
+        if on_started is not None:
+            on_started(started)
+        if not started.get("jobName"):
+            return StepResult(True, decision, job_id)  # ASR shows the step as done already
+        job_id = str(started["jobId"])
+        removal = decision == Decision.CLEAR.value
+        waited = yield from wait_for_job(
+            context,
+            vault=machine["asr"]["vault"],
+            job_name=str(started["jobName"]),
+            job_id=job_id,
+            step=Step.DISABLE_REPLICATION if removal else step,  # a removal is polled like one
+            stage=stage,
+            time_scale=time_scale,
+            timeout=timeout,
+            instance_id=round_id(instance_id, round_),
+            retry_after_seconds=started.get("retryAfterSeconds"),
+        )
+        if waited["outcome"] != "succeeded":
+            failure = waited.get("error") or error_record(stage, "JobFailed", f"ASR job ended {waited.get('state')}")
+            return StepResult(False, decision, job_id, {**failure, "jobId": failure.get("jobId") or job_id})
+        if not removal:
+            return StepResult(True, decision, job_id)
+    return StepResult(
+        False, decision, job_id, error_record(stage, "ItemNotCleared", "the failed enable's item was not removed")
     )
-    if "error" in started:
-        return {"ok": False, "error": started["error"], "jobId": None}
-    job_id = started.get("jobId")
-    if not job_id:
-        return {"ok": True, "decision": started["decision"], "jobId": None}
-    waited = yield from wait_for_job(
-        context,
-        vault=machine["asr"]["vault"],
-        job_id=job_id,
-        step=step,
-        stage=stage,
-        time_scale=time_scale,
-        timeout=timeout,
-        instance_id=instance_id,
-        retry_after_seconds=started.get("retryAfterSeconds"),
-    )
-    if waited["outcome"] != "succeeded":
-        failure = waited.get("error") or error(stage, "JobFailed", f"ASR job ended {waited.get('state')}", job_id)
-        return {"ok": False, "error": {**failure, "jobId": failure.get("jobId") or job_id}, "jobId": job_id}
-    return {"ok": True, "decision": started["decision"], "jobId": job_id}

@@ -18,9 +18,12 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names as activities
+from migration.errors import error_record
+from migration.events import EventType
+from migration.instance_ids import rollback_wait_id
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
-from migration.steps import Step
+from migration.steps import Step, job_name
 from orchestrators import asr_step, events, names
 
 name = names.MACHINE_ROLLBACK
@@ -51,7 +54,7 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
         if not read.get("exists"):
             yield from events.publish(
                 context,
-                event_type="migration.machine.completed",
+                event_type=EventType.MACHINE_COMPLETED,
                 key="completed/cancelled",
                 migration_id=request["migrationId"],
                 data={"migrationId": request["migrationId"], "machine": machine["name"], "outcome": "Cancelled"},
@@ -63,12 +66,14 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
         view = ProtectedItemView.from_dict(read["view"])
         if (view.active_location or "").lower() == "recovery":
             return {**result, "outcome": "failedOver"}
-        sub_instance = f"{context.instance_id}:{round_}"
+        sub_instance = rollback_wait_id(context.instance_id, round_)
         if view.current_job_id and view.current_scenario and not view.allowed_operations:
-            # A job the cancelled runbook started is still running: let it end before changing anything.
+            # A job the cancelled runbook started is still running: let it end before changing anything (the next
+            # round reads the item again, whether the wait saw the job end or failed).
             yield from asr_step.wait_for_job(
                 context,
                 vault=machine["asr"]["vault"],
+                job_name=job_name(view.current_job_id),
                 job_id=view.current_job_id,
                 step=Step.DISABLE_REPLICATION,
                 stage=_STAGE,
@@ -88,9 +93,9 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
             timeout=timeout,
             instance_id=sub_instance,
         )
-        if done.get("jobId"):
-            jobs.append(done["jobId"])
-        if not done["ok"]:
-            return {**result, "error": done["error"]}
+        if done.job_id:
+            jobs.append(done.job_id)
+        if not done.ok:
+            return {**result, "error": done.error}
     message = "the item was still protected after every rollback step"
-    return {**result, "error": asr_step.error(_STAGE, "RollbackIncomplete", message)}
+    return {**result, "error": error_record(_STAGE, "RollbackIncomplete", message)}

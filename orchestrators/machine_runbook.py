@@ -24,34 +24,23 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names as activities
+from migration.errors import error_record
+from migration.events import EventType
+from migration.instance_ids import wait_id
 from migration.machine import Machine
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.stages import Runbook, Stage, runbook_for
 from migration.status_bounds import error_excerpt
-from migration.steps import Step, reconcile
-from orchestrators import events, names
-from orchestrators.timing import activity_retry, scaled
+from migration.steps import STEP_OF_STAGE, reconcile
+from orchestrators import asr_step, events, names
+from orchestrators.timing import scaled
 
 name = names.MACHINE_RUNBOOK
 bp = df.Blueprint()
 
 Json = dict[str, Any]
 Steps = Generator[Any, Any, bool]
-
-_STEP_OF_STAGE = {
-    Stage.ENABLE_REPLICATION: Step.ENABLE_REPLICATION,
-    Stage.TEST_FAILOVER: Step.TEST_FAILOVER,
-    Stage.TEST_FAILOVER_CLEANUP: Step.TEST_FAILOVER_CLEANUP,
-    Stage.UNPLANNED_FAILOVER: Step.UNPLANNED_FAILOVER,
-    Stage.COMMIT: Step.COMMIT,
-    Stage.COMPLETE_MIGRATION: Step.COMPLETE_MIGRATION,
-    Stage.DR_PROTECTION: Step.DR_PROTECTION,
-}
-
-
-def _error(stage: Stage, code: str, message: str, job_id: str | None = None) -> Json:
-    return {"stage": stage.value, "code": code, "message": message, "jobId": job_id, "transient": False}
 
 
 class RunbookRun:
@@ -72,7 +61,6 @@ class RunbookRun:
         self.book: Runbook = runbook_for(self.machine, self.options)
         self.scale = float(request.get("timeScale") or 1.0)
         self.attempt = int(request.get("attempt") or 0)
-        self.retry = activity_retry(self.scale)
         previous: Json = request.get("record") or {}
         self.record: Json = {
             "machine": self.machine.name,
@@ -91,9 +79,8 @@ class RunbookRun:
         }
         self.job_id: str | None = None
         self.previous_stage: Stage | None = None
-        # Appended to wait instance ids while making a failed stage safe, so a second wait for the same stage
-        # (a cleanup after a failed cleanup) never reuses, and overwrites, the failed wait's instance.
-        self._wait_suffix = ""
+        # Set while making a failed stage safe: its waits get ids of their own (``instance_ids.wait_id``).
+        self._making_safe = False
 
     # -- bookkeeping --------------------------------------------------------------------------------------
 
@@ -129,29 +116,13 @@ class RunbookRun:
         self._status(stage, "failed")
         return False
 
-    def _sub_instance(self, stage: Stage) -> str:
-        return f"{self.context.instance_id}:{stage.value}:{self.attempt}"
+    def _wait_id(self, stage: Stage) -> str:
+        return wait_id(self.context.instance_id, stage.value, self.attempt, make_safe=self._making_safe)
 
     # -- activities ---------------------------------------------------------------------------------------
 
     def _call(self, activity: str, payload: Json, stage: Stage) -> Generator[Any, Any, Json]:
-        """An activity with the retry policy; transient failures that outlast it come back as an error."""
-        try:
-            result: Json = yield self.context.call_activity_with_retry(activity, self.retry, payload)
-        except Exception as error:  # the SDK rethrows the activity's final failure here
-            return {"error": _error(stage, "TransientFailuresExhausted", str(error)[:500])}
-        return result
-
-    def _wait(self, orchestrator: str, payload: Json, instance: str, stage: Stage) -> Generator[Any, Any, Json]:
-        """A wait sub-orchestration; one that failed (its reads outlasted their retries) comes back as an error.
-
-        Left to propagate, the failure would fail this orchestration too, and the wave would get no record.
-        """
-        try:
-            waited: Json = yield self.context.call_sub_orchestrator(orchestrator, payload, instance)
-        except Exception as error:  # the SDK rethrows the sub-orchestration's failure here
-            return {"outcome": "failed", "error": _error(stage, "TransientFailuresExhausted", str(error)[:500])}
-        return waited
+        return (yield from asr_step.call(self.context, activity, payload, stage.value, self.scale))
 
     def _read_item(self, stage: Stage) -> Generator[Any, Any, Json]:
         return (yield from self._call(activities.READ_PROTECTED_ITEM, {"machine": self.machine_json}, stage))
@@ -164,65 +135,41 @@ class RunbookRun:
             return self._fail(Stage.VALIDATE, checked["error"])
         if not checked["ok"]:
             listing = "; ".join(f"{p['path']}: {p['message']}" for p in checked["problems"])
-            return self._fail(Stage.VALIDATE, _error(Stage.VALIDATE, "PreflightFailed", listing))
+            return self._fail(Stage.VALIDATE, error_record(Stage.VALIDATE.value, "PreflightFailed", listing))
         return True
 
     def _step(self, stage: Stage) -> Steps:
-        """Start (or adopt) the stage's ASR step and wait for its job.
+        """The stage's ASR step, started (or adopted) and waited for (``orchestrators.asr_step``)."""
+        done = yield from asr_step.run_step(
+            self.context,
+            machine=self.machine_json,
+            options=self.request.get("options") or {},
+            step=STEP_OF_STAGE[stage],
+            stage=stage.value,
+            time_scale=self.scale,
+            timeout=self.options.job_timeout,
+            instance_id=self._wait_id(stage),
+            on_started=lambda started: self._started(stage, started),
+        )
+        return True if done.ok else self._fail(stage, done.error or {})
 
-        A ``clear`` decision (the item of a failed enable must go before enabling again) returns the removal's
-        job; once it ended, the step is asked again, under its own wait instance.
-        """
-        step = _STEP_OF_STAGE[stage]
+    def _started(self, stage: Stage, started: Json) -> None:
+        """Record what the step activity decided, and the job the stage now waits for."""
         entry = self.record["stages"][stage.value]
-        for round_ in range(3):
-            started = yield from self._call(
-                activities.START_ASR_STEP,
-                {"machine": self.machine_json, "step": step.value, "options": self.request.get("options") or {}},
-                stage,
-            )
-            if "error" in started:
-                return self._fail(stage, started["error"])
-            entry["decision"] = started["decision"]
-            if not started.get("jobName"):
-                return True  # ASR shows the step as done already
-            waited = yield from self._wait_for_job(stage, step, started, round_)
-            if waited["outcome"] != "succeeded":
-                error = waited.get("error") or _error(stage, "JobFailed", f"ASR job ended {waited.get('state')}")
-                return self._fail(stage, {**error, "jobId": error.get("jobId") or started["jobId"]})
-            if started["decision"] != "clear":
-                return True
-        return self._fail(stage, _error(stage, "ItemNotCleared", "the failed enable's item was not removed"))
-
-    def _wait_for_job(self, stage: Stage, step: Step, started: Json, round_: int) -> Generator[Any, Any, Json]:
+        entry["decision"] = started["decision"]
+        if not started.get("jobName"):
+            return
         self.job_id = started["jobId"]
-        self.record["stages"][stage.value]["jobId"] = started["jobId"]
+        entry["jobId"] = started["jobId"]
         if started["jobId"] not in self.record["jobs"]:
             self.record["jobs"].append(started["jobId"])
         self._status(stage, "waiting")
-        deadline = self.now + scaled(self.options.job_timeout.total_seconds(), self.scale)
-        instance = self._sub_instance(stage) + self._wait_suffix + (f":{round_}" if round_ else "")
-        waited = yield from self._wait(
-            names.WAIT_FOR_JOB,
-            {
-                "vault": self.machine_json["asr"]["vault"],
-                "jobName": started["jobName"],
-                "jobId": started["jobId"],
-                "step": step.value if started["decision"] != "clear" else Step.DISABLE_REPLICATION.value,
-                "stage": stage.value,
-                "timeScale": self.scale,
-                "deadline": deadline.isoformat(),
-                "retryAfterSeconds": started.get("retryAfterSeconds"),
-            },
-            instance,
-            stage,
-        )
-        return waited
 
     def _initial_replication(self) -> Steps:
         stage = Stage.INITIAL_REPLICATION
         deadline = self.now + scaled(self.options.initial_replication_timeout.total_seconds(), self.scale)
-        waited = yield from self._wait(
+        waited = yield from asr_step.wait(
+            self.context,
             names.WAIT_FOR_REPLICATION,
             {
                 "machine": self.machine_json,
@@ -231,11 +178,12 @@ class RunbookRun:
                 "stallWarningAfterSeconds": self.options.stall_warning_after.total_seconds(),
                 "deadline": deadline.isoformat(),
             },
-            self._sub_instance(stage),
-            stage,
+            self._wait_id(stage),
+            stage.value,
         )
         if waited["outcome"] != "done":
-            return self._fail(stage, waited.get("error") or _error(stage, "InitialReplicationFailed", "failed"))
+            failure = waited.get("error") or error_record(stage.value, "InitialReplicationFailed", "failed")
+            return self._fail(stage, failure)
         return True
 
     def _validate_test_vm(self) -> Steps:
@@ -252,7 +200,7 @@ class RunbookRun:
         if view is None or not view.can_clean_up_test_failover:
             state = view.test_failover_state if view else "no item"
             message = f"no test VM is running (testFailoverState {state})"
-            return self._fail(stage, _error(stage, "TestVmMissing", message))
+            return self._fail(stage, error_record(stage.value, "TestVmMissing", message))
         return True
 
     def _run(self, stage: Stage) -> Steps:
@@ -276,7 +224,7 @@ class RunbookRun:
         if read.get("exists") and ProtectedItemView.from_dict(read["view"]).can_clean_up_test_failover:
             error = self.record["error"]
             self._enter(Stage.TEST_FAILOVER_CLEANUP)
-            self._wait_suffix = ":makeSafe"
+            self._making_safe = True
             cleaned = yield from self._step(Stage.TEST_FAILOVER_CLEANUP)
             self._leave(Stage.TEST_FAILOVER_CLEANUP)
             self.record["error"] = {**error, "cleanedUp": cleaned}
@@ -310,7 +258,7 @@ class RunbookRun:
 
     # -- events -------------------------------------------------------------------------------------------
 
-    def _publish(self, event_type: str, key: str, data: Json, status: str) -> Generator[Any, Any, None]:
+    def _publish(self, event_type: EventType, key: str, data: Json, status: str) -> Generator[Any, Any, None]:
         published = yield from events.publish(
             self.context,
             event_type=event_type,
@@ -331,7 +279,7 @@ class RunbookRun:
             "status": status,
             "jobId": self.job_id,
         }
-        yield from self._publish("migration.machine.stage_changed", f"{stage.value}/{status}", data, status)
+        yield from self._publish(EventType.STAGE_CHANGED, f"{stage.value}/{status}", data, status)
 
     def _completed_event(self, outcome: str) -> Generator[Any, Any, None]:
         error = self.record.get("error")
@@ -345,7 +293,7 @@ class RunbookRun:
             else None,
             "downtimeSeconds": (self.record.get("downtime") or {}).get("seconds"),
         }
-        yield from self._publish("migration.machine.completed", f"completed/{outcome}", data, outcome.capitalize())
+        yield from self._publish(EventType.MACHINE_COMPLETED, f"completed/{outcome}", data, outcome.capitalize())
 
     def execute(self) -> Generator[Any, Any, Json]:
         stop_at = Stage(self.request["stopAt"]) if self.request.get("stopAt") else None

@@ -17,6 +17,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names as activities
+from migration.errors import error_record
 from migration.steps import Step
 from orchestrators import names
 from orchestrators.timing import activity_retry, first_job_poll, next_job_poll, scaled
@@ -56,13 +57,12 @@ def wait_for_asr_job(context: df.DurableOrchestrationContext) -> Generator[Any, 
                 "jobId": request.get("jobId"),
                 "polls": polls,
                 "state": job.get("state"),
-                "error": {
-                    "stage": request.get("stage"),
-                    "code": "JobTimedOut",
-                    "message": f"ASR job {request['jobName']} was still {job.get('state')} at the plan's jobTimeout",
-                    "jobId": request.get("jobId"),
-                    "transient": False,
-                },
+                "error": error_record(
+                    request.get("stage"),
+                    "JobTimedOut",
+                    f"ASR job {request['jobName']} was still {job.get('state')} at the plan's jobTimeout",
+                    request.get("jobId"),
+                ),
             }
         delay = next_job_poll(delay, None, scale)
 

@@ -21,8 +21,10 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities import names as activities
+from migration.errors import error_record
 from migration.progress import ProgressState, next_poll_delay, observe, start_progress
 from migration.scenarios import ProtectedItemView
+from migration.stages import Stage
 from orchestrators import names
 from orchestrators.timing import activity_retry, scaled
 
@@ -30,6 +32,7 @@ name = names.WAIT_FOR_REPLICATION
 bp = df.Blueprint()
 
 READS_PER_GENERATION = 20
+_STAGE = Stage.INITIAL_REPLICATION.value
 _MAX_GAP_PLAN_SECONDS = 30 * 60
 # The next read comes after half the time the ETA leaves (not a quarter): the ETA is a rate averaged since the
 # first reading, steady enough that a quarter spent a dozen reads on the last two hours of a 6-hour replication.
@@ -55,18 +58,16 @@ def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Gen
         read: dict[str, Any] = yield context.call_activity_with_retry(
             activities.READ_PROTECTED_ITEM,
             activity_retry(scale),
-            {"machine": request["machine"], "stage": "initialReplication"},
+            {"machine": request["machine"], "stage": _STAGE},
         )
         polls += 1
         now = context.current_utc_datetime
         if "error" in read or not read.get("exists"):
-            error = read.get("error") or {
-                "stage": "initialReplication",
-                "code": "ItemDisappeared",
-                "message": "the replicated item no longer exists; replication was disabled outside this migration",
-                "jobId": None,
-                "transient": False,
-            }
+            error = read.get("error") or error_record(
+                _STAGE,
+                "ItemDisappeared",
+                "the replicated item no longer exists; replication was disabled outside this migration",
+            )
             return {"outcome": "failed", "polls": polls, "error": error}
         view = ProtectedItemView.from_dict(read["view"])
         if state is None:
@@ -77,7 +78,7 @@ def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Gen
         stalled = report.stalled
         context.set_custom_status(
             {
-                "stage": "initialReplication",
+                "stage": _STAGE,
                 "progressPercent": report.percent,
                 "eta": report.eta.isoformat() if report.eta else None,
                 "stalled": report.stalled,
@@ -92,14 +93,11 @@ def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Gen
                 "polls": polls,
                 "percent": report.percent,
                 "stalled": stalled,
-                "error": {
-                    "stage": "initialReplication",
-                    "code": "InitialReplicationTimedOut",
-                    "message": f"initial replication was at {report.percent}% when the plan's "
-                    "initialReplicationTimeout ran out",
-                    "jobId": None,
-                    "transient": False,
-                },
+                "error": error_record(
+                    _STAGE,
+                    "InitialReplicationTimedOut",
+                    f"initial replication was at {report.percent}% when the plan's initialReplicationTimeout ran out",
+                ),
             }
         delay = next_poll_delay(
             report, now, base=base, maximum=maximum, previous=delay or None, share_of_time_left=_SHARE_OF_TIME_LEFT

@@ -138,8 +138,7 @@ async def read_machine_instances(
 
     async def one(machine: str) -> tuple[str, list[Json]]:
         async with gate:
-            prefix = machine_prefix(migration_id, machine) + "~"
-            return machine, await list_instances(client, prefix=prefix)
+            return machine, await list_instances(client, prefix=machine_prefix(migration_id, machine))
 
     pairs = await asyncio.gather(*(one(machine) for machine in machines))
     return dict(pairs)

@@ -36,7 +36,7 @@ from migration.api_status import (
     redact_all,
     status_document,
 )
-from migration.instance_ids import wave_id
+from migration.instance_ids import Kind, parse, wave_id
 from migration.report import build_report, report_clock, report_csv
 from triggers import durable_access
 from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
@@ -58,7 +58,7 @@ def submission_body(instance: Json, base: str) -> Json:
     """What POST answers, the same for the first submission and every repeat of it."""
     wave_input = obj(instance.get("input"))
     plan = obj(wave_input.get("plan"))
-    migration_id = str(plan.get("id") or str(instance.get("instanceId")).split("~", 1)[-1])
+    migration_id = str(plan.get("id") or parse(str(instance.get("instanceId"))).migration_id or "")
     status = overall_status(instance)
     body: Json = {
         "id": migration_id,
@@ -189,7 +189,7 @@ async def list_migrations(req: func.HttpRequest, client: df.DurableOrchestration
         instances = await durable_access.list_instances(
             client, prefix=wave_id(""), created_from=created_from, created_to=created_to, runtime_statuses=runtime
         )
-        waves = [i for i in instances if str(i.get("instanceId")).count("~") == 1]
+        waves = [i for i in instances if parse(str(i.get("instanceId"))).kind is Kind.WAVE]
         base = api_base(req)
         items = [list_item(w, base_url=base) for w in waves]
         if wanted:
@@ -210,9 +210,9 @@ def _latest_record(migration_id: str, machine: str, instances: list[Json]) -> Js
     """The output of the machine's most recently finished runbook (its stages, jobs, downtime so far)."""
     best: Json | None = None
     for instance in instances:
-        iid = str(instance.get("instanceId") or "")
+        kind = parse(str(instance.get("instanceId") or "")).kind
         output = instance.get("output")
-        if ":" in iid or not isinstance(output, dict) or "stages" not in output:
+        if kind is Kind.WAIT or not isinstance(output, dict) or "stages" not in output:
             continue
         if best is None or str(instance.get("lastUpdatedTime")) >= str(best.get("lastUpdatedTime")):
             best = instance

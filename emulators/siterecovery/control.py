@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from emulators.siterecovery import lifecycle
 from emulators.siterecovery.arm_limits import ArmLimitsError, parse_arm_limits
 from emulators.siterecovery.clock import iso
-from emulators.siterecovery.faults import FAULT_ADAPTER, ReplicationFault
+from emulators.siterecovery.faults import FAULT_ADAPTER, JobStallFault, ReplicationFault
 from emulators.siterecovery.state import Store
 
 if TYPE_CHECKING:
@@ -80,7 +80,8 @@ def add_fault(store: Store, spec_data: Any) -> int:
 
 
 def remove_fault(store: Store, fault_id: int | None) -> bool:
-    """Remove one fault (None: all). Replication resumes for items a removed replication fault held."""
+    """Remove one fault (None: all). Replication resumes for items a removed replication fault held, and jobs go
+    on that a removed stall held."""
     with store.lock:
         specs = store.faults.clear() if fault_id is None else [store.faults.remove(fault_id)]
         now = store.settle()
@@ -90,6 +91,12 @@ def remove_fault(store: Store, fault_id: int | None) -> bool:
                     for item in vault.items.values():
                         if item.ir_fault is spec:
                             item.clear_replication_fault(now)
+            if isinstance(spec, JobStallFault):
+                for vault in store.vaults.values():
+                    for job in vault.jobs.values():
+                        if job.stall is spec and job.released_at is None:
+                            job.release(now)
+                            store.track(job)  # queued again at its end, now that it has one
         return any(spec is not None for spec in specs) or fault_id is None
 
 

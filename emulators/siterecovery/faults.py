@@ -1,4 +1,4 @@
-"""Faults on purpose: throttling, transient errors, failing jobs, slow or stalled replication, latency.
+"""Faults on purpose: throttling, transient errors, failing or stalled jobs, slow or stalled replication, latency.
 
 Faults come from the topology file (``faults:``), the in-process handle or the control endpoint.
 Every random choice uses a ``random.Random`` seeded from the topology seed and the fault's index,
@@ -63,6 +63,20 @@ class JobFailureFault(_Spec):
     times: int = Field(1, ge=1, description="how many jobs fail before the fault is used up")
 
 
+class JobStallFault(_Spec):
+    """An ASR job that stops in a given task and stays ``InProgress`` for as long as the fault is in place.
+
+    ASR jobs do hang for hours (a busy appliance, a slow storage account); tests need one that waits on them, not
+    on the clock. Every matching job started while the fault is in place stalls; removing the fault lets the task
+    end (not before its planned time) and the rest of the job follow.
+    """
+
+    kind: Literal["jobStall"] = "jobStall"
+    scenario: str = Field(description="job scenarioName: EnableDr, TestFailover, TestFailoverCleanup, ...")
+    machine: str = Field("*", description="protected item name or friendly name (glob)")
+    task: int = Field(0, ge=0, description="index of the task the job stays in")
+
+
 class ReplicationFault(_Spec):
     """Initial replication that stalls at ``atPercent`` or slows by ``factor`` from there on."""
 
@@ -82,17 +96,15 @@ class LatencyFault(_Spec):
     jitter_ms: int = Field(0, alias="jitterMs", ge=0)
 
 
-FaultSpec = Annotated[
-    ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault,
-    Field(discriminator="kind"),
-]
+AnyFault = ThrottleFault | TransientFault | JobFailureFault | JobStallFault | ReplicationFault | LatencyFault
+FaultSpec = Annotated[AnyFault, Field(discriminator="kind")]
 FAULT_ADAPTER: TypeAdapter[FaultSpec] = TypeAdapter(FaultSpec)
 
 
 @dataclass
 class _Active:
     fault_id: int
-    spec: ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault
+    spec: AnyFault
     rng: random.Random
     seen: int = 0
     fired: int = 0
@@ -124,7 +136,7 @@ class FaultBook:
         self._next_id = 1
         self._faults: list[_Active] = []
 
-    def add(self, spec: ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault) -> int:
+    def add(self, spec: AnyFault) -> int:
         with self._lock:
             fault_id = self._next_id
             self._next_id += 1
@@ -134,16 +146,14 @@ class FaultBook:
             self._faults.append(active)
             return fault_id
 
-    def remove(
-        self, fault_id: int
-    ) -> ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault | None:
+    def remove(self, fault_id: int) -> AnyFault | None:
         """Remove one fault; returns its spec (None if there was no such fault)."""
         with self._lock:
             found = next((f for f in self._faults if f.fault_id == fault_id), None)
             self._faults = [f for f in self._faults if f.fault_id != fault_id]
             return found.spec if found else None
 
-    def clear(self) -> list[ThrottleFault | TransientFault | JobFailureFault | ReplicationFault | LatencyFault]:
+    def clear(self) -> list[AnyFault]:
         with self._lock:
             specs = [f.spec for f in self._faults]
             self._faults.clear()
@@ -223,6 +233,19 @@ class FaultBook:
                         active.seen += 1
                         active.fired += 1
                         return spec, name
+        return None
+
+    def job_stall(self, scenario: str, machines: list[tuple[str, str]]) -> JobStallFault | None:
+        """The stall a new job must suffer, if any (a stall is never used up: it holds every job it matches)."""
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if not isinstance(spec, JobStallFault) or spec.scenario.lower() != scenario.lower():
+                    continue
+                if any(_glob(spec.machine, name) or _glob(spec.machine, friendly) for name, friendly in machines):
+                    active.seen += 1
+                    active.fired += 1
+                    return spec
         return None
 
     def replication(self, name: str, friendly: str) -> ReplicationFault | None:

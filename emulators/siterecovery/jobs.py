@@ -4,17 +4,22 @@ A job is a list of tasks with simulated durations. Its state is computed from th
 clock when read, so nothing runs in the background; the store *settles* a job (applies its
 effect on the protected item or plan) the first time a request sees it finished.
 
+A stalled job (``jobStall`` fault) has no end while the fault holds it: its task ends at ``math.inf`` until
+the fault is removed, and the tasks after it with it.
+
 ASR spells the cancelled job state ``Cancelled``; ARM's operation-status resource (what the
 SDK's poller reads) must say ``Canceled`` or the poller never stops — see :func:`operation_status`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from emulators.siterecovery.clock import SimClock, iso
+from emulators.siterecovery.faults import JobStallFault
 
 Outcome = Literal["InProgress", "Succeeded", "Failed", "Cancelled"]
 
@@ -60,6 +65,9 @@ class Job:
     settled: Outcome = "InProgress"
     cancelled_at: float | None = None
     activity_id: str = ""
+    stall: JobStallFault | None = None  # the fault that holds the job in task ``stall_task``
+    stall_task: int = 0
+    released_at: float | None = None  # when that fault was removed
 
     @property
     def id(self) -> str:
@@ -68,10 +76,18 @@ class Job:
     def task_bounds(self) -> list[tuple[float, float]]:
         bounds = []
         t = self.start
-        for task in self.tasks:
-            bounds.append((t, t + task.seconds))
-            t += task.seconds
+        for index, task in enumerate(self.tasks):
+            end = t + task.seconds
+            if self.stall is not None and index == self.stall_task:
+                end = math.inf if self.released_at is None else max(end, self.released_at)
+            bounds.append((t, end))
+            t = end
         return bounds
+
+    def release(self, now: float) -> None:
+        """The fault that stalled the job is gone: its task ends now (or when it was planned to), the rest follow."""
+        if self.stall is not None and self.released_at is None:
+            self.released_at = now
 
     @property
     def end(self) -> float:
@@ -125,7 +141,7 @@ def _task_view(job: Job, index: int, bounds: tuple[float, float], now: float, cl
     view: dict[str, Any] = {
         "taskId": f"{job.name}-{index}",
         "name": task.name,
-        "startTime": iso(clock.at(start)),
+        "startTime": iso(clock.at(start)) if math.isfinite(start) else NO_JOB_START,
         "endTime": iso(clock.at(end)) if state in ("Succeeded", "Failed") else NO_JOB_START,
         "allowedActions": [],
         "friendlyName": task.friendly_name,

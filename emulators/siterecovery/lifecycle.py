@@ -195,7 +195,7 @@ def start_job(
     affected: dict[str, str],
     tasks: list[tuple[str, str, float]] | None = None,
 ) -> Job:
-    """Create, register and schedule a job; a matching ``jobFailure`` fault makes it fail."""
+    """Create, register and schedule a job; a matching ``jobFailure`` fault makes it fail, ``jobStall`` hang."""
     now = store.now()
     name = store.new_guid()
     plans = [
@@ -227,6 +227,9 @@ def start_job(
             spec.recommended_action,
             min(spec.task, len(plans) - 1),
         )
+    stall = store.faults.job_stall(scenario, machines)
+    if stall is not None:
+        job.stall, job.stall_task = stall, min(stall.task, len(plans) - 1)
     job.on_success = on_success
     job.on_failure = on_failure
     vault.jobs[name.lower()] = job

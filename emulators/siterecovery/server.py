@@ -5,6 +5,7 @@ the demo) or in the foreground (``python -m emulators.siterecovery``).
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,8 @@ class EmulatorHandle:
     def _pending_ends(self) -> list[float]:
         ends: list[float] = []
         for vault in self.store.vaults.values():
-            ends.extend(j.end for j in vault.jobs.values() if j.settled == "InProgress")
+            # A stalled job has no end (math.inf) until its fault is removed: advancing cannot finish it.
+            ends.extend(j.end for j in vault.jobs.values() if j.settled == "InProgress" and math.isfinite(j.end))
             for item in vault.items.values():
                 done = item.ir_done_at()
                 if done is not None:

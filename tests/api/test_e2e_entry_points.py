@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from migration.instance_ids import wave_id
+from migration.instance_ids import callback_id, wave_id
 from migration.stages import Stage
 from tests.api.stack import ApiStack, api_stack, small_plan, wait_until
 from tests.e2e.stack import REPO
@@ -325,7 +325,7 @@ def _deliver(stack: ApiStack, migration_id: str, url: str) -> dict[str, Any]:
         "result": {"migrationId": migration_id, "status": "Migrated", "counts": {"migrated": 1}},
         "timeScale": 3600.0,
     }
-    instance = f"{wave_id(migration_id)}~callback"
+    instance = callback_id(migration_id)
     started = stack.management("POST", f"orchestrators/deliver_callback/{instance}", payload)
     assert started.status == 202, started.body
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from migration.instance_ids import Kind, parse
 from migration.plan import validate_plan
 from tests.api.stack import ApiStack, api_stack, small_plan
 
@@ -58,7 +59,7 @@ def test_schemathesis_finds_no_server_error_and_starts_nothing_invalid(stack: Ap
     assert "No issues found" in output or "passed" in output.lower(), output[-2000:]
 
     listed = stack.management("GET", "instances/?instanceIdPrefix=migration~&showInput=true").json()
-    waves = [i for i in listed if i["instanceId"].count("~") == 1]
+    waves = [i for i in listed if parse(i["instanceId"]).kind is Kind.WAVE]
     assert waves, "the target migration at least"
     for instance in waves:
         wave_input = instance["input"]

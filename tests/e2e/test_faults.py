@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from migration.instance_ids import wait_id
 from tests.e2e.stack import (
     MUTATING_OPERATIONS,
     Stack,
@@ -229,7 +230,7 @@ def test_a_stalled_replication_is_reported_and_the_migration_goes_on_when_it_res
         name = fleet_name(0)
         fault = stack.asr.add_fault({"kind": "replication", "machine": name, "mode": "stall", "atPercent": 40})
         stack.start("machine_runbook", _instance(0), fleet_input(0, stack.speed))
-        wait_instance = f"{_instance(0)}:initialReplication:0"
+        wait_instance = wait_id(_instance(0), "initialReplication", 0)
         deadline = time.monotonic() + 120
         while True:
             status = stack.status(wait_instance)

@@ -11,9 +11,11 @@ from typing import Any
 from orchestrators.machine_runbook import machine_runbook
 from tests.e2e.stack import example_plan, runbook_input
 from tests.orchestration.replay import Fail, Replay
+from tests.orchestration.script import VAULT, Script
+from tests.orchestration.script import job as _job
+from tests.orchestration.script import read as _read
+from tests.orchestration.script import started as _started
 from tests.orchestration.views import item_view
-
-VAULT = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
 
 AWAITING_CLEANUP = item_view(
     protectionStateDescription="Cleanup test failover pending",
@@ -36,43 +38,6 @@ ENABLE_FAILED = item_view(
 
 def _input(**extra: Any) -> dict[str, Any]:
     return runbook_input(example_plan("vmware.yaml"), "web01", 1.0, **extra)
-
-
-def _read(view: dict[str, Any] | None) -> dict[str, Any]:
-    return {"exists": view is not None, "view": view, "failoverRecoveryPointId": None}
-
-
-def _started(job: str, decision: str = "start") -> dict[str, Any]:
-    return {"decision": decision, "reason": "", "jobName": job, "jobId": f"{VAULT}/replicationJobs/{job}"}
-
-
-def _job(outcome: str, code: str | None = None, job: str = "") -> dict[str, Any]:
-    error = None
-    if code:
-        error = {"stage": None, "code": code, "message": "failed", "jobId": f"{VAULT}/replicationJobs/{job}"}
-    return {"outcome": outcome, "state": outcome.capitalize(), "polls": 1, "error": error}
-
-
-class Script:
-    """Answers activities and sub-orchestrations from queues, and keeps what was asked."""
-
-    def __init__(self, activities: dict[str, list[Any]], waits: list[Any]) -> None:
-        self.activities = activities
-        self.waits = waits
-        self.asked: list[tuple[str, Any]] = []
-        self.published: list[dict[str, Any]] = []  # events, kept apart from the ASR calls the tests count
-
-    def activity(self, name: str, payload: Any) -> Any:
-        if name == "publish_event":
-            self.published.append(payload)
-            return {"eventId": f"e{len(self.published)}", "published": False, "reason": "replay test"}
-        self.asked.append((name, payload))
-        answers = self.activities[name]
-        return answers.pop(0) if len(answers) > 1 else answers[0]
-
-    def sub_orchestration(self, name: str, payload: Any) -> Any:
-        self.asked.append((name, payload))
-        return self.waits.pop(0)
 
 
 def _replay(request: dict[str, Any], script: Script) -> tuple[dict[str, Any], Replay]:
@@ -151,8 +116,7 @@ def test_a_failed_cleanup_is_tried_again_under_its_own_wait_instance() -> None:
     record, replay = _replay(_input(fromStage="testFailoverCleanup"), script)
     assert record["outcome"] == "failed" and record["error"]["code"] == "28127"
     assert record["error"]["cleanedUp"] is True
-    instances = _wait_instances(replay)
-    assert len(instances) == 2 and len(set(instances)) == 2, instances
+    assert _wait_instances(replay) == ["m:web01:testFailoverCleanup:0", "m:web01:testFailoverCleanup:0:makeSafe"]
 
 
 def test_a_retry_after_a_failed_enable_removes_the_failed_item_then_enables_again() -> None:
@@ -169,8 +133,8 @@ def test_a_retry_after_a_failed_enable_removes_the_failed_item_then_enables_agai
     waits = [(name, payload) for name, payload in script.asked if name == "wait_for_asr_job"]
     assert [payload["jobName"] for _, payload in waits] == ["remove", "enable"]
     assert waits[0][1]["step"] == "disableReplication"  # polled like a removal, not an enable
-    instances = _wait_instances(replay)
-    assert len(set(instances)) == len(instances) == 3
+    instances = _wait_instances(replay)  # the enable asked again waits under an id of its own
+    assert instances == ["m:web01:enableReplication:1", "m:web01:enableReplication:1:1", "m:web01:initialReplication:1"]
     assert record["stages"]["enableReplication"]["jobId"].endswith("/enable")
 
 

@@ -129,6 +129,28 @@ def test_failed_enable_leaves_an_item_to_disable(emu: EmulatorHandle, client: Si
     items.begin_delete(*_args(HYPERV), {"properties": {"disableProtectionReason": "NotSpecified"}}).result()
 
 
+def test_a_stalled_job_stays_in_progress_until_the_fault_is_removed(
+    emu: EmulatorHandle, client: SiteRecoveryManagementClient
+) -> None:
+    _replicated(emu, client, A2A)
+    fault = emu.add_fault({"kind": "jobStall", "scenario": "TestFailover", "machine": "app01", "task": 1})
+    items = client.replication_protected_items
+    items.begin_test_failover(*_args(A2A), tfo_input(A2A), polling=False)
+    job_name = props(items.get(*_args(A2A))).current_scenario.job_id.rsplit("/", 1)[-1]
+    emu.advance(7 * 24 * 3600)
+    assert emu.advance_until_idle() == 0  # nothing the clock can finish
+    stalled = props(client.replication_jobs.get(RG, VAULT, job_name))
+    assert stalled.state == "InProgress"
+    assert [t.state for t in stalled.tasks] == ["Succeeded", "InProgress", "NotStarted"]
+    assert props(items.get(*_args(A2A))).allowed_operations == []
+    assert emu.remove_fault(fault)
+    emu.advance_until_idle()
+    assert props(client.replication_jobs.get(RG, VAULT, job_name)).state == "Succeeded"
+    assert props(items.get(*_args(A2A))).test_failover_state == "WaitingForCompletion"
+    # jobs started after the fault is gone run as planned
+    items.begin_test_failover_cleanup(*_args(A2A), {"properties": {"comments": "done"}}).result()
+
+
 def test_replication_stall_and_slowdown(emu: EmulatorHandle, client: SiteRecoveryManagementClient) -> None:
     fault = emu.add_fault({"kind": "replication", "machine": "web01", "mode": "stall", "atPercent": 40})
     items = client.replication_protected_items
