@@ -1,10 +1,27 @@
-"""Names of the activities, importable without the SDKs the activities use (orchestrators import only this)."""
+"""The activity names, re-exported from their home, ``migration.function_names``.
 
-READ_PROTECTED_ITEM = "read_protected_item"
-START_ASR_STEP = "start_asr_step"
-READ_ASR_JOB = "read_asr_job"
-CHECK_MACHINE = "check_machine"
-TERMINATE_INSTANCES = "terminate_instances"
-PUBLISH_EVENT = "publish_event"
-START_CALLBACK_DELIVERY = "start_callback_delivery"
-POST_CALLBACK = "post_callback"
+Kept so modules that still spell ``activities.names.PUBLISH_EVENT`` work; new code imports
+``migration.function_names``.
+"""
+
+from migration.function_names import (
+    CHECK_MACHINE,
+    POST_CALLBACK,
+    PUBLISH_EVENT,
+    READ_ASR_JOB,
+    READ_PROTECTED_ITEM,
+    START_ASR_STEP,
+    START_CALLBACK_DELIVERY,
+    TERMINATE_INSTANCES,
+)
+
+__all__ = [
+    "CHECK_MACHINE",
+    "POST_CALLBACK",
+    "PUBLISH_EVENT",
+    "READ_ASR_JOB",
+    "READ_PROTECTED_ITEM",
+    "START_ASR_STEP",
+    "START_CALLBACK_DELIVERY",
+    "TERMINATE_INSTANCES",
+]

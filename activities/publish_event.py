@@ -33,7 +33,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSender
 
-from activities import names
+from migration import function_names as names
 from migration.events import TOPIC, EventMessage, build_event
 from migration.servicebus_settings import CONNECTION_SETTING, ServiceBusSettings, create_client, read_settings
 

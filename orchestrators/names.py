@@ -1,9 +1,24 @@
-"""Names of the orchestrators, in one place, so callers never spell them twice."""
+"""The orchestrator names, re-exported from their home, ``migration.function_names``.
 
-MACHINE_RUNBOOK = "machine_runbook"
-WAIT_FOR_JOB = "wait_for_asr_job"
-WAIT_FOR_REPLICATION = "wait_for_initial_replication"
-MACHINE_ROLLBACK = "machine_rollback"
-WAVE = "migration_wave"
-WAVE_BATCH = "wave_batch"
-DELIVER_CALLBACK = "deliver_callback"
+Kept so modules that still spell ``orchestrators.names.WAVE`` work; new code imports ``migration.function_names``.
+"""
+
+from migration.function_names import (
+    DELIVER_CALLBACK,
+    MACHINE_ROLLBACK,
+    MACHINE_RUNBOOK,
+    WAIT_FOR_JOB,
+    WAIT_FOR_REPLICATION,
+    WAVE,
+    WAVE_BATCH,
+)
+
+__all__ = [
+    "DELIVER_CALLBACK",
+    "MACHINE_ROLLBACK",
+    "MACHINE_RUNBOOK",
+    "WAIT_FOR_JOB",
+    "WAIT_FOR_REPLICATION",
+    "WAVE",
+    "WAVE_BATCH",
+]

@@ -22,10 +22,11 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from migration import function_names as names
 from migration.instance_ids import machine_id, rollback_id
 from migration.stages import Stage
 from migration.status_bounds import first_names
-from orchestrators import asr_step, names
+from orchestrators import asr_step
 
 name = names.WAVE_BATCH
 bp = df.Blueprint()

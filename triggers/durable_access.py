@@ -24,11 +24,11 @@ from typing import Any
 import aiohttp
 import azure.durable_functions as df
 
+from migration import function_names as names
 from migration.api_requests import ApiError, StartRequest, plan_sha256
 from migration.api_status import decode
 from migration.instance_ids import machine_prefix, wave_id
 from migration.plan import validate_plan
-from orchestrators import names
 
 __all__ = [
     "CONTROL_EVENT",
