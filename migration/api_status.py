@@ -22,10 +22,10 @@ from typing import Any
 
 from migration.errors import redact
 from migration.instance_ids import machine_prefix
+from migration.runtime_status import is_active
 
 __all__ = [
     "FINAL_CODES",
-    "RUNNING_RUNTIME",
     "Links",
     "decode",
     "obj",
@@ -39,7 +39,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-RUNNING_RUNTIME = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
 FINAL_CODES = {
     "PartiallyMigrated": "MigrationPartiallyMigrated",
     "Failed": "MigrationFailed",
@@ -104,7 +103,7 @@ class Links:
 def overall_status(instance: Mapping[str, Any]) -> str:
     """Running while the wave's instance runs; then the wave's own result status."""
     runtime = str(instance.get("runtimeStatus") or "")
-    if runtime in RUNNING_RUNTIME:
+    if is_active(runtime):
         return "Running"
     if runtime == "Completed":
         output = decode(instance.get("output"))

@@ -29,6 +29,7 @@ from migration.api_requests import ApiError, StartRequest, plan_sha256
 from migration.api_status import decode
 from migration.instance_ids import machine_prefix, wave_id
 from migration.plan import validate_plan
+from migration.runtime_status import is_active
 
 __all__ = [
     "CONTROL_EVENT",
@@ -199,14 +200,14 @@ async def raise_control(client: df.DurableOrchestrationClient, migration_id: str
     existing = await read_instance(client, instance_id)
     if existing is None:
         raise ApiError(404, "MigrationNotFound", f"no migration with id {migration_id!r}")
-    if existing["runtimeStatus"] not in ("Pending", "Running", "Suspended", "ContinuedAsNew"):
+    if not is_active(existing["runtimeStatus"]):
         raise ApiError(409, "MigrationEnded", f"migration {migration_id!r} has ended; it takes no more commands")
     try:
         await client.raise_event(instance_id, CONTROL_EVENT, payload)
     except Exception as error:
         # It ended between the read and the raise (the extension answers 410).
         after = await read_instance(client, instance_id)
-        if after is not None and after["runtimeStatus"] not in ("Pending", "Running", "Suspended"):
+        if after is not None and not is_active(after["runtimeStatus"]):
             raise ApiError(409, "MigrationEnded", f"migration {migration_id!r} has ended") from None
         raise RuntimeError(f"raising the control event failed: {json.dumps(str(error))[:200]}") from None
     return existing

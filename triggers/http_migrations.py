@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import azure.durable_functions as df
 import azure.functions as func
 
+from migration import runtime_status
 from migration.api_requests import (
     ApiError,
     check_json_content_type,
@@ -183,9 +184,9 @@ async def list_migrations(req: func.HttpRequest, client: df.DurableOrchestration
         skip = query_int(req, "skip", 0, 0, 1_000_000)
         runtime: list[str] = []
         if wanted and wanted <= {"Running"}:
-            runtime = ["Pending", "Running", "Suspended", "ContinuedAsNew"]
+            runtime = list(runtime_status.ACTIVE)
         elif wanted and "Running" not in wanted:
-            runtime = ["Completed", "Failed", "Terminated"]
+            runtime = list(runtime_status.ENDED)
         instances = await durable_access.list_instances(
             client, prefix=wave_id(""), created_from=created_from, created_to=created_to, runtime_statuses=runtime
         )
