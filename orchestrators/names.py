@@ -3,22 +3,10 @@
 Kept so modules that still spell ``orchestrators.names.WAVE`` work; new code imports ``migration.function_names``.
 """
 
-from migration.function_names import (
-    DELIVER_CALLBACK,
-    MACHINE_ROLLBACK,
-    MACHINE_RUNBOOK,
-    WAIT_FOR_JOB,
-    WAIT_FOR_REPLICATION,
-    WAVE,
-    WAVE_BATCH,
-)
-
-__all__ = [
-    "DELIVER_CALLBACK",
-    "MACHINE_ROLLBACK",
-    "MACHINE_RUNBOOK",
-    "WAIT_FOR_JOB",
-    "WAIT_FOR_REPLICATION",
-    "WAVE",
-    "WAVE_BATCH",
-]
+from migration.function_names import DELIVER_CALLBACK as DELIVER_CALLBACK
+from migration.function_names import MACHINE_ROLLBACK as MACHINE_ROLLBACK
+from migration.function_names import MACHINE_RUNBOOK as MACHINE_RUNBOOK
+from migration.function_names import WAIT_FOR_JOB as WAIT_FOR_JOB
+from migration.function_names import WAIT_FOR_REPLICATION as WAIT_FOR_REPLICATION
+from migration.function_names import WAVE as WAVE
+from migration.function_names import WAVE_BATCH as WAVE_BATCH

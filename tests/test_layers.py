@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,48 +66,44 @@ def within(imported: str, packages: tuple[str, ...]) -> bool:
     return any(imported == package or imported.startswith(f"{package}.") for package in packages)
 
 
+def offending(roots: tuple[str, ...], breaks: Callable[[str, str], bool]) -> list[str]:
+    """``path:line imports name`` for each import under ``roots`` for which ``breaks(module, imported)`` holds."""
+    return sorted(
+        {
+            f"{path.relative_to(REPO)}:{line} imports {imported}"
+            for module, path in modules(*roots)
+            for line, imported in imports(module, path)
+            if breaks(module, imported)
+        }
+    )
+
+
+def upward(module: str, imported: str) -> bool:
+    own, target = layer_of(module), layer_of(imported)
+    assert own is not None, module
+    return target is not None and target > own
+
+
+def foreign_to_orchestrators(module: str, imported: str) -> bool:
+    top = imported.split(".", 1)[0]
+    ours_or_stdlib = layer_of(imported) is not None or top in sys.stdlib_module_names or top == "__future__"
+    return not ours_or_stdlib and not within(imported, ORCHESTRATOR_SDKS)
+
+
 def test_no_module_imports_a_layer_above_its_own() -> None:
-    upward = []
-    for module, path in modules("function_app.py", *[name for name in LAYERS if name != "function_app"]):
-        own = layer_of(module)
-        assert own is not None
-        for line, imported in imports(module, path):
-            target = layer_of(imported)
-            if target is not None and target > own:
-                upward.append(f"{path.relative_to(REPO)}:{line} imports {imported}")
-    assert sorted(set(upward)) == []
+    assert offending(tuple(f"{name}.py" if name == "function_app" else name for name in LAYERS), upward) == []
 
 
 def test_the_emulators_import_nothing_of_the_app() -> None:
-    found = [
-        f"{path.relative_to(REPO)}:{line} imports {imported}"
-        for module, path in modules("emulators")
-        for line, imported in imports(module, path)
-        if layer_of(imported) is not None
-    ]
-    assert sorted(set(found)) == []
+    assert offending(("emulators",), lambda _module, imported: layer_of(imported) is not None) == []
 
 
 def test_orchestrators_import_no_sdk_but_durable_functions() -> None:
-    found = []
-    for module, path in modules("orchestrators"):
-        for line, imported in imports(module, path):
-            top = imported.split(".", 1)[0]
-            if layer_of(imported) is not None or top in sys.stdlib_module_names or top == "__future__":
-                continue
-            if not within(imported, ORCHESTRATOR_SDKS):
-                found.append(f"{path.relative_to(REPO)}:{line} imports {imported}")
-    assert sorted(set(found)) == []
+    assert offending(("orchestrators",), foreign_to_orchestrators) == []
 
 
 def test_the_domain_does_not_need_the_functions_sdks() -> None:
-    found = [
-        f"{path.relative_to(REPO)}:{line} imports {imported}"
-        for module, path in modules("migration")
-        for line, imported in imports(module, path)
-        if within(imported, MIGRATION_FORBIDDEN)
-    ]
-    assert sorted(set(found)) == []
+    assert offending(("migration",), lambda _module, imported: within(imported, MIGRATION_FORBIDDEN)) == []
 
 
 def test_the_import_reader_sees_absolute_relative_and_nested_imports(tmp_path: Path) -> None:
