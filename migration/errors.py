@@ -42,6 +42,7 @@ __all__ = [
     "error_from_failed_job",
     "parse_retry_after",
     "redact",
+    "redact_all",
 ]
 
 
@@ -77,6 +78,21 @@ def redact(text: str) -> str:
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def redact_all(value: Any) -> Any:
+    """``value`` (JSON-like) with :func:`redact` applied to every string in it, however deep.
+
+    Documents and events quote ASR messages, URLs and command reasons, any of which may carry a secret; they pass
+    through this once, just before they leave the app.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_all(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_all(item) for key, item in value.items()}
+    return value
 
 
 class MigrationError(Exception):

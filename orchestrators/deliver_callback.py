@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import azure.durable_functions as df
 
 from migration import function_names as names
-from migration.api_status import redact_all
+from migration.errors import redact_all
 from orchestrators.timing import scaled
 
 name = names.DELIVER_CALLBACK
