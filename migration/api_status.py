@@ -25,10 +25,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from migration import runtime_status
 from migration.errors import redact_all
 from migration.instance_ids import machine_prefix
-from migration.runtime_status import is_active
+from migration.runtime_status import ACTIVE, ENDED, is_active
 
 __all__ = [
     "ENDED_STATUSES",
@@ -331,9 +330,9 @@ def list_runtime_statuses(wanted: Iterable[str]) -> list[str]:
     """
     wanted = set(wanted)
     if wanted and wanted <= {"Running"}:
-        return list(runtime_status.ACTIVE)
+        return list(ACTIVE)
     if wanted and "Running" not in wanted:
-        return list(runtime_status.ENDED)
+        return list(ENDED)
     return []
 
 
