@@ -20,6 +20,7 @@ from activities import (
     stop_starting,
     terminate_instances,
 )
+from migration import servicebus
 from orchestrators import (
     deliver_callback,
     machine_rollback,
@@ -34,7 +35,6 @@ from triggers import (
     http_control,
     http_migrations,
     http_openapi,
-    servicebus_common,
     servicebus_control,
     servicebus_requests,
 )
@@ -65,7 +65,8 @@ for blueprint in (
 ):
     app.register_functions(blueprint)
 
-# The Service Bus entry points listen only where the app has a Service Bus (see triggers/servicebus_common.py).
-if servicebus_common.enabled(os.environ):
+# The Service Bus entry points listen only where the app has a Service Bus: the rule events follow too
+# (migration/servicebus.py, ``configured``), so an empty setting switches both off.
+if servicebus.configured(os.environ):
     app.register_functions(servicebus_requests.bp)
     app.register_functions(servicebus_control.bp)

@@ -12,8 +12,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
 from activities.site_recovery import machine_from, site_recovery
+from migration import function_names as names
 from migration import preflight
 
 name = names.CHECK_MACHINE

@@ -24,7 +24,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
+from migration import function_names as names
 from migration.errors import parse_retry_after, redact
 
 name = names.POST_CALLBACK

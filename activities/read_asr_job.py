@@ -11,8 +11,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
 from activities.site_recovery import site_recovery
+from migration import function_names as names
 from migration.arm_ids import VaultRef
 from migration.errors import AsrPermanentError, error_from_failed_job
 from migration.steps import JobOutcome, job_outcome

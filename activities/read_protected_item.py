@@ -11,8 +11,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
 from activities.site_recovery import machine_from, site_recovery
+from migration import function_names as names
 from migration.errors import AsrPermanentError
 from migration.scenarios import scenario_for
 from migration.scenarios.a2a import A2AScenario

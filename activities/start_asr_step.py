@@ -17,8 +17,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
 from activities.site_recovery import machine_from, site_recovery
+from migration import function_names as names
 from migration.asr import SiteRecovery, StartedOperation
 from migration.errors import AsrPermanentError, AsrTransientError
 from migration.machine import Machine

@@ -14,9 +14,8 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
+from migration import function_names as names
 from migration.instance_ids import callback_id
-from orchestrators import names as orchestrators
 
 name = names.START_CALLBACK_DELIVERY
 bp = df.Blueprint()
@@ -38,7 +37,7 @@ async def start_callback_delivery(request: dict[str, Any], client: df.DurableOrc
         "timeScale": float(request.get("timeScale") or 1.0),
     }
     try:
-        await client.start_new(orchestrators.DELIVER_CALLBACK, instance_id, payload)
+        await client.start_new(names.DELIVER_CALLBACK, instance_id, payload)
     except Exception:
         # A retry of this activity raced its first run, which started it (the extension answers 500).
         if not await client.get_status(instance_id):

@@ -1,9 +1,11 @@
 """The status document of a migration, assembled from what Durable Functions reports about its instances.
 
-``GET /api/migrations/{id}`` answers with this document. It is built from the wave instance (custom status while
-it runs, output once it ended) and the machines' runbook instances (their custom status: stage, job, error; the
-initial-replication wait's progress and ETA), never from the wave's input beyond a few named fields: the input
-holds the plan, and the plan's ``callbackUrl`` may carry a signature.
+``GET /api/migrations/{id}`` answers with this document; ``POST /api/migrations`` with its summary
+(:func:`submission_document`) and ``GET /api/migrations`` with a page of list items (:func:`list_document`). It is
+built from the wave instance (custom status while it runs, output once it ended) and the machines' runbook
+instances (their custom status: stage, job, error; the initial-replication wait's progress and ETA), never from
+the wave's input beyond a few named fields: the input holds the plan, and the plan's ``callbackUrl`` may carry a
+signature.
 
 The HTTP status code follows what Logic Apps' HTTP action needs to poll and then decide: 202 (with ``Retry-After``
 and ``Location``) while the migration runs, in any phase; 200 once every machine migrated; 409 when it ended any
@@ -11,7 +13,9 @@ other way (the server did not fail, so not a 5xx; a non-2xx makes the workflow r
 endpoint answers 200 for a failed orchestration, which a polling workflow would read as success.
 
 Instances are plain dicts here (``instanceId``, ``runtimeStatus``, ``input``, ``output``, ``customStatus``,
-``createdTime``, ``lastUpdatedTime``) so this module stays pure; the triggers convert the SDK's objects.
+``createdTime``, ``lastUpdatedTime``) so this module stays pure; the triggers convert the SDK's objects, read the
+instances these functions ask for (:func:`machines_to_read`, :func:`list_runtime_statuses`) and send what they
+return. Every document leaves here redacted.
 """
 
 from __future__ import annotations
@@ -19,27 +23,36 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
-from migration.errors import redact
+from migration.errors import redact_all
 from migration.instance_ids import Kind, parse
+from migration.runtime_status import ACTIVE, ENDED, is_active
 
 __all__ = [
+    "ENDED_STATUSES",
     "FINAL_CODES",
-    "RUNNING_RUNTIME",
+    "RETRY_AFTER_SECONDS",
+    "STATUSES",
     "Links",
     "decode",
     "obj",
     "http_status",
+    "list_document",
     "list_item",
+    "list_runtime_statuses",
     "machine_names",
     "machine_view",
+    "machines_to_read",
     "overall_status",
-    "redact_all",
     "status_document",
+    "submission_document",
 ]
 
 Json = dict[str, Any]
-RUNNING_RUNTIME = frozenset({"Pending", "Running", "ContinuedAsNew", "Suspended"})
+# A migration's status in every document: Running while its wave runs, then how it ended.
+ENDED_STATUSES = ("Migrated", "PartiallyMigrated", "Failed", "Cancelled")
+STATUSES = ("Running", *ENDED_STATUSES)
 FINAL_CODES = {
     "PartiallyMigrated": "MigrationPartiallyMigrated",
     "Failed": "MigrationFailed",
@@ -63,17 +76,6 @@ def decode(value: Any) -> Any:
 def obj(value: Any) -> Json:
     """``value`` if it is a JSON object, else an empty one (documents from storage are read defensively)."""
     return value if isinstance(value, dict) else {}
-
-
-def redact_all(value: Any) -> Any:
-    """Every string in ``value`` with tokens, signatures and keys replaced (``migration.errors.redact``)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [redact_all(item) for item in value]
-    if isinstance(value, dict):
-        return {key: redact_all(item) for key, item in value.items()}
-    return value
 
 
 class Links:
@@ -104,12 +106,12 @@ class Links:
 def overall_status(instance: Mapping[str, Any]) -> str:
     """Running while the wave's instance runs; then the wave's own result status."""
     runtime = str(instance.get("runtimeStatus") or "")
-    if runtime in RUNNING_RUNTIME:
+    if is_active(runtime):
         return "Running"
     if runtime == "Completed":
         output = decode(instance.get("output"))
         status = output.get("status") if isinstance(output, dict) else None
-        return str(status) if status in ("Migrated", "PartiallyMigrated", "Failed", "Cancelled") else "Failed"
+        return str(status) if status in ENDED_STATUSES else "Failed"
     if runtime in ("Terminated", "Canceled"):
         return "Cancelled"
     return "Failed"
@@ -314,4 +316,79 @@ def list_item(wave: Mapping[str, Any], *, base_url: str) -> Json:
         "links": {"self": Links(base_url, migration_id).self},
     }
     cleaned: Json = redact_all(item)
+    return cleaned
+
+
+def list_runtime_statuses(wanted: Iterable[str]) -> list[str]:
+    """The runtime statuses to ask Durable for when listing migrations of the ``wanted`` statuses (all: none).
+
+    Running migrations are exactly the active instances and the others exactly the ended ones, so a list that
+    wants only one side lets Durable filter; a mix is filtered here, after :func:`list_item` decided each status.
+    """
+    wanted = set(wanted)
+    if wanted and wanted <= {"Running"}:
+        return list(ACTIVE)
+    if wanted and "Running" not in wanted:
+        return list(ENDED)
+    return []
+
+
+def list_document(
+    waves: Iterable[Mapping[str, Any]],
+    *,
+    wanted: Iterable[str],
+    base_url: str,
+    skip: int,
+    top: int,
+    query: Mapping[str, str],
+) -> Json:
+    """``GET /api/migrations``: the waves of the ``wanted`` statuses, newest first, one page of them.
+
+    ``query`` is the request's query string; ``nextLink`` repeats it (but never a ``code``: the key stays with the
+    caller) with the next ``skip``.
+    """
+    wanted = set(wanted)
+    base = base_url.rstrip("/")
+    items = [list_item(wave, base_url=base) for wave in waves]
+    if wanted:
+        items = [item for item in items if item["status"] in wanted]
+    items.sort(key=lambda item: str(item.get("createdAt") or ""), reverse=True)
+    page = items[skip : skip + top]
+    next_link = None
+    if skip + top < len(items):
+        params = {k: v for k, v in query.items() if k not in ("skip", "code")}
+        next_link = f"{base}/migrations?{urlencode({**params, 'skip': str(skip + top)})}"
+    body = {"items": page, "count": len(page), "total": len(items), "skip": skip, "top": top, "nextLink": next_link}
+    cleaned: Json = redact_all(body)
+    return cleaned
+
+
+def machines_to_read(wave: Mapping[str, Any], *, skip: int = 0, top: int | None = None) -> list[str]:
+    """The machines whose instances a status document of this page needs: none once the wave ended (its output
+    holds every record), else the page's machines in plan order."""
+    if overall_status(wave) != "Running":
+        return []
+    plan = obj(obj(decode(wave.get("input"))).get("plan"))
+    page = machine_names(plan)[skip : None if top is None else skip + top]
+    return [machine for machine, _ in page]
+
+
+def submission_document(instance: Mapping[str, Any], base_url: str) -> Json:
+    """What ``POST /api/migrations`` answers, the same for the first submission and every repeat of it."""
+    wave_input = obj(decode(instance.get("input")))
+    plan = obj(wave_input.get("plan"))
+    migration_id = str(plan.get("id") or str(instance.get("instanceId")).split("~", 1)[-1])
+    status = overall_status(instance)
+    body: Json = {
+        "id": migration_id,
+        "name": plan.get("name"),
+        "status": status,
+        "machineCount": len(machine_names(plan)),
+        "planSha256": wave_input.get("planSha256"),
+        "idempotencyKey": wave_input.get("idempotencyKey"),
+        "submittedVia": wave_input.get("submittedVia"),
+        "createdAt": instance.get("createdTime"),
+        "links": Links(base_url, migration_id).to_dict(),
+    }
+    cleaned: Json = redact_all(body)
     return cleaned

@@ -44,6 +44,7 @@ __all__ = [
     "error_record",
     "parse_retry_after",
     "redact",
+    "redact_all",
 ]
 
 
@@ -90,6 +91,21 @@ def error_record(
     record themselves (a job that timed out, retries that ran out) can never drift apart in shape.
     """
     return {"stage": stage, "code": code, "message": message, "jobId": job_id, "transient": transient}
+
+
+def redact_all(value: Any) -> Any:
+    """``value`` (JSON-like) with :func:`redact` applied to every string in it, however deep.
+
+    Documents and events quote ASR messages, URLs and command reasons, any of which may carry a secret; they pass
+    through this once, just before they leave the app.
+    """
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_all(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_all(item) for key, item in value.items()}
+    return value
 
 
 class MigrationError(Exception):

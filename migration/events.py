@@ -24,10 +24,10 @@ Why these choices:
 - The data of each type is a pydantic model, so a malformed event is a :class:`ValueError` in the code that
   built it (and in its tests), not a surprise for a subscriber; JSON Schemas generated from the same models
   are checked in under ``schemas/events/`` (``python -m migration.events`` rewrites them).
-- Every string in the data passes through :func:`migration.errors.redact`: an ASR message that echoes a SAS
+- Every string in the data passes through :func:`migration.errors.redact_all`: an ASR message that echoes a SAS
   URL or a bearer token must not reach a topic that other teams read.
 
-This module is pure: no Service Bus client, no Azure Functions; ``activities/publish_event.py`` sends what
+This module is pure: no Service Bus client, no Azure Functions; ``migration/servicebus.py`` sends what
 :func:`build_event` returns.
 """
 
@@ -47,7 +47,7 @@ from urllib.parse import quote
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from migration.commands import ControlAction
-from migration.errors import redact
+from migration.errors import redact_all
 from migration.plan_options import OnApprovalTimeout
 from migration.plan_types import MachineName, PlanModel, Slug, UtcDatetime
 from migration.stages import Stage
@@ -425,16 +425,6 @@ def _event_time(value: datetime | str) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _redact_all(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact_all(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _redact_all(item) for key, item in value.items()}
-    return value
-
-
 def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_url=False):
@@ -479,7 +469,7 @@ def build_event(
         model = _DATA_MODELS[kind].model_validate(payload)
     except ValidationError as error:
         raise ValueError(f"{kind.value} data is invalid: {_describe(error)}") from None
-    clean: dict[str, Any] = _redact_all(model.model_dump(mode="json", by_alias=True))
+    clean: dict[str, Any] = redact_all(model.model_dump(mode="json", by_alias=True))
 
     machine_property = str(clean["machine"]) if kind in _MACHINE_EVENTS else ""
     if machine is not None and machine != machine_property:

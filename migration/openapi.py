@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from migration.api_requests import MAX_BODY_BYTES
+from migration.api_status import STATUSES
 from migration.commands import ACTIONS
 
 __all__ = ["openapi_document"]
@@ -24,7 +25,7 @@ Json = dict[str, Any]
 _SLUG = "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 _MACHINE = "^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$"
 _KEY = "^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,126}[A-Za-z0-9])?$"
-_STATUS = ["Running", "Migrated", "PartiallyMigrated", "Failed", "Cancelled"]
+_STATUS = list(STATUSES)
 
 
 def _ref(name: str) -> Json:

@@ -19,11 +19,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from migration.api_status import decode, obj, redact_all
+from migration.api_machine import machine_records
+from migration.api_status import decode, obj, status_document
+from migration.errors import redact_all
 from migration.plan_clock import PlanClock
 from migration.stages import FULL_RUNBOOK
 
-__all__ = ["COLUMNS", "build_report", "report_clock", "report_csv", "report_row"]
+__all__ = ["COLUMNS", "build_report", "migration_report", "report_clock", "report_csv", "report_row"]
 
 Json = dict[str, Any]
 _STAGE_COLUMNS = [f"{stage.value}{edge}" for stage in FULL_RUNBOOK for edge in ("StartedAt", "EndedAt")]
@@ -130,6 +132,14 @@ def build_report(
         "rows": rows,
     }
     return report
+
+
+def migration_report(wave: Mapping[str, Any], instances: Mapping[str, list[Json]], *, base_url: str) -> Json:
+    """``GET /api/migrations/{id}/report``: the report of the wave, from the wave and every machine's instances
+    (those of ``migration.api_status.machines_to_read``)."""
+    return build_report(
+        status_document(wave, instances, base_url=base_url), machine_records(wave, instances), report_clock(wave)
+    )
 
 
 def _cell(value: Any) -> str:

@@ -20,9 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import azure.durable_functions as df
 
-from activities import names as activities
-from migration.api_status import redact_all
-from orchestrators import names
+from migration import function_names as names
+from migration.errors import redact_all
 from orchestrators.timing import scaled
 
 name = names.DELIVER_CALLBACK
@@ -57,7 +56,7 @@ def deliver_callback(context: df.DurableOrchestrationContext) -> Generator[Any, 
     last: Json = {}
     while True:
         attempts += 1
-        last = yield context.call_activity(activities.POST_CALLBACK, {"callbackUrl": url, "body": body})
+        last = yield context.call_activity(names.POST_CALLBACK, {"callbackUrl": url, "body": body})
         status: Json = {
             "callbackUrl": shown_url(url),
             "attempts": attempts,

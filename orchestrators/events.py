@@ -13,7 +13,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from orchestrators.timing import event_retry
 
 
@@ -40,7 +40,7 @@ def publish_task(
         payload["machine"] = machine
     if status is not None:
         payload["status"] = status
-    return context.call_activity_with_retry(activities.PUBLISH_EVENT, event_retry(time_scale), payload)
+    return context.call_activity_with_retry(names.PUBLISH_EVENT, event_retry(time_scale), payload)
 
 
 def publish(context: df.DurableOrchestrationContext, **event: Any) -> Generator[Any, Any, bool]:

@@ -1,9 +1,12 @@
-"""Names of the orchestrators, in one place, so callers never spell them twice."""
+"""The orchestrator names, re-exported from their home, ``migration.function_names``.
 
-MACHINE_RUNBOOK = "machine_runbook"
-WAIT_FOR_JOB = "wait_for_asr_job"
-WAIT_FOR_REPLICATION = "wait_for_initial_replication"
-MACHINE_ROLLBACK = "machine_rollback"
-WAVE = "migration_wave"
-WAVE_BATCH = "wave_batch"
-DELIVER_CALLBACK = "deliver_callback"
+Kept so modules that still spell ``orchestrators.names.WAVE`` work; new code imports ``migration.function_names``.
+"""
+
+from migration.function_names import DELIVER_CALLBACK as DELIVER_CALLBACK
+from migration.function_names import MACHINE_ROLLBACK as MACHINE_ROLLBACK
+from migration.function_names import MACHINE_RUNBOOK as MACHINE_RUNBOOK
+from migration.function_names import WAIT_FOR_JOB as WAIT_FOR_JOB
+from migration.function_names import WAIT_FOR_REPLICATION as WAIT_FOR_REPLICATION
+from migration.function_names import WAVE as WAVE
+from migration.function_names import WAVE_BATCH as WAVE_BATCH

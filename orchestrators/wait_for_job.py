@@ -16,10 +16,9 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from migration.errors import error_record
 from migration.steps import Step
-from orchestrators import names
 from orchestrators.timing import activity_retry, first_job_poll, next_job_poll, scaled
 
 name = names.WAIT_FOR_JOB
@@ -44,7 +43,7 @@ def wait_for_asr_job(context: df.DurableOrchestrationContext) -> Generator[Any, 
         fire_at = min(now + scaled(delay, scale), max(deadline, now + timedelta(seconds=1)))
         yield context.create_timer(fire_at)
         job: dict[str, Any] = yield context.call_activity_with_retry(
-            activities.READ_ASR_JOB,
+            names.READ_ASR_JOB,
             activity_retry(scale),
             {"vault": request["vault"], "jobName": request["jobName"], "stage": request.get("stage")},
         )

@@ -20,12 +20,11 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from migration.errors import error_record
 from migration.progress import ProgressState, next_poll_delay, observe, start_progress
 from migration.scenarios import ProtectedItemView
 from migration.stages import Stage
-from orchestrators import names
 from orchestrators.timing import activity_retry, scaled
 
 name = names.WAIT_FOR_REPLICATION
@@ -56,7 +55,7 @@ def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Gen
         if delay > timedelta(0):
             yield context.create_timer(min(context.current_utc_datetime + delay, deadline + timedelta(seconds=1)))
         read: dict[str, Any] = yield context.call_activity_with_retry(
-            activities.READ_PROTECTED_ITEM,
+            names.READ_PROTECTED_ITEM,
             activity_retry(scale),
             {"machine": request["machine"], "stage": _STAGE},
         )

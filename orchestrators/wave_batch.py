@@ -28,11 +28,12 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from migration import function_names as names
 from migration.commands import STOP_EVENT
 from migration.instance_ids import machine_id, rollback_id
 from migration.stages import Stage
 from migration.status_bounds import first_names
-from orchestrators import asr_step, names
+from orchestrators import asr_step
 from orchestrators.timing import kick
 
 name = names.WAVE_BATCH

@@ -24,12 +24,13 @@ from typing import Any
 import aiohttp
 import azure.durable_functions as df
 
+from migration import function_names as names
 from migration.api_requests import ApiError, StartRequest, plan_sha256
 from migration.api_status import decode
 from migration.commands import CONTROL_EVENT
 from migration.instance_ids import machine_prefix, wave_id
 from migration.plan import validate_plan
-from orchestrators import names
+from migration.runtime_status import is_active
 
 __all__ = [
     "CONTROL_EVENT",
@@ -198,14 +199,14 @@ async def raise_control(client: df.DurableOrchestrationClient, migration_id: str
     existing = await read_instance(client, instance_id)
     if existing is None:
         raise ApiError(404, "MigrationNotFound", f"no migration with id {migration_id!r}")
-    if existing["runtimeStatus"] not in ("Pending", "Running", "Suspended", "ContinuedAsNew"):
+    if not is_active(existing["runtimeStatus"]):
         raise ApiError(409, "MigrationEnded", f"migration {migration_id!r} has ended; it takes no more commands")
     try:
         await client.raise_event(instance_id, CONTROL_EVENT, payload)
     except Exception as error:
         # It ended between the read and the raise (the extension answers 410).
         after = await read_instance(client, instance_id)
-        if after is not None and after["runtimeStatus"] not in ("Pending", "Running", "Suspended"):
+        if after is not None and not is_active(after["runtimeStatus"]):
             raise ApiError(409, "MigrationEnded", f"migration {migration_id!r} has ended") from None
         raise RuntimeError(f"raising the control event failed: {json.dumps(str(error))[:200]}") from None
     return existing

@@ -3,8 +3,9 @@
 ``POST /api/migrations`` validates the plan and starts the wave once per plan id; the answer follows the
 asynchronous pattern Logic Apps' HTTP action polls by itself (202 + ``Location`` + ``Retry-After``). The status
 route answers 202 while the migration runs, 200 when every machine migrated and 409 when it ended otherwise. The
-documents themselves are built in ``migration.api_status`` and ``migration.report``; these functions only parse,
-call Durable Functions and answer.
+documents themselves are built in ``migration.api_status``, ``migration.api_machine`` and ``migration.report``;
+these functions only parse the request, read the instances (``triggers.durable_access``), call the builder and
+answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlencode
 import azure.durable_functions as df
 import azure.functions as func
 
+from migration.api_machine import find_machine, machine_document
 from migration.api_requests import (
     ApiError,
     check_json_content_type,
@@ -26,18 +28,16 @@ from migration.api_requests import (
 )
 from migration.api_status import (
     RETRY_AFTER_SECONDS,
-    Links,
+    STATUSES,
     http_status,
-    list_item,
-    machine_names,
-    machine_view,
-    obj,
-    overall_status,
-    redact_all,
+    list_document,
+    list_runtime_statuses,
+    machines_to_read,
     status_document,
+    submission_document,
 )
 from migration.instance_ids import Kind, parse, wave_id
-from migration.report import build_report, report_clock, report_csv
+from migration.report import migration_report, report_csv
 from triggers import durable_access
 from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
 
@@ -47,32 +47,10 @@ bp = df.Blueprint()
 Json = dict[str, Any]
 MACHINES_TOP_DEFAULT = 200
 MACHINES_TOP_MAX = 1000
-_STATUSES = ("Running", "Migrated", "PartiallyMigrated", "Failed", "Cancelled")
 
 
 def _polling_headers(location: str) -> dict[str, str]:
     return {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)}
-
-
-def submission_body(instance: Json, base: str) -> Json:
-    """What POST answers, the same for the first submission and every repeat of it."""
-    wave_input = obj(instance.get("input"))
-    plan = obj(wave_input.get("plan"))
-    migration_id = str(plan.get("id") or parse(str(instance.get("instanceId"))).migration_id or "")
-    status = overall_status(instance)
-    body: Json = {
-        "id": migration_id,
-        "name": plan.get("name"),
-        "status": status,
-        "machineCount": len(machine_names(plan)),
-        "planSha256": wave_input.get("planSha256"),
-        "idempotencyKey": wave_input.get("idempotencyKey"),
-        "submittedVia": wave_input.get("submittedVia"),
-        "createdAt": instance.get("createdTime"),
-        "links": Links(base, migration_id).to_dict(),
-    }
-    cleaned: Json = redact_all(body)
-    return cleaned
 
 
 @bp.function_name("submit_migration")
@@ -88,7 +66,7 @@ async def submit_migration(req: func.HttpRequest, client: df.DurableOrchestratio
         start = prepare_start(data, via="http", now=datetime.now(UTC), environ=os.environ, idempotency_key=key)
         outcome = await durable_access.start_once(client, start)
         base = api_base(req)
-        body = submission_body(outcome.instance, base)
+        body = submission_document(outcome.instance, base)
         if body["status"] == "Running":
             # A repeated POST of a running migration answers like the first one, so a retried HTTP action
             # keeps polling instead of taking a 200 for the end of the migration.
@@ -105,18 +83,13 @@ async def _wave_or_404(client: df.DurableOrchestrationClient, migration_id: str)
     return wave
 
 
-async def _document(
-    client: df.DurableOrchestrationClient, req: func.HttpRequest, migration_id: str, *, skip: int, top: int | None
-) -> tuple[Json, Json, dict[str, list[Json]]]:
+async def _read(
+    client: df.DurableOrchestrationClient, migration_id: str, *, skip: int = 0, top: int | None = None
+) -> tuple[Json, dict[str, list[Json]]]:
+    """The wave (or 404) and the instances of the machines its document of this page needs."""
     wave = await _wave_or_404(client, migration_id)
-    plan = obj(obj(wave.get("input")).get("plan"))
-    page = machine_names(plan)[skip : None if top is None else skip + top]
-    finished = overall_status(wave) != "Running"
-    instances = (
-        {} if finished else await durable_access.read_machine_instances(client, migration_id, [m for m, _ in page])
-    )
-    document = status_document(wave, instances, base_url=api_base(req), machines_skip=skip, machines_top=top)
-    return document, wave, instances
+    machines = machines_to_read(wave, skip=skip, top=top)
+    return wave, await durable_access.read_machine_instances(client, migration_id, machines)
 
 
 @bp.function_name("get_migration")
@@ -129,7 +102,8 @@ async def get_migration(req: func.HttpRequest, client: df.DurableOrchestrationCl
         migration_id = require_migration_id(req.route_params.get("id"))
         skip = query_int(req, "machinesSkip", 0, 0, 1_000_000)
         top = query_int(req, "machinesTop", MACHINES_TOP_DEFAULT, 1, MACHINES_TOP_MAX)
-        document, _, _ = await _document(client, req, migration_id, skip=skip, top=top)
+        wave, instances = await _read(client, migration_id, skip=skip, top=top)
+        document = status_document(wave, instances, base_url=api_base(req), machines_skip=skip, machines_top=top)
         code = http_status(document["status"])
         # Location is this document's own link, never the request URL: a key given as ?code= is not echoed.
         paging = {k: v for k, v in req.params.items() if k in ("machinesTop", "machinesSkip")}
@@ -162,10 +136,10 @@ def _time_param(req: func.HttpRequest, name: str) -> datetime | None:
 def _status_filter(req: func.HttpRequest) -> set[str]:
     text = req.params.get("status") or ""
     wanted = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = sorted(wanted - set(_STATUSES))
+    unknown = sorted(wanted - set(STATUSES))
     if unknown:
         raise ApiError(
-            400, "InvalidQuery", f"query parameter status: {unknown[0][:40]!r} is not one of {', '.join(_STATUSES)}"
+            400, "InvalidQuery", f"query parameter status: {unknown[0][:40]!r} is not one of {', '.join(STATUSES)}"
         )
     return wanted
 
@@ -181,50 +155,18 @@ async def list_migrations(req: func.HttpRequest, client: df.DurableOrchestration
         created_from, created_to = _time_param(req, "createdFrom"), _time_param(req, "createdTo")
         top = query_int(req, "top", 50, 1, 100)
         skip = query_int(req, "skip", 0, 0, 1_000_000)
-        runtime: list[str] = []
-        if wanted and wanted <= {"Running"}:
-            runtime = ["Pending", "Running", "Suspended", "ContinuedAsNew"]
-        elif wanted and "Running" not in wanted:
-            runtime = ["Completed", "Failed", "Terminated"]
         instances = await durable_access.list_instances(
-            client, prefix=wave_id(""), created_from=created_from, created_to=created_to, runtime_statuses=runtime
+            client,
+            prefix=wave_id(""),
+            created_from=created_from,
+            created_to=created_to,
+            runtime_statuses=list_runtime_statuses(wanted),
         )
         waves = [i for i in instances if parse(str(i.get("instanceId"))).kind is Kind.WAVE]
-        base = api_base(req)
-        items = [list_item(w, base_url=base) for w in waves]
-        if wanted:
-            items = [item for item in items if item["status"] in wanted]
-        items.sort(key=lambda item: str(item.get("createdAt") or ""), reverse=True)
-        page = items[skip : skip + top]
-        next_link = None
-        if skip + top < len(items):
-            params = {k: v for k, v in req.params.items() if k not in ("skip", "code")}
-            next_link = f"{base}/migrations?{urlencode({**params, 'skip': str(skip + top)})}"
-        body = {"items": page, "count": len(page), "total": len(items), "skip": skip, "top": top, "nextLink": next_link}
-        return json_response(redact_all(body))
+        body = list_document(waves, wanted=wanted, base_url=api_base(req), skip=skip, top=top, query=req.params)
+        return json_response(body)
 
     return await guarded("GET migrations", handle)
-
-
-def _latest_record(migration_id: str, machine: str, instances: list[Json]) -> Json | None:
-    """The output of the machine's most recently finished runbook (its stages, jobs, downtime so far)."""
-    best: Json | None = None
-    for instance in instances:
-        kind = parse(str(instance.get("instanceId") or "")).kind
-        output = instance.get("output")
-        if kind is Kind.WAIT or not isinstance(output, dict) or "stages" not in output:
-            continue
-        if best is None or str(instance.get("lastUpdatedTime")) >= str(best.get("lastUpdatedTime")):
-            best = instance
-    return best.get("output") if best else None
-
-
-def _records(wave: Json, migration_id: str, instances: dict[str, list[Json]]) -> dict[str, Json | None]:
-    output = obj(wave.get("output"))
-    finished = output.get("machines") if isinstance(output.get("machines"), dict) else None
-    if finished is not None:
-        return dict(finished)
-    return {machine: _latest_record(migration_id, machine, found) for machine, found in instances.items()}
 
 
 @bp.function_name("get_migration_machine")
@@ -237,22 +179,9 @@ async def get_migration_machine(req: func.HttpRequest, client: df.DurableOrchest
         migration_id = require_migration_id(req.route_params.get("id"))
         wanted = str(req.route_params.get("name") or "")
         wave = await _wave_or_404(client, migration_id)
-        plan = obj(obj(wave.get("input")).get("plan"))
-        match = [(m, g) for m, g in machine_names(plan) if m.lower() == wanted.lower()]
-        if not match:
-            raise ApiError(404, "MachineNotFound", f"migration {migration_id!r} has no machine {wanted[:64]!r}")
-        machine, group = match[0]
+        machine, group = find_machine(wave, migration_id, wanted)
         instances = await durable_access.read_machine_instances(client, migration_id, [machine])
-        record = _records(wave, migration_id, instances).get(machine)
-        final = record if overall_status(wave) != "Running" else None
-        view = machine_view(migration_id, machine, group, instances.get(machine, []), final)
-        body = {
-            **view,
-            "migrationId": migration_id,
-            "record": record,
-            "links": Links(api_base(req), migration_id).to_dict(),
-        }
-        return json_response(redact_all(body))
+        return json_response(machine_document(wave, migration_id, machine, group, instances, base_url=api_base(req)))
 
     return await guarded("GET migration machine", handle)
 
@@ -275,8 +204,8 @@ async def get_migration_report(req: func.HttpRequest, client: df.DurableOrchestr
     async def handle() -> func.HttpResponse:
         migration_id = require_migration_id(req.route_params.get("id"))
         csv_wanted = _wants_csv(req.headers.get("Accept"))
-        document, wave, instances = await _document(client, req, migration_id, skip=0, top=None)
-        report = build_report(document, _records(wave, migration_id, instances), report_clock(wave))
+        wave, instances = await _read(client, migration_id)
+        report = migration_report(wave, instances, base_url=api_base(req))
         if csv_wanted:
             return func.HttpResponse(
                 report_csv(report),

@@ -15,9 +15,10 @@ import azure.functions as func
 
 from migration.api_requests import MAX_CONTROL_BYTES, ApiError, decode_json, parse_control_body
 from migration.commands import ACTIONS
+from migration.servicebus import CONNECTION_SETTING
 from triggers import durable_access
 from triggers.http_common import require_migration_id
-from triggers.servicebus_common import CONNECTION, message_key, reject
+from triggers.servicebus_common import message_key, reject
 
 name = "servicebus_control"
 bp = df.Blueprint()
@@ -26,7 +27,7 @@ QUEUE = "migration-control"
 
 
 @bp.function_name("servicebus_migration_control")
-@bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE, connection=CONNECTION)
+@bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE, connection=CONNECTION_SETTING)
 @bp.durable_client_input(client_name="client")
 async def migration_control(msg: func.ServiceBusMessage, client: df.DurableOrchestrationClient) -> None:
     """Raise the command on the migration's wave; refuse what can never apply with a ``migration.rejected`` event."""

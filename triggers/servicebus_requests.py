@@ -23,8 +23,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from migration.api_requests import ApiError, decode_json, prepare_start
+from migration.servicebus import CONNECTION_SETTING
 from triggers import durable_access
-from triggers.servicebus_common import CONNECTION, message_key, properties, reject
+from triggers.servicebus_common import message_key, properties, reject
 
 name = "servicebus_requests"
 bp = df.Blueprint()
@@ -55,7 +56,7 @@ def overrides_of(props: dict[str, Any]) -> dict[str, str]:
 
 
 @bp.function_name("servicebus_migration_request")
-@bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE, connection=CONNECTION)
+@bp.service_bus_queue_trigger(arg_name="msg", queue_name=QUEUE, connection=CONNECTION_SETTING)
 @bp.durable_client_input(client_name="client")
 async def migration_request(msg: func.ServiceBusMessage, client: df.DurableOrchestrationClient) -> None:
     """Validate the plan and start its wave once; refuse an invalid message with a ``migration.rejected`` event."""

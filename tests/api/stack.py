@@ -164,7 +164,14 @@ class ApiStack:
 
 
 @contextmanager
-def api_stack(data_dir: Path, *, speed: float = SPEED, bus_config: dict[str, Any] | None = None) -> Iterator[ApiStack]:
+def api_stack(
+    data_dir: Path,
+    *,
+    speed: float = SPEED,
+    bus_config: dict[str, Any] | None = None,
+    settings: dict[str, str] | None = None,
+) -> Iterator[ApiStack]:
+    """The stack; ``settings`` replace or add app settings (``{"ServiceBusConnection": ""}``: an app without one)."""
     asr = start_asr(EXAMPLES / "topology.yaml", speed=speed)
     bus = start_bus(bus_config)
     vault_ids = ",".join(
@@ -178,6 +185,7 @@ def api_stack(data_dir: Path, *, speed: float = SPEED, bus_config: dict[str, Any
         "ServiceBusConnection": bus.connection_string,
         "MIGRATION_CLOCK_SPEED": str(speed),
         "MIGRATION_CLOCK_ANCHOR": f"{asr.clock.now().isoformat()}@{datetime.now(UTC).isoformat()}",
+        **(settings or {}),
     }
     try:
         host = start_host_process("function_app:app", app_dir=REPO, data_dir=data_dir, env=env)

@@ -10,7 +10,19 @@ from typing import Any
 import pytest
 
 import function_app
-from migration.api_status import http_status, list_item, machine_view, overall_status, status_document
+from migration.api_machine import find_machine, machine_document
+from migration.api_requests import ApiError
+from migration.api_status import (
+    http_status,
+    list_document,
+    list_item,
+    list_runtime_statuses,
+    machine_view,
+    machines_to_read,
+    overall_status,
+    status_document,
+    submission_document,
+)
 from migration.openapi import openapi_document
 from migration.report import COLUMNS, build_report, report_csv
 from tests.api.stack import small_plan
@@ -120,6 +132,73 @@ def test_machines_are_paged() -> None:
     document = status_document(wave("Running", {}), {}, base_url=BASE, machines_skip=1, machines_top=1)
     assert [m["name"] for m in document["machines"]] == ["web01"]
     assert document["machinesPage"] == {"skip": 1, "top": 1, "total": 2}
+
+
+def test_only_a_running_wave_asks_for_the_instances_of_its_page() -> None:
+    assert machines_to_read(wave("Running")) == ["db01", "web01"]
+    assert machines_to_read(wave("Running"), skip=1, top=5) == ["web01"]
+    assert machines_to_read(wave("Completed", output={"status": "Migrated", "machines": {}})) == []
+
+
+def test_a_submission_names_the_migration_and_its_links_never_the_callback() -> None:
+    body = submission_document(wave("Pending"), BASE)
+    assert body["id"] == "doc-wave" and body["status"] == "Running" and body["machineCount"] == 2
+    assert body["idempotencyKey"] == "k-1" and body["submittedVia"] == "http"
+    assert body["links"]["self"] == f"{BASE}/migrations/doc-wave"
+    assert "SeCrEt" not in json.dumps(body)
+
+
+def listed(migration_id: str, created: str, runtime: str = "Running", **output: Any) -> dict[str, Any]:
+    return {
+        "instanceId": f"migration~{migration_id}",
+        "runtimeStatus": runtime,
+        "customStatus": {"migrationId": migration_id, "name": f"{migration_id} sig=abc"},
+        "output": output or None,
+        "createdTime": created,
+    }
+
+
+def test_the_list_is_newest_first_filtered_paged_and_its_next_link_carries_no_key() -> None:
+    waves = [
+        listed("a", "2026-11-27T08:00:00Z"),
+        listed("b", "2026-11-27T09:00:00Z", "Completed", status="Migrated"),
+        listed("c", "2026-11-27T10:00:00Z"),
+        listed("d", "2026-11-27T11:00:00Z"),
+    ]
+    query = {"status": "Running", "top": "2", "code": "KEY", "skip": "0"}
+    page = list_document(waves, wanted={"Running"}, base_url=BASE, skip=0, top=2, query=query)
+    assert [item["id"] for item in page["items"]] == ["d", "c"]
+    assert (page["count"], page["total"], page["skip"], page["top"]) == (2, 3, 0, 2)
+    assert page["nextLink"] == f"{BASE}/migrations?status=Running&top=2&skip=2"
+    assert page["items"][0]["name"] == "d sig=***"
+    last = list_document(waves, wanted=set(), base_url=BASE, skip=2, top=2, query={})
+    assert [item["id"] for item in last["items"]] == ["b", "a"] and last["nextLink"] is None
+
+
+def test_the_list_lets_durable_filter_only_when_the_wanted_statuses_are_all_on_one_side() -> None:
+    assert list_runtime_statuses({"Running"}) == ["Pending", "Running", "Suspended", "ContinuedAsNew"]
+    assert set(list_runtime_statuses({"Migrated", "Failed"})) == {"Completed", "Failed", "Terminated", "Canceled"}
+    assert list_runtime_statuses({"Running", "Migrated"}) == list_runtime_statuses(set()) == []
+
+
+def test_a_machine_mid_wave_shows_its_latest_finished_record() -> None:
+    running = wave("Running", {})
+    assert find_machine(running, "doc-wave", "DB01") == ("db01", "data")
+    with pytest.raises(ApiError) as missing:
+        find_machine(running, "doc-wave", "nope")
+    assert (missing.value.status, missing.value.code) == (404, "MachineNotFound")
+    earlier = runbook("db01", "prepare", 0, "2026-11-27T08:01:00Z", stage="cutoverGate", status="ready")
+    earlier["output"] = {"stages": {"validate": {}}, "outcome": "ready", "jobs": ["job-1"]}
+    later = runbook("db01", "cutover", 0, "2026-11-27T08:09:00Z", stage="unplannedFailover", status="running")
+    wait = {
+        "instanceId": "migration~doc-wave~db01~cutover~0:unplannedFailover:0",
+        "output": {"stages": {}, "note": "a wait's output is never the machine's record"},
+        "lastUpdatedTime": "2026-11-27T08:10:00Z",
+    }
+    body = machine_document(running, "doc-wave", "db01", "data", {"db01": [earlier, later, wait]}, base_url=BASE)
+    assert body["record"] == earlier["output"]
+    assert body["stage"] == "unplannedFailover" and body["status"] == "running"
+    assert body["migrationId"] == "doc-wave" and body["links"]["self"] == f"{BASE}/migrations/doc-wave"
 
 
 def test_a_terminated_runbook_is_not_shown_as_running() -> None:

@@ -21,6 +21,7 @@ from azure.servicebus.exceptions import ServiceBusError
 
 from activities import publish_event as module
 from emulators.servicebus import DEFAULT_CONFIG, EmulatorHandle, start_emulator
+from migration import servicebus
 from migration.events import CONTENT_TYPE, TOPIC, EventType, event_id
 from tests.events.data import MIGRATION, TIME, VALID_DATA
 
@@ -45,7 +46,7 @@ def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorHandle]:
         try:
             yield handle
         finally:
-            module.close_client()
+            servicebus.close_client()
 
 
 @pytest.fixture
@@ -171,7 +172,7 @@ def test_a_service_bus_failure_raises_so_the_retry_policy_applies(monkeypatch: p
         with pytest.raises(ServiceBusError):
             publish(request(EventType.CONTROL, "down/1"))
     finally:
-        module.close_client()
+        servicebus.close_client()
     assert time.monotonic() - started < 60
 
 
@@ -187,6 +188,21 @@ def test_without_any_connection_setting_events_are_switched_off_but_still_valida
     broken["data"] = {**broken["data"], "action": "explode"}
     with pytest.raises(ValueError):
         activity_function()(broken)
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_an_empty_connection_setting_switches_events_off_like_no_setting(
+    monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    """An empty setting is no Service Bus: not a connection to try, fail, and retry twelve times."""
+    monkeypatch.setenv("ServiceBusConnection", blank)
+    monkeypatch.setenv("ServiceBusConnection__fullyQualifiedNamespace", blank)
+    result = activity_function()(request(EventType.CONTROL, "blank/1"))
+    assert result == {
+        "eventId": event_id(EventType.CONTROL, "blank/1"),
+        "published": False,
+        "reason": "no ServiceBusConnection setting",
+    }
 
 
 def test_a_malformed_connection_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,7 @@ import pytest
 from azure.identity import DefaultAzureCredential
 from azure.servicebus import ServiceBusClient
 
-from migration.servicebus_settings import ServiceBusSettings, create_client, read_settings
+from migration.servicebus import ServiceBusSettings, configured, create_client, read_settings
 
 EMULATOR = "Endpoint=sb://127.0.0.1:5672;SharedAccessKeyName=k;SharedAccessKey=SECRETKEY;UseDevelopmentEmulator=true;"
 
@@ -58,3 +58,20 @@ def test_clients_are_built_for_either_form_without_connecting() -> None:
     with create_client(identity) as azure:
         assert azure.fully_qualified_namespace == "sb-x.servicebus.windows.net"
         assert isinstance(azure._credential, DefaultAzureCredential)
+
+
+def test_configured_means_some_setting_holds_more_than_whitespace() -> None:
+    assert not configured({})
+    assert not configured({"ServiceBusConnection": ""})
+    assert not configured({"ServiceBusConnection": "  \t", "ServiceBusConnection__fullyQualifiedNamespace": " "})
+    assert not configured({"ServiceBusConnectionString": EMULATOR, "OtherServiceBusConnection": EMULATOR})
+    assert configured({"ServiceBusConnection": EMULATOR})
+    assert configured({"ServiceBusConnection": "", "ServiceBusConnection__fullyQualifiedNamespace": "sb-x.example"})
+
+
+def test_a_setting_that_is_set_but_names_no_namespace_is_a_mistake_not_a_switch() -> None:
+    """A client id alone counts as configured, so publishing names the missing setting instead of going quiet."""
+    half = {"ServiceBusConnection__clientId": "00000000-0000-0000-0000-000000000001"}
+    assert configured(half)
+    with pytest.raises(ValueError, match="no Service Bus connection: set ServiceBusConnection"):
+        read_settings(half)
