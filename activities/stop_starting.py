@@ -17,16 +17,14 @@ import azure.durable_functions as df
 
 from activities import names
 from migration.commands import STOP_EVENT
+from migration.runtime_status import is_active
 
 name = names.STOP_STARTING
 bp = df.Blueprint()
 
-_ACTIVE = {"Running", "Pending", "Suspended", "ContinuedAsNew"}
-
 
 async def _active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
-    status = await client.get_status(instance_id)
-    return getattr(status.runtime_status, "value", status.runtime_status) in _ACTIVE
+    return is_active((await client.get_status(instance_id)).runtime_status)
 
 
 @bp.activity_trigger(input_name="request", activity=names.STOP_STARTING)

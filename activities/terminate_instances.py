@@ -27,17 +27,13 @@ from azure.durable_functions.models.OrchestrationRuntimeStatus import Orchestrat
 
 from activities import names
 from migration.instance_ids import InstanceId, Kind, machine_prefix, parse
+from migration.runtime_status import ACTIVE
 
 name = names.TERMINATE_INSTANCES
 bp = df.Blueprint()
 
-_ACTIVE = [
-    OrchestrationRuntimeStatus.Running,
-    OrchestrationRuntimeStatus.Pending,
-    OrchestrationRuntimeStatus.Suspended,
-    OrchestrationRuntimeStatus.ContinuedAsNew,
-]
-_ACTIVE_NAMES = {status.value for status in _ACTIVE}
+# The query filter takes the SDK's enum; which statuses are alive is migration.runtime_status's to say.
+_ACTIVE = [OrchestrationRuntimeStatus(status) for status in ACTIVE]
 # Rounds of "find what still runs, terminate it": the first finds the waits, a second what was being created.
 _ROUNDS = 5
 # How long one round waits for its terminations to take effect before it looks again (wall seconds).
@@ -65,13 +61,13 @@ async def _terminate(client: df.DurableOrchestrationClient, instance_ids: list[s
     """Terminate those of ``instance_ids`` still active, in order; wait until they have ended (or time is up)."""
     terminated: list[str] = []
     for instance_id in instance_ids:
-        if _runtime(await client.get_status(instance_id)) in _ACTIVE_NAMES:
+        if _runtime(await client.get_status(instance_id)) in ACTIVE:
             await client.terminate(instance_id, reason)
             terminated.append(instance_id)
     deadline = time.monotonic() + _SETTLE_SECONDS
     pending = list(terminated)
     while pending and time.monotonic() < deadline:
-        pending = [i for i in pending if _runtime(await client.get_status(i)) in _ACTIVE_NAMES]
+        pending = [i for i in pending if _runtime(await client.get_status(i)) in ACTIVE]
         if pending:
             await asyncio.sleep(_POLL_SECONDS)
     return terminated
