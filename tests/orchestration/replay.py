@@ -187,7 +187,7 @@ class Replay:
 
     # -- running ------------------------------------------------------------------------------------------
 
-    def run(self, max_rounds: int = 2000) -> dict[str, Any]:
+    def run(self, max_rounds: int = 400) -> dict[str, Any]:
         """Replay until the orchestrator is done (returned, failed or continued as new); the SDK's final state."""
         for _ in range(max_rounds):
             episode = run_episode(
