@@ -255,6 +255,11 @@ class WaveRun:
         elif isinstance(decision, AwaitApproval):
             self.state.request_approval(self.now)
             yield from self._flush()
+            # Commands handled while the event was published (an approval, a cancel) may already open the gate.
+            if self.state.cancel_requested or not isinstance(
+                self.state.gate(self.clock.plan_time(self.now)), AwaitApproval
+            ):
+                return False
             if (yield from self._wait([], self.state.approval_deadline())) == "timeout":
                 self.state.approval_expired(self.now)
         elif isinstance(decision, WaitForWindow):

@@ -205,12 +205,6 @@ def test_an_early_approval_is_kept_for_the_gate() -> None:
     assert result["controls"][0]["accepted"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="wave._gate_passed waits for the approval timeout after publishing awaiting_approval even when a command "
-    "arrived while that event was being published: an approval is applied but the gate stays shut until the timeout, "
-    "which then counts as expired (with onTimeout: cancel the approved wave is rolled back); a cancel waits as long",
-)
 @pytest.mark.parametrize(("action", "next_phase"), [("approve", "cutover"), ("cancel", "rollback")])
 def test_a_command_that_comes_while_the_gate_is_announced_acts_at_once(action: str, next_phase: str) -> None:
     """Operators (or a Logic App) answer the ``awaiting_approval`` event; an answer quicker than the publish
