@@ -15,6 +15,7 @@ from typing import Any
 from migration.api_requests import ApiError
 from migration.api_status import Links, decode, machine_names, machine_view, obj, overall_status
 from migration.errors import redact_all
+from migration.instance_ids import Kind, parse
 
 __all__ = ["find_machine", "machine_document", "machine_records"]
 
@@ -34,9 +35,9 @@ def _latest_record(instances: Iterable[Mapping[str, Any]]) -> Json | None:
     """The output of the machine's most recently finished runbook (its stages, jobs, downtime so far)."""
     best: Mapping[str, Any] | None = None
     for instance in instances:
-        iid = str(instance.get("instanceId") or "")
+        kind = parse(str(instance.get("instanceId") or "")).kind
         output = instance.get("output")
-        if ":" in iid or not isinstance(output, dict) or "stages" not in output:
+        if kind not in (Kind.RUNBOOK, Kind.ROLLBACK) or not isinstance(output, dict) or "stages" not in output:
             continue
         if best is None or str(instance.get("lastUpdatedTime")) >= str(best.get("lastUpdatedTime")):
             best = instance

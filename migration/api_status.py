@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from migration.errors import redact_all
 from migration.instance_ids import Kind, parse
 from migration.runtime_status import ACTIVE, ENDED, is_active
+from migration.wave_state import OUTCOMES
 
 __all__ = [
     "ENDED_STATUSES",
@@ -58,7 +59,8 @@ FINAL_CODES = {
     "Failed": "MigrationFailed",
     "Cancelled": "MigrationCancelled",
 }
-_OUTCOMES = {"ready": "Ready", "migrated": "Migrated", "failed": "Failed", "cancelled": "Cancelled"}
+# A machine's outcome as the API spells it: the wave's final outcomes, and ready (prepared, not yet cut over).
+_OUTCOMES = {"ready": "Ready", **OUTCOMES}
 # Seconds a poller should wait between status reads while the migration runs.
 RETRY_AFTER_SECONDS = 10
 
@@ -377,7 +379,7 @@ def submission_document(instance: Mapping[str, Any], base_url: str) -> Json:
     """What ``POST /api/migrations`` answers, the same for the first submission and every repeat of it."""
     wave_input = obj(decode(instance.get("input")))
     plan = obj(wave_input.get("plan"))
-    migration_id = str(plan.get("id") or str(instance.get("instanceId")).split("~", 1)[-1])
+    migration_id = str(plan.get("id") or parse(str(instance.get("instanceId"))).migration_id)
     status = overall_status(instance)
     body: Json = {
         "id": migration_id,
