@@ -21,20 +21,13 @@ from migration.arm_ids import VIRTUAL_MACHINE_TYPE, ResourceId, parse_resource_i
 from migration.machine import Machine
 from migration.plan_options import DrAfterMigration
 from migration.scenarios.base import (
-    DisableReason,
     ItemAddress,
     JsonDict,
-    ProtectedItemView,
-    cleanup_body,
-    common_view_fields,
+    ProviderSteps,
+    ReplicationProgress,
     compact,
-    disable_protection_body,
-    failed_over,
-    point_details,
-    provider_details,
-    test_failover_body,
     to_int,
-    unplanned_failover_body,
+    vm_protected,
 )
 from migration.source_kinds import Provider
 
@@ -42,12 +35,6 @@ __all__ = ["A2AScenario", "DR_ITEM_SUFFIX"]
 
 INSTANCE_TYPE = Provider.A2A.value
 DR_ITEM_SUFFIX = "-dr"
-
-
-def _required(value: str | None, what: str, machine: Machine) -> str:
-    if value is None:
-        raise ValueError(f"{machine.name}: {what} is required for {INSTANCE_TYPE}")
-    return value
 
 
 def _managed_disks(
@@ -67,20 +54,15 @@ def _managed_disks(
     ]
 
 
-class A2AScenario:
+class A2AScenario(ProviderSteps):
     """Bodies and reading for the A2A provider, including DR after migration."""
 
     provider = Provider.A2A
 
-    def protected_item(self, machine: Machine) -> ItemAddress:
-        return ItemAddress(
-            machine.vault, machine.asr.fabric, machine.asr.protection_container, machine.protected_item_name
-        )
-
     def dr_protected_item(self, machine: Machine) -> ItemAddress:
         """The DR item lives under the migrated region's container (the migration's recovery side)."""
-        fabric = _required(machine.asr.recovery_fabric, "asr.recoveryFabric", machine)
-        container = _required(machine.asr.recovery_protection_container, "asr.recoveryProtectionContainer", machine)
+        fabric = self.required(machine.asr.recovery_fabric, "asr.recoveryFabric", machine)
+        container = self.required(machine.asr.recovery_protection_container, "asr.recoveryProtectionContainer", machine)
         return ItemAddress(machine.vault, fabric, container, machine.protected_item_name + DR_ITEM_SUFFIX)
 
     def enable_protection(
@@ -91,15 +73,15 @@ class A2AScenario:
         ``discovered_machine_id`` does not apply to A2A and is ignored.
         """
         asr, replication, target = machine.asr, machine.replication, machine.target
-        fabric = _required(asr.recovery_fabric, "asr.recoveryFabric", machine)
-        container = _required(asr.recovery_protection_container, "asr.recoveryProtectionContainer", machine)
-        staging = _required(replication.staging_storage_account_id, "replication.stagingStorageAccountId", machine)
+        fabric = self.required(asr.recovery_fabric, "asr.recoveryFabric", machine)
+        container = self.required(asr.recovery_protection_container, "asr.recoveryProtectionContainer", machine)
+        staging = self.required(replication.staging_storage_account_id, "replication.stagingStorageAccountId", machine)
         disks = list(disk_ids if disk_ids is not None else replication.disks_to_include)
         disk_type = replication.disk_type.value if replication.disk_type else None
         details = compact(
             {
                 "instanceType": INSTANCE_TYPE,
-                "fabricObjectId": _required(asr.source_vm_id, "asr.sourceVmId", machine),
+                "fabricObjectId": self.required(asr.source_vm_id, "asr.sourceVmId", machine),
                 "recoveryContainerId": machine.vault.container_id(fabric, container),
                 "recoveryResourceGroupId": target.resource_group_id,
                 "recoveryAzureNetworkId": target.network_id,
@@ -112,7 +94,7 @@ class A2AScenario:
 
     def migrated_vm_id(self, machine: Machine) -> str:
         """Where the failed-over VM lands: the target group, named like the target (or the source) VM."""
-        source = _required(machine.asr.source_vm_id, "asr.sourceVmId", machine)
+        source = self.required(machine.asr.source_vm_id, "asr.sourceVmId", machine)
         name = machine.target.vm_name or parse_resource_id(source).name
         group = parse_resource_id(machine.target.resource_group_id)
         namespace, vm_type = VIRTUAL_MACHINE_TYPE.split("/")
@@ -147,37 +129,10 @@ class A2AScenario:
         )
         return {"properties": {"policyId": machine.vault.policy_id(dr.policy), "providerSpecificDetails": details}}
 
-    def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
-        """Latest recovery point unless one is given (the A2A model: "in case of latest recovery point, null")."""
-        network = _required(machine.target.test_network_id, "target.testNetworkId", machine)
-        return test_failover_body(network, point_details(INSTANCE_TYPE, recovery_point_id))
-
-    def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
-        return cleanup_body(comments)
-
-    def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
-        return unplanned_failover_body(machine, point_details(INSTANCE_TYPE, recovery_point_id))
-
-    def failover_commit(self, machine: Machine) -> None:
-        return None
-
-    def disable_protection(self, machine: Machine, *, reason: DisableReason) -> JsonDict:
-        return disable_protection_body(reason)
-
-    def read_protected_item(self, item: Mapping[str, Any]) -> ProtectedItemView:
-        common = common_view_fields(item)
-        details = provider_details(item, INSTANCE_TYPE)
-        percent = to_int(details.get("monitoringPercentageCompletion"))
-        vm_state = details.get("vmProtectionState")
-        vm_protected = isinstance(vm_state, str) and vm_state.lower() == "protected"
-        done = common["protected"] or failed_over(common) or vm_protected
-        return ProtectedItemView(
-            provider=INSTANCE_TYPE,
-            initial_replication_done=bool(done),
-            progress_percent=100 if done and percent is None else percent,
-            bytes_processed=None,
-            bytes_transferred=None,
+    def replication_progress(self, details: Mapping[str, Any]) -> ReplicationProgress:
+        """A2A measures the job ``monitoringJobType`` names in ``monitoringPercentageCompletion``; no byte counters."""
+        return ReplicationProgress(
+            complete=vm_protected(details),
+            percent=to_int(details.get("monitoringPercentageCompletion")),
             rpo_seconds=to_int(details.get("rpoInSeconds")),
-            progress_health=None,
-            **common,
         )

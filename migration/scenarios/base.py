@@ -30,6 +30,8 @@ __all__ = [
     "ItemAddress",
     "Operation",
     "ProtectedItemView",
+    "ProviderSteps",
+    "ReplicationProgress",
     "Scenario",
     "common_view_fields",
     "DrScenario",
@@ -44,6 +46,7 @@ __all__ = [
     "to_int",
     "test_failover_body",
     "unplanned_failover_body",
+    "vm_protected",
 ]
 
 JsonDict = dict[str, Any]
@@ -283,6 +286,79 @@ class DrScenario(Scenario, Protocol):
     ) -> JsonDict: ...
 
 
+@dataclass(frozen=True)
+class ReplicationProgress:
+    """What a provider's own details say of initial replication; the rest of an item's view is the same for all."""
+
+    complete: bool
+    percent: int | None
+    rpo_seconds: int | None
+    bytes_processed: int | None = None
+    bytes_transferred: int | None = None
+    health: str | None = None
+
+
+class ProviderSteps:
+    """The steps whose request bodies differ between providers only in their ``providerSpecificDetails``.
+
+    Every provider addresses its item under the machine's own fabric and container, sends the same envelopes for a
+    test failover, its cleanup, a failover and a disable, and has nothing to commit for a migration; a scenario
+    derives from this, names its ``provider`` and overrides the provider details (or a whole step) it changes.
+    """
+
+    provider: Provider
+
+    def required(self, value: str | None, what: str, machine: Machine) -> str:
+        """``value``, or the ValueError that names the machine, the plan field and the provider that needs it."""
+        if value is None:
+            raise ValueError(f"{machine.name}: {what} is required for {self.provider.value}")
+        return value
+
+    def protected_item(self, machine: Machine) -> ItemAddress:
+        return source_item(machine)
+
+    def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
+        network = self.required(machine.target.test_network_id, "target.testNetworkId", machine)
+        return test_failover_body(network, self.test_failover_details(machine, network, recovery_point_id))
+
+    def test_failover_details(self, machine: Machine, network_id: str, recovery_point_id: str | None) -> JsonDict:
+        return point_details(self.provider.value, recovery_point_id)
+
+    def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
+        return cleanup_body(comments)
+
+    def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
+        return unplanned_failover_body(machine, self.failover_details(machine, recovery_point_id))
+
+    def failover_details(self, machine: Machine, recovery_point_id: str | None) -> JsonDict:
+        return point_details(self.provider.value, recovery_point_id)
+
+    def failover_commit(self, machine: Machine) -> None:
+        return None
+
+    def disable_protection(self, machine: Machine, *, reason: DisableReason) -> JsonDict:
+        return disable_protection_body(reason)
+
+    def read_protected_item(self, item: Mapping[str, Any]) -> ProtectedItemView:
+        common = common_view_fields(item)
+        progress = self.replication_progress(provider_details(item, self.provider.value))
+        done = bool(common["protected"] or failed_over(common) or progress.complete)
+        return ProtectedItemView(
+            provider=self.provider.value,
+            initial_replication_done=done,
+            progress_percent=100 if done and progress.percent is None else progress.percent,
+            bytes_processed=progress.bytes_processed,
+            bytes_transferred=progress.bytes_transferred,
+            rpo_seconds=progress.rpo_seconds,
+            progress_health=progress.health,
+            **common,
+        )
+
+    def replication_progress(self, details: Mapping[str, Any]) -> ReplicationProgress:
+        """Initial replication as the provider's ``providerSpecificDetails`` report it."""
+        raise NotImplementedError(f"{type(self).__name__} does not read {self.provider.value} replication details")
+
+
 def compact(values: Mapping[str, Any]) -> JsonDict:
     """``values`` without the keys whose value is None: optional REST fields are omitted, not sent as null."""
     return {key: value for key, value in values.items() if value is not None}
@@ -357,6 +433,12 @@ def provider_details(item: Mapping[str, Any], instance_type: str) -> Mapping[str
     if isinstance(found, str) and found.lower() != instance_type.lower():
         raise ValueError(f"the item is replicated by {found}, not {instance_type}")
     return details
+
+
+def vm_protected(details: Mapping[str, Any]) -> bool:
+    """``vmProtectionState`` says Protected: A2A and Hyper-V report the end of initial replication so."""
+    state = details.get("vmProtectionState")
+    return isinstance(state, str) and state.lower() == "protected"
 
 
 def failed_over(common: Mapping[str, Any]) -> bool:

@@ -13,20 +13,12 @@ from typing import Any
 
 from migration.machine import Machine
 from migration.scenarios.base import (
-    DisableReason,
-    ItemAddress,
     JsonDict,
-    ProtectedItemView,
-    cleanup_body,
-    common_view_fields,
+    ProviderSteps,
+    ReplicationProgress,
     compact,
-    disable_protection_body,
-    failed_over,
-    point_details,
-    provider_details,
-    test_failover_body,
     to_int,
-    unplanned_failover_body,
+    vm_protected,
 )
 from migration.source_kinds import Provider
 
@@ -35,23 +27,17 @@ __all__ = ["HyperVReplicaAzureScenario"]
 INSTANCE_TYPE = Provider.HYPER_V_REPLICA_AZURE.value
 
 
-class HyperVReplicaAzureScenario:
+class HyperVReplicaAzureScenario(ProviderSteps):
     """Bodies and reading for the HyperVReplicaAzure provider."""
 
     provider = Provider.HYPER_V_REPLICA_AZURE
-
-    def protected_item(self, machine: Machine) -> ItemAddress:
-        return ItemAddress(
-            machine.vault, machine.asr.fabric, machine.asr.protection_container, machine.protected_item_name
-        )
 
     def enable_protection(
         self, machine: Machine, *, discovered_machine_id: str | None = None, disk_ids: Sequence[str] | None = None
     ) -> JsonDict:
         """``discovered_machine_id`` does not apply to Hyper-V and is ignored."""
         replication, target, asr = machine.replication, machine.target, machine.asr
-        if asr.protectable_item is None:
-            raise ValueError(f"{machine.name}: asr.protectableItem is required for {INSTANCE_TYPE}")
+        protectable = self.required(asr.protectable_item, "asr.protectableItem", machine)
         disks = list(disk_ids if disk_ids is not None else replication.disks_to_include)
         details = compact(
             {
@@ -74,44 +60,16 @@ class HyperVReplicaAzureScenario:
             "properties": {
                 "policyId": machine.policy_id,
                 "protectableItemId": machine.vault.protectable_item_id(
-                    asr.fabric, asr.protection_container, asr.protectable_item
+                    asr.fabric, asr.protection_container, protectable
                 ),
                 "providerSpecificDetails": details,
             }
         }
 
-    def test_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
-        if machine.target.test_network_id is None:
-            raise ValueError(f"{machine.name}: target.testNetworkId is required for a test failover")
-        return test_failover_body(machine.target.test_network_id, point_details(INSTANCE_TYPE, recovery_point_id))
-
-    def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
-        return cleanup_body(comments)
-
-    def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
-        return unplanned_failover_body(machine, point_details(INSTANCE_TYPE, recovery_point_id))
-
-    def failover_commit(self, machine: Machine) -> None:
-        return None
-
-    def disable_protection(self, machine: Machine, *, reason: DisableReason) -> JsonDict:
-        return disable_protection_body(reason)
-
-    def read_protected_item(self, item: Mapping[str, Any]) -> ProtectedItemView:
-        common = common_view_fields(item)
-        details = provider_details(item, INSTANCE_TYPE)
+    def replication_progress(self, details: Mapping[str, Any]) -> ReplicationProgress:
+        """The percentage comes as a string inside ``initialReplicationDetails``; no byte counters."""
         initial = details.get("initialReplicationDetails")
         percent = to_int(initial.get("initialReplicationProgressPercentage")) if isinstance(initial, Mapping) else None
-        vm_state = details.get("vmProtectionState")
-        vm_protected = isinstance(vm_state, str) and vm_state.lower() == "protected"
-        done = common["protected"] or failed_over(common) or vm_protected
-        return ProtectedItemView(
-            provider=INSTANCE_TYPE,
-            initial_replication_done=bool(done),
-            progress_percent=100 if done and percent is None else percent,
-            bytes_processed=None,
-            bytes_transferred=None,
-            rpo_seconds=to_int(details.get("rpoInSeconds")),
-            progress_health=None,
-            **common,
+        return ReplicationProgress(
+            complete=vm_protected(details), percent=percent, rpo_seconds=to_int(details.get("rpoInSeconds"))
         )
