@@ -34,7 +34,6 @@ This module is pure: no Service Bus client, no Azure Functions; ``migration/serv
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from migration.commands import ControlAction
 from migration.errors import redact_all
+from migration.generated_files import write_or_check
 from migration.plan_options import OnApprovalTimeout
 from migration.plan_types import MachineName, PlanModel, Slug, UtcDatetime
 from migration.stages import Stage
@@ -534,29 +534,13 @@ def render_event_schemas() -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the schemas (to ``schemas/events/``, or the directory given); ``--check`` only compares."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    check = "--check" in args
-    paths = [arg for arg in args if arg != "--check"]
-    directory = Path(paths[0]) if paths else SCHEMA_DIR
-    expected = render_event_schemas()
-    if check:
-        present = {path.name for path in directory.glob("*.schema.json")} if directory.is_dir() else set()
-        stale = sorted(
-            name
-            for name, text in expected.items()
-            if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text
-        )
-        extra = sorted(present - set(expected))
-        for name in stale:
-            print(f"{directory / name} is stale or missing; run: python -m migration.events", file=sys.stderr)
-        for name in extra:
-            print(f"{directory / name} names no event type; delete it", file=sys.stderr)
-        return 1 if stale or extra else 0
-    directory.mkdir(parents=True, exist_ok=True)
-    for name, text in expected.items():
-        (directory / name).write_text(text, encoding="utf-8")
-    print(f"wrote {len(expected)} schemas to {directory}")
-    return 0
+    return write_or_check(
+        argv,
+        SCHEMA_DIR,
+        lambda directory: {directory / name: text for name, text in render_event_schemas().items()},
+        command="python -m migration.events",
+        orphan_glob="*.schema.json",
+    )
 
 
 if __name__ == "__main__":

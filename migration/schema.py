@@ -8,10 +8,10 @@ a test fails when ``schemas/plan.schema.json`` no longer matches it.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from migration.generated_files import write_or_check
 from migration.plan import Plan
 
 __all__ = ["SCHEMA_PATH", "plan_schema", "render_plan_schema", "main"]
@@ -36,21 +36,9 @@ def render_plan_schema() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the schema (to ``schemas/plan.schema.json``, or the path given); ``--check`` only compares."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    check = "--check" in args
-    paths = [arg for arg in args if arg != "--check"]
-    path = Path(paths[0]) if paths else SCHEMA_PATH
-    text = render_plan_schema()
-    if check:
-        current = path.read_text(encoding="utf-8") if path.is_file() else ""
-        if current != text:
-            print(f"{path} is stale; run: python -m migration.schema", file=sys.stderr)
-            return 1
-        return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
+    return write_or_check(
+        argv, SCHEMA_PATH, lambda path: {path: render_plan_schema()}, command="python -m migration.schema"
+    )
 
 
 if __name__ == "__main__":

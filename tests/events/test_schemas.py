@@ -27,7 +27,7 @@ def test_check_mode_reports_stale_missing_and_unknown_files(tmp_path: Path, caps
     assert main(["--check", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert "migration.control.schema.json is stale" in err
-    assert "migration.exploded.schema.json names no event type" in err
+    assert "migration.exploded.schema.json is not written by python -m migration.events" in err
 
 
 @pytest.mark.parametrize("kind", list(EventType), ids=str)
