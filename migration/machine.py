@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -61,6 +61,7 @@ __all__ = [
     "ONE_OF",
     "ONLY_FOR",
     "rebuild_validation_error",
+    "validate_with_problems",
 ]
 
 
@@ -336,6 +337,28 @@ def rebuild_validation_error(
     return ValidationError.from_exception_data(title, details)
 
 
+ModelT = TypeVar("ModelT")
+
+
+def validate_with_problems(
+    model: type[ModelT], data: Any, handler: ValidatorFunctionWrapHandler, extra: list[InitErrorDetails]
+) -> ModelT:
+    """Run pydantic's validation of ``data`` and raise one error with its problems and the rules' ``extra``.
+
+    A wrap validator computes ``extra`` from the raw input, so a plan with a bad field *and* a missing
+    provider requirement reports both at once instead of one per submission.
+    """
+    try:
+        validated = handler(data)
+    except ValidationError as error:
+        raise rebuild_validation_error(model.__name__, error, extra) from None
+    if extra:
+        raise rebuild_validation_error(model.__name__, None, extra)
+    if not isinstance(validated, model):  # pragma: no cover - pydantic always returns the model here
+        raise TypeError("unexpected validation result")
+    return validated
+
+
 def _provider_rules_schema(schema: dict[str, Any]) -> None:
     """Spell :data:`REQUIREMENTS` as JSON Schema conditions, so editors flag a missing field as the validator would."""
     rules: list[dict[str, Any]] = []
@@ -375,15 +398,7 @@ class Machine(PlanModel):
     @classmethod
     def _provider_rules(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Machine:
         extra = _kind_problems(data) if not isinstance(data, Machine) else []
-        try:
-            machine = handler(data)
-        except ValidationError as error:
-            raise rebuild_validation_error(cls.__name__, error, extra) from None
-        if extra:
-            raise rebuild_validation_error(cls.__name__, None, extra)
-        if not isinstance(machine, Machine):  # pragma: no cover - pydantic always returns the model here
-            raise TypeError("unexpected validation result")
-        return machine
+        return validate_with_problems(cls, data, handler, extra)
 
     @property
     def provider(self) -> Provider:

@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from migration.errors import PlanValidationError, Problem
-from migration.machine import Machine, rebuild_validation_error
+from migration.machine import Machine, validate_with_problems
 from migration.plan_options import WaveOptions
 from migration.plan_types import CallbackUrl, PlanModel, Slug
 from migration.source_kinds import Provider
@@ -64,15 +64,7 @@ class Plan(PlanModel):
     @classmethod
     def _whole_plan_rules(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Plan:
         extra = _plan_problems(data) if not isinstance(data, Plan) else []
-        try:
-            plan = handler(data)
-        except ValidationError as error:
-            raise rebuild_validation_error(cls.__name__, error, extra) from None
-        if extra:
-            raise rebuild_validation_error(cls.__name__, None, extra)
-        if not isinstance(plan, Plan):  # pragma: no cover - pydantic always returns the model here
-            raise TypeError("unexpected validation result")
-        return plan
+        return validate_with_problems(cls, data, handler, extra)
 
     def machines(self) -> Iterator[tuple[int, Machine]]:
         """Every machine with the index of its group, in cutover order."""
