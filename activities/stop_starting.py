@@ -15,7 +15,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names
+from migration import function_names as names
 from migration.commands import STOP_EVENT
 from migration.runtime_status import is_active
 

@@ -25,7 +25,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from activities import names
+from migration import function_names as names
 from migration.instance_ids import InstanceId, Kind, machine_prefix, parse
 from migration.runtime_status import ACTIVE
 

@@ -26,11 +26,10 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from migration.errors import error_record
 from migration.instance_ids import round_id
 from migration.steps import Decision, Step
-from orchestrators import names
 from orchestrators.timing import activity_retry, scaled
 
 __all__ = ["StepResult", "call", "error", "run_step", "wait", "wait_for_job"]
@@ -130,7 +129,7 @@ def run_step(
     for round_ in range(_ROUNDS):
         started = yield from call(
             context,
-            activities.START_ASR_STEP,
+            names.START_ASR_STEP,
             {"machine": machine, "step": step.value, "options": options, "stage": stage},
             stage,
             time_scale,

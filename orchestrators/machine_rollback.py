@@ -17,14 +17,14 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from migration.errors import error_record
 from migration.events import EventType
 from migration.instance_ids import rollback_wait_id
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.steps import Step, job_name
-from orchestrators import asr_step, events, names
+from orchestrators import asr_step, events
 
 name = names.MACHINE_ROLLBACK
 bp = df.Blueprint()
@@ -47,7 +47,7 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
     for round_ in range(_ROUNDS):
         context.set_custom_status({"machine": machine["name"], "stage": _STAGE, "round": round_})
         read = yield from asr_step.call(
-            context, activities.READ_PROTECTED_ITEM, {"machine": machine, "stage": _STAGE}, _STAGE, scale
+            context, names.READ_PROTECTED_ITEM, {"machine": machine, "stage": _STAGE}, _STAGE, scale
         )
         if "error" in read:
             return {**result, "error": read["error"]}

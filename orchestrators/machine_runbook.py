@@ -23,7 +23,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from migration.errors import error_record
 from migration.events import EventType
 from migration.instance_ids import wait_id
@@ -33,7 +33,7 @@ from migration.scenarios import ProtectedItemView
 from migration.stages import Runbook, Stage, runbook_for
 from migration.status_bounds import error_excerpt
 from migration.steps import STEP_OF_STAGE, reconcile
-from orchestrators import asr_step, events, names
+from orchestrators import asr_step, events
 from orchestrators.timing import scaled
 
 name = names.MACHINE_RUNBOOK
@@ -125,12 +125,12 @@ class RunbookRun:
         return (yield from asr_step.call(self.context, activity, payload, stage.value, self.scale))
 
     def _read_item(self, stage: Stage) -> Generator[Any, Any, Json]:
-        return (yield from self._call(activities.READ_PROTECTED_ITEM, {"machine": self.machine_json}, stage))
+        return (yield from self._call(names.READ_PROTECTED_ITEM, {"machine": self.machine_json}, stage))
 
     # -- stages -------------------------------------------------------------------------------------------
 
     def _validate(self) -> Steps:
-        checked = yield from self._call(activities.CHECK_MACHINE, {"machine": self.machine_json}, Stage.VALIDATE)
+        checked = yield from self._call(names.CHECK_MACHINE, {"machine": self.machine_json}, Stage.VALIDATE)
         if "error" in checked:
             return self._fail(Stage.VALIDATE, checked["error"])
         if not checked["ok"]:

@@ -38,7 +38,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities import names as activities
+from migration import function_names as names
 from migration.commands import CONTROL_EVENT
 from migration.instance_ids import batch_id, machine_id
 from migration.plan import validate_plan
@@ -52,7 +52,7 @@ from migration.wave_state import (
     batch_caps,
     split_batches,
 )
-from orchestrators import asr_step, events, names
+from orchestrators import asr_step, events
 from orchestrators.timing import activity_retry, kick
 
 name = names.WAVE
@@ -223,7 +223,7 @@ class WaveRun:
             "reason": "migration cancelled",
         }
         yield from self._await(
-            self.context.call_activity_with_retry(activities.STOP_STARTING, activity_retry(self.scale), payload)
+            self.context.call_activity_with_retry(names.STOP_STARTING, activity_retry(self.scale), payload)
         )
 
     def _terminate(self, phase: str, machines: list[str], batches: list[int]) -> Wait:
@@ -236,7 +236,7 @@ class WaveRun:
             "reason": "migration cancelled",
         }
         yield from self._await(
-            self.context.call_activity_with_retry(activities.TERMINATE_INSTANCES, activity_retry(self.scale), payload)
+            self.context.call_activity_with_retry(names.TERMINATE_INSTANCES, activity_retry(self.scale), payload)
         )
         # Let an activity that was already running when its runbook was terminated finish before rolling back.
         yield from self._await(self.context.create_timer(self.now + timedelta(seconds=max(2.0, 60 / self.scale))))
@@ -303,7 +303,7 @@ class WaveRun:
             }
             started = yield from self._await(
                 self.context.call_activity_with_retry(
-                    activities.START_CALLBACK_DELIVERY, activity_retry(self.scale), delivery
+                    names.START_CALLBACK_DELIVERY, activity_retry(self.scale), delivery
                 )
             )
             result["callback"] = "failed to start" if isinstance(started, Exception) else "started"

@@ -23,13 +23,11 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
-from activities import names as activity_names
 from emulators.functions import history as h
 from emulators.functions.replay import NewAction, run_episode
-from orchestrators import names as orchestrator_names
+from migration import function_names
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 EXECUTION_ID = "e1"
@@ -54,14 +52,10 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _names(module: ModuleType) -> set[str]:
-    return {value for key, value in vars(module).items() if key.isupper() and isinstance(value, str)}
-
-
 # The functions the app registers, by their names' one home: an action naming anything else fails the orchestration
 # with the extension's "doesn't exist" message.
-KNOWN_ACTIVITIES = _names(activity_names)
-KNOWN_ORCHESTRATORS = _names(orchestrator_names)
+KNOWN_ACTIVITIES = set(function_names.ACTIVITIES)
+KNOWN_ORCHESTRATORS = set(function_names.ORCHESTRATORS)
 
 _ACTION_TYPES = {"activity": 0, "sub": 2, "timer": 5}
 

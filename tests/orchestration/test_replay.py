@@ -14,7 +14,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from activities.names import PUBLISH_EVENT
+from migration.function_names import PUBLISH_EVENT
 from tests.orchestration.replay import Replay, Work
 
 bp = df.Blueprint()
