@@ -18,8 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from migration.commands import ACTIONS
-from migration.errors import PlanValidationError, redact
+from migration.errors import PlanValidationError, Problem, redact
 from migration.instance_ids import wave_id
+from migration.outbound import CallbackPolicy, DestinationRefused
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
 
@@ -155,6 +156,8 @@ def prepare_start(
         merged[key] = value
     try:
         plan = validate_plan(merged)
+        if plan.callback_url is not None:
+            _check_callback(plan.callback_url, environ)
     except PlanValidationError as error:
         details = [problem.to_dict() for problem in error.problems]
         raise ApiError(400, "InvalidPlan", redact(error.message), details) from None
@@ -170,6 +173,18 @@ def prepare_start(
         "submittedVia": via,
     }
     return StartRequest(plan, wave_id(plan.id), wave_input)
+
+
+def _check_callback(url: str, environ: Mapping[str, str]) -> None:
+    """Refuse a callback the app may not call (``migration.outbound``) as a plan problem at ``callbackUrl``."""
+    try:
+        policy = CallbackPolicy.from_settings(environ)
+    except ValueError as error:  # a broken app setting is the server's fault, not the caller's
+        raise RuntimeError(str(error)) from None
+    try:
+        policy.check(url)
+    except DestinationRefused as error:
+        raise PlanValidationError([Problem("callbackUrl", str(error))]) from None
 
 
 def _kind(value: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,13 @@ from tests.http_client import http as http
 
 SPEED = 3600.0
 MIXED = example_plan("mixed-wave.yaml").model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+def free_port() -> int:
+    """A loopback port free now, for a receiver that must be named in the app's settings before it starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 120, interval: float = 0.2) -> Any:
@@ -67,6 +75,7 @@ class ApiStack:
     asr: AsrHandle
     bus: BusHandle
     host: HostProcess
+    callback_port: int = 0  # the one local receiver port on the app's callback allow list
     logs: list[str] = field(default_factory=list)
 
     @property
@@ -179,7 +188,10 @@ def api_stack(
         f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
         for v in asr.store.topology.vaults
     )
+    callback_port = free_port()
     env = {
+        # A callback may reach loopback only as an explicit origin: port 9 (nothing listens) and one receiver port.
+        "CALLBACK_ALLOWED_HOSTS": f"http://127.0.0.1:9,http://127.0.0.1:{callback_port}",
         "ASR_ARM_ENDPOINT": asr.base_url,
         "ASR_ALLOWED_VAULT_IDS": vault_ids,
         "ServiceBusConnection": bus.connection_string,
@@ -190,7 +202,7 @@ def api_stack(
     try:
         host = start_host_process("function_app:app", app_dir=REPO, data_dir=data_dir, env=env)
         try:
-            yield ApiStack(asr, bus, host)
+            yield ApiStack(asr, bus, host, callback_port)
         finally:
             host.stop()
     finally:

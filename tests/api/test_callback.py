@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from activities.post_callback import classify, post
+from migration.outbound import CallbackPolicy
 from orchestrators.deliver_callback import MAX_PAUSE_SECONDS, deliver_callback, pause_seconds, shown_url
 from tests.orchestration.replay import START, Replay, _parse
 
@@ -25,6 +26,7 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 receiver.bodies.append(json.loads(self.rfile.read(length)))
+                receiver.hosts.append(self.headers.get("Host", ""))
                 self.send_response(status)
                 for key, value in (headers or {}).items():
                     self.send_header(key, value)
@@ -36,7 +38,11 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cb?sig=abc"
+        self.port = self.server.server_address[1]
+        self.hosts: list[str] = []
+        self.url = f"http://127.0.0.1:{self.port}/cb?sig=abc"
+        # The receiver is an internal address: only an explicit origin on the allow list reaches it.
+        self.policy = CallbackPolicy.from_settings({"CALLBACK_ALLOWED_HOSTS": f"http://127.0.0.1:{self.port}"})
 
     def close(self) -> None:
         self.server.shutdown()
@@ -65,13 +71,37 @@ def receiver(request: pytest.FixtureRequest) -> Iterator[Receiver]:
     indirect=["receiver"],
 )
 def test_each_answer_is_classified(receiver: Receiver, outcome: str, retry_after: float | None) -> None:
-    result = post(receiver.url, {"status": "Migrated"})
+    result = post(receiver.url, {"status": "Migrated"}, policy=receiver.policy)
     assert result["outcome"] == outcome and result["retryAfter"] == retry_after
     assert receiver.bodies == [{"status": "Migrated"}], "one POST, never replayed elsewhere"
 
 
+@pytest.mark.parametrize("receiver", [(200, None)], indirect=True)
+def test_the_post_goes_to_the_address_that_was_checked(receiver: Receiver) -> None:
+    """A second lookup could answer differently (DNS rebinding): the connection uses the checked address."""
+    lookups: list[str] = []
+
+    def resolve(host: str, _port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    allowed = CallbackPolicy.from_settings({"CALLBACK_ALLOWED_HOSTS": f"http://callback.test:{receiver.port}"}).allowed
+    result = post(f"http://callback.test:{receiver.port}/cb?sig=abc", {"n": 1}, policy=CallbackPolicy(allowed, resolve))
+    assert result["outcome"] == "delivered" and lookups == ["callback.test"]
+    assert receiver.hosts == [f"callback.test:{receiver.port}"] and receiver.bodies == [{"n": 1}]
+
+
+@pytest.mark.parametrize("receiver", [(200, None)], indirect=True)
+def test_a_destination_no_longer_allowed_is_refused_at_delivery_without_a_request(receiver: Receiver) -> None:
+    result = post(receiver.url, {"status": "Migrated"}, policy=CallbackPolicy.from_settings({}))
+    assert result["outcome"] == "final" and result["status"] is None
+    assert "not on the callback allow list" in result["message"] and "sig=" not in result["message"]
+    assert receiver.bodies == []
+
+
 def test_no_answer_is_worth_a_retry_and_names_no_secret() -> None:
-    result = post("http://127.0.0.1:9/cb?sig=s3cr3t", {}, timeout=5)
+    closed = CallbackPolicy.from_settings({"CALLBACK_ALLOWED_HOSTS": "http://127.0.0.1:9"})
+    result = post("http://127.0.0.1:9/cb?sig=s3cr3t", {}, timeout=5, policy=closed)
     assert result["outcome"] == "retry" and result["status"] is None
     assert "s3cr3t" not in json.dumps(result)
 

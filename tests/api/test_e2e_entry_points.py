@@ -289,7 +289,7 @@ def test_every_event_arrives_once_in_stage_order_and_matches_its_schema(stack: A
 class _Listener:
     """A local HTTP receiver standing in for Logic Apps' callback URL; answers from a script of status codes."""
 
-    def __init__(self, answers: list[int]) -> None:
+    def __init__(self, answers: list[int], port: int) -> None:
         self.answers = answers
         self.calls: list[dict[str, Any]] = []
         listener = self
@@ -306,7 +306,7 @@ class _Listener:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
@@ -340,7 +340,7 @@ def _deliver(stack: ApiStack, migration_id: str, url: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("answers", "calls", "delivered"), [([503, 429, 200], 3, True), ([404], 1, False)])
 def test_callback_delivery(stack: ApiStack, answers: list[int], calls: int, delivered: bool) -> None:
-    listener = _Listener(answers)
+    listener = _Listener(answers, stack.callback_port)
     try:
         result = _deliver(stack, f"cb-{answers[0]}", listener.url)
         assert result["runtimeStatus"] == "Completed"
@@ -353,7 +353,7 @@ def test_callback_delivery(stack: ApiStack, answers: list[int], calls: int, deli
 
 
 def test_the_wave_calls_its_callback_once_with_the_final_result(stack: ApiStack) -> None:
-    listener = _Listener([200])
+    listener = _Listener([200], stack.callback_port)
     try:
         plan = small_plan("cb-wave", "db01", approval={"required": False})
         plan["callbackUrl"] = listener.url
@@ -366,6 +366,54 @@ def test_the_wave_calls_its_callback_once_with_the_final_result(stack: ApiStack)
         assert body["migrationId"] == "cb-wave" and body["status"] == "Migrated"
     finally:
         listener.close()
+
+
+def _victim_terminate_url(stack: ApiStack) -> str:
+    """The host's own Durable management API: a callback here would terminate another migration."""
+    return (
+        f"{stack.host.base_url}/runtime/webhooks/durabletask/instances/migration~http-1/terminate?reason=x"
+        f"&code={stack.host.system_key}"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "management API",
+        "https://169.254.169.254/metadata/identity/oauth2/token",
+        "https://[::ffff:169.254.169.254]/metadata",
+        "https://168.63.129.16/machine?comp=goalstate",
+        "https://10.1.2.3/hook",
+        "https://hooks.example.com/hook?sig=s3cr3tSig",
+    ],
+)
+def test_a_plan_whose_callback_points_inside_is_refused_and_nothing_starts(stack: ApiStack, url: str) -> None:
+    plan = small_plan(f"ssrf-{abs(hash(url)) % 10_000}", "db01")
+    plan["callbackUrl"] = _victim_terminate_url(stack) if url == "management API" else url
+    reply = stack.call("POST", "/migrations", plan)
+    assert reply.status == 400, reply.body
+    body = reply.json()
+    CAPTURED.append(json.dumps(body))
+    assert body["error"]["code"] == "InvalidPlan"
+    assert [d["path"] for d in body["error"]["details"]] == ["callbackUrl"]
+    assert stack.host.system_key not in reply.body.decode()
+    assert wave_instances(stack, plan["id"]) == []
+
+
+def test_a_service_bus_callback_property_pointing_inside_is_rejected(stack: ApiStack) -> None:
+    plan = small_plan("ssrf-sb", "db01")
+    stack.send(
+        "migration-requests",
+        json.dumps(plan),
+        message_id="msg-ssrf",
+        application_properties={"callbackUrl": _victim_terminate_url(stack)},
+    )
+    events = wait_until(lambda: stack.events(message_id="msg-ssrf"), timeout=60)
+    event = events[0]["body"]
+    CAPTURED.append(json.dumps(event))
+    assert event["type"] == "migration.rejected" and event["data"]["reason"].startswith("InvalidPlan")
+    assert [p["path"] for p in event["data"]["problems"]] == ["callbackUrl"]
+    assert wave_instances(stack, "ssrf-sb") == []
 
 
 # -- secrets ------------------------------------------------------------------------------------------------------

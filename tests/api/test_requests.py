@@ -31,7 +31,7 @@ from migration.plan import validate_plan
 from tests.api.stack import small_plan
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-ENV = {"MIGRATION_CLOCK_SPEED": "60"}
+ENV = {"MIGRATION_CLOCK_SPEED": "60", "CALLBACK_ALLOWED_HOSTS": "https://192.0.2.7:8443"}
 
 
 def start(data: Any, **kwargs: Any) -> Any:
@@ -58,9 +58,28 @@ def test_the_fingerprint_ignores_spelling_but_not_content() -> None:
 
 
 def test_overrides_replace_the_id_and_the_callback() -> None:
-    request = start(small_plan("wave-c"), overrides={"id": "wave-d", "callbackUrl": "https://example.com/cb?sig=x"})
+    callback = "https://192.0.2.7:8443/cb?sig=x"  # allowed by the explicit origin in ENV
+    request = start(small_plan("wave-c"), overrides={"id": "wave-d", "callbackUrl": callback})
     assert request.plan.id == "wave-d" and request.instance_id == "migration~wave-d"
-    assert request.input["plan"]["callbackUrl"] == "https://example.com/cb?sig=x"
+    assert request.input["plan"]["callbackUrl"] == callback
+
+
+def test_a_callback_off_the_allow_list_is_a_plan_problem_at_callback_url() -> None:
+    with pytest.raises(ApiError) as refused:
+        start(small_plan("wave-e"), overrides={"callbackUrl": "https://example.com/cb?sig=x"})
+    assert refused.value.status == 400 and refused.value.code == "InvalidPlan"
+    assert [d["path"] for d in refused.value.details] == ["callbackUrl"]
+    assert "not on the callback allow list" in refused.value.details[0]["message"]
+
+
+def test_a_malformed_allow_list_is_the_servers_fault() -> None:
+    with pytest.raises(RuntimeError, match="CALLBACK_ALLOWED_HOSTS entry"):
+        prepare_start(
+            {**small_plan("wave-f"), "callbackUrl": "https://x.logic.azure.com/cb"},
+            via="http",
+            now=NOW,
+            environ={**ENV, "CALLBACK_ALLOWED_HOSTS": "10.0.0.1"},
+        )
 
 
 def test_an_invalid_plan_lists_every_problem_by_path() -> None:

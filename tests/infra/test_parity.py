@@ -33,6 +33,7 @@ SETTINGS = {
     f"{SERVICE_BUS}__clientId": TEMPLATE,
     "ASR_ARM_ENDPOINT": DEFAULTED,  # Azure's public ARM endpoint
     "ASR_CREDENTIAL": DEFAULTED,  # DefaultAzureCredential, which reads AZURE_CLIENT_ID (set by the template)
+    "CALLBACK_ALLOWED_HOSTS": DEFAULTED,  # Logic Apps' callback hosts; a Standard logic app's host is added by hand
     "MIGRATION_CLOCK_SPEED": LOCAL_ONLY,
     "MIGRATION_CLOCK_ANCHOR": LOCAL_ONLY,
     SERVICE_BUS: LOCAL_ONLY,  # a connection string: the emulator's; in Azure the identity-based form above
