@@ -126,6 +126,8 @@ def _plan_problems(data: object) -> list[InitErrorDetails]:
             message = f"duplicate machine name {name.strip()!r} (also at {first}); names are unique across groups"
             problems.append(_custom("duplicate_machine", message, ("groups", g, "machines", m, "name"), name))
 
+    problems.extend(_shared_sources_and_targets(machines))
+
     groups = _get(data, "groups")
     if isinstance(groups, Sequence) and not isinstance(groups, str):
         seen_groups: dict[str, int] = {}
@@ -153,6 +155,68 @@ def _plan_problems(data: object) -> list[InitErrorDetails]:
     ):
         message = "only A2A (sourceKind azure) machines can be protected after migration, and this plan has none"
         problems.append(_custom("dr_without_a2a", message, ("options", "drAfterMigration"), None))
+    return problems
+
+
+def _text(value: object) -> str | None:
+    return value.strip().lower() if isinstance(value, str) and value.strip() else None
+
+
+def _source_keys(machine: object) -> list[tuple[str, str, tuple[str | int, ...]]]:
+    """What names the source machine in ASR (kind, normalised key, path below ``asr``): two machines of one plan
+    sharing any of these would both drive one replicated item."""
+    asr = _get(machine, "asr")
+    vault = _get(asr, "vault")
+    keys: list[tuple[str, str, tuple[str | int, ...]]] = []
+    item = _text(_get(asr, "protectableItem"))
+    scope = [_text(_get(vault, part)) for part in ("subscriptionId", "resourceGroup", "name")]
+    scope += [_text(_get(asr, "fabric")), _text(_get(asr, "protectionContainer"))]
+    if item is not None and all(scope):
+        keys.append(("protectable item", "/".join([*map(str, scope), item]), ("protectableItem",)))
+    # Each kind's own field only: a field of another provider is refused on its own, and is no claim on a source.
+    own = (
+        ("sourceVmId", "source VM")
+        if _get(machine, "sourceKind") == "azure"
+        else ("discoveredMachineId", "discovered machine")
+    )
+    for field_name, kind in (own,):
+        value = _text(_get(asr, field_name))
+        if value is not None:
+            keys.append((kind, value, (field_name,)))
+    return keys
+
+
+def _shared_sources_and_targets(machines: list[tuple[int, int, object]]) -> list[InitErrorDetails]:
+    """One source, one machine entry; one target VM name per resource group (ASR would create the second VM over
+    the first, or refuse it after the first one's cutover)."""
+    problems: list[InitErrorDetails] = []
+    sources: dict[tuple[str, str], str] = {}
+    targets: dict[tuple[str, str], str] = {}
+    names: set[str] = set()
+    for g, m, machine in machines:
+        where = f"groups[{g}].machines[{m}]"
+        name = _text(_get(machine, "name"))
+        repeated_name = name in names  # reported as a duplicate name already; its default target adds nothing
+        if name is not None:
+            names.add(name)
+        for kind, key, field_path in _source_keys(machine):
+            first = sources.setdefault((kind, key), where)
+            if first != where:
+                message = f"the same {kind} as {first}; a source machine appears once in a plan"
+                problems.append(
+                    _custom("duplicate_source", message, ("groups", g, "machines", m, "asr", *field_path), key)
+                )
+        target = _get(machine, "target")
+        group_id = _text(_get(target, "resourceGroupId"))
+        explicit = _text(_get(target, "vmName"))
+        vm_name = explicit or (None if repeated_name else name)
+        if group_id is not None and vm_name is not None:
+            first = targets.setdefault((group_id, vm_name), where)
+            if first != where:
+                message = f"target VM name {vm_name!r} is already {first}'s in this resource group"
+                problems.append(
+                    _custom("duplicate_target", message, ("groups", g, "machines", m, "target", "vmName"), vm_name)
+                )
     return problems
 
 

@@ -66,7 +66,7 @@ def a2a_machine(name="az-api-01"):
             "vault": dict(VAULT),
             "fabric": "azure-eastus",
             "protectionContainer": "azure-eastus-container",
-            "sourceVmId": SOURCE_VM,
+            "sourceVmId": SOURCE_VM if name == "az-api-01" else SOURCE_VM.replace("az-api-01", name),
             "recoveryFabric": "azure-westeurope",
             "recoveryProtectionContainer": "azure-westeurope-container",
         },

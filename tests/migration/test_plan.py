@@ -455,3 +455,42 @@ def test_valid_generated_plans_round_trip(names, max_parallel, poll):
     assert result.options.poll_interval == timedelta(seconds=poll)
     assert [m.name for _, m in result.machines()] == unique
     assert validate_plan(result.model_dump(mode="json", by_alias=True)) == result
+
+
+def test_one_source_machine_appears_once_in_a_plan():
+    second = inmage_machine("web-02")
+    second["asr"]["protectableItem"] = "WEB-01"  # the first machine's item, spelled otherwise
+    twin = a2a_machine("az-api-02")
+    twin["asr"]["sourceVmId"] = SOURCE_VM.upper()
+    found = problems_of(plan([inmage_machine("web-01"), second], [a2a_machine("az-api-01"), twin]))
+    assert found == {
+        (
+            "groups[0].machines[1].asr.protectableItem",
+            "the same protectable item as groups[0].machines[0]; a source machine appears once in a plan",
+        ),
+        (
+            "groups[1].machines[1].asr.sourceVmId",
+            "the same source VM as groups[1].machines[0]; a source machine appears once in a plan",
+        ),
+    }
+
+
+def test_the_same_item_name_in_another_container_is_another_machine():
+    other = inmage_machine("web-02")
+    other["asr"]["protectableItem"] = "web-01"
+    other["asr"]["protectionContainer"] = "other-site-container"
+    assert validate_plan(plan([inmage_machine("web-01"), other]))
+
+
+def test_two_machines_may_not_become_one_target_vm():
+    second = inmage_machine("web-02")
+    second["target"]["vmName"] = "Web-01"  # the first machine's default target name
+    elsewhere = inmage_machine("web-03")
+    elsewhere["target"]["vmName"] = "web-01"
+    elsewhere["target"]["resourceGroupId"] = TARGET_RG + "-2"
+    assert problems_of(plan([inmage_machine("web-01"), second, elsewhere])) == {
+        (
+            "groups[0].machines[1].target.vmName",
+            "target VM name 'web-01' is already groups[0].machines[0]'s in this resource group",
+        )
+    }
