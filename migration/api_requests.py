@@ -21,6 +21,7 @@ from migration.commands import ACTIONS
 from migration.errors import PlanValidationError, Problem, redact
 from migration.instance_ids import wave_id
 from migration.outbound import CallbackPolicy, DestinationRefused
+from migration.plain_text import text_problem
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
 
@@ -248,6 +249,8 @@ def parse_control_body(action: str, data: Any, *, command_id: str | None) -> Con
             problems.append({"path": name, "message": "required: a non-empty string"})
         elif len(value) > limit:
             problems.append({"path": name, "message": f"at most {limit} characters (got {len(value)})"})
+        elif (problem := text_problem(value, prose=name == "reason")) is not None:
+            problems.append({"path": name, "message": problem})
     machines_raw = data.get("machines")
     machines: list[str] = []
     if machines_raw is not None:

@@ -18,6 +18,7 @@ from pydantic import (
     AfterValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -201,12 +202,12 @@ class TargetSettings(PlanModel):
 class MachineOptions(PlanModel):
     """Per-machine choices."""
 
-    perform_shutdown: bool = Field(
+    perform_shutdown: StrictBool = Field(
         default=True,
         description="Shut the source down before failover (InMageRcm performShutdown, else sourceSiteOperations).",
     )
-    skip_test_failover: bool = Field(default=False, description="Skip the test failover for this machine.")
-    dr_after_migration: bool = Field(
+    skip_test_failover: StrictBool = Field(default=False, description="Skip the test failover for this machine.")
+    dr_after_migration: StrictBool = Field(
         default=True, description="A2A: protect the migrated VM toward the secondary region when the plan asks."
     )
 

@@ -24,7 +24,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from migration.errors import PlanValidationError, Problem
 from migration.machine import Machine, validate_with_problems
 from migration.plan_options import WaveOptions
-from migration.plan_types import CallbackUrl, PlanModel, Slug
+from migration.plan_types import CallbackUrl, PlainText, PlanModel, Slug
 from migration.source_kinds import Provider
 
 __all__ = [
@@ -47,7 +47,7 @@ MAX_MACHINES = 1000
 class Group(PlanModel):
     """Machines that cut over together; groups cut over in the order they are listed."""
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80), PlainText]
     machines: list[Machine] = Field(min_length=1, description="At least one machine.")
 
 
@@ -55,7 +55,7 @@ class Plan(PlanModel):
     """A validated migration plan. Build it with :func:`validate_plan`."""
 
     id: Slug = Field(description="Names the migration; durable instance ids derive from it.")
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), PlainText]
     groups: list[Group] = Field(min_length=1, description="In cutover order.")
     options: WaveOptions = Field(default_factory=WaveOptions)
     callback_url: CallbackUrl | None = None

@@ -14,7 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, WithJsonSchema, model_validator
 
 from migration.plan_types import (
     PlanModel,
@@ -100,14 +100,14 @@ class OnMachineFailure(StrEnum):
 
 
 class TestFailoverOptions(PlanModel):
-    required: bool = Field(
+    required: StrictBool = Field(
         default=True,
         description="Every machine (except those with skipTestFailover) passes a test failover before cutover.",
     )
 
 
 class ApprovalOptions(PlanModel):
-    required: bool = Field(default=True, description="Wait for an approval before the first irreversible step.")
+    required: StrictBool = Field(default=True, description="Wait for an approval before the first irreversible step.")
     timeout: ApprovalTimeout = Field(default=3 * _DAY, description="ISO-8601 duration or seconds.")
     on_timeout: OnApprovalTimeout = OnApprovalTimeout.HOLD
 
@@ -148,7 +148,7 @@ class DrAfterMigration(PlanModel):
 class WaveOptions(PlanModel):
     """Options for the whole migration; see the module docstring for the reasoning behind defaults and bounds."""
 
-    max_parallel: int = Field(
+    max_parallel: StrictInt = Field(
         default=10, ge=1, le=200, description="At most this many machines replicate or test at the same time."
     )
     test_failover: TestFailoverOptions = Field(default_factory=TestFailoverOptions)

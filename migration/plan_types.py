@@ -33,6 +33,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, ValidationError, core_schema
 
 from migration.arm_ids import InvalidResourceIdError, ResourceId, parse_resource_id
+from migration.plain_text import text_problem
 
 __all__ = [
     "PlanModel",
@@ -108,6 +109,16 @@ class Pattern:
         return json_schema
 
 
+def _check_plain_text(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise _error("plain_text", problem)
+    return value
+
+
+# A name people read (plan, group, ASR resource): no control characters, no bidirectional overrides.
+PlainText = AfterValidator(_check_plain_text)
+
 # Used to derive durable instance ids ("{planId}", "{planId}.{machine}"): lowercase, digits and
 # hyphens only, so the id is the same in a URL, a queue message and a storage key.
 Slug = Annotated[
@@ -133,6 +144,7 @@ ResourceName = Annotated[
         "a resource name without '/', '?', '#', '%' or '\\' and no leading space, at most 260 characters",
         max_length=260,
     ),
+    PlainText,
 ]
 SubscriptionId = Annotated[
     str,

@@ -255,3 +255,25 @@ def test_a_mutated_plan_starts_only_if_it_still_validates(mutations: list[tuple[
         assert error.status == 400 and error.details, error
         started = False
     assert started == valid
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("actor", "ops\u202enimda", "holds the bidirectional control U+202E at position 3"),
+        ("actor", "ops\nadmin", "holds the control character U+000A at position 3"),
+        ("reason", "ok\x1b]0;pwned\x07", "holds the control character U+001B at position 2"),
+    ],
+)
+def test_a_command_refuses_control_and_bidirectional_characters(field: str, value: str, message: str) -> None:
+    body = {"actor": "ops", "reason": "window agreed", field: value}
+    with pytest.raises(ApiError) as refused:
+        parse_control_body("approve", body, command_id="c-1")
+    assert refused.value.details == [{"path": field, "message": message}]
+
+
+def test_a_reason_may_span_lines() -> None:
+    command = parse_control_body(
+        "cancel", {"actor": "ops", "reason": "change CHG-1\n\tagreed with the owner"}, command_id="c-2"
+    )
+    assert command.reason == "change CHG-1\n\tagreed with the owner"

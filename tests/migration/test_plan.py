@@ -494,3 +494,46 @@ def test_two_machines_may_not_become_one_target_vm():
             "target VM name 'web-01' is already groups[0].machines[0]'s in this resource group",
         )
     }
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "problem"),
+    [
+        ("name", "Wave \x1b[2J", "holds the control character U+001B at position 5"),
+        ("group", "db\u202etset", "holds the bidirectional control U+202E at position 2"),
+        ("item", "web-01\u2066", "holds the bidirectional control U+2066 at position 6"),
+        ("item", "web\n01", "holds the control character U+000A at position 3"),
+        ("name", "Wave\u2028two", "holds the control character U+2028 at position 4"),
+    ],
+)
+def test_names_people_read_refuse_control_and_bidirectional_characters(where, text, problem):
+    data = plan()
+    path = {"name": "name", "group": "groups[0].name", "item": "groups[0].machines[0].asr.protectableItem"}[where]
+    if where == "name":
+        data["name"] = text
+    elif where == "group":
+        data["groups"][0]["name"] = text
+    else:
+        data["groups"][0]["machines"][0]["asr"]["protectableItem"] = text
+    assert problems_of(data) == {(path, problem)}
+
+
+def test_names_in_other_scripts_are_still_welcome():
+    data = plan(name="Welle 1 – Zürich, 東京")
+    data["groups"][0]["machines"][0]["asr"]["protectableItem"] = "Serveur de fichiers (été)"
+    assert validate_plan(data).name == "Welle 1 – Zürich, 東京"
+
+
+@pytest.mark.parametrize(
+    ("options", "path"),
+    [
+        ({"maxParallel": "2"}, "options.maxParallel"),
+        ({"maxParallel": 2.0}, "options.maxParallel"),
+        ({"maxParallel": True}, "options.maxParallel"),
+        ({"approval": {"required": "false"}}, "options.approval.required"),
+        ({"approval": {"required": 0}}, "options.approval.required"),
+        ({"testFailover": {"required": 1}}, "options.testFailover.required"),
+    ],
+)
+def test_numbers_and_switches_are_their_own_json_types(options, path):
+    assert paths_of(plan(options=options)) == {path}
