@@ -17,6 +17,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from cli.terminal_text import printable, text
 from migration.stages import FULL_RUNBOOK, Stage
 
 __all__ = ["change_lines", "machine_fraction", "render", "stage_counts", "summary_line"]
@@ -92,7 +93,7 @@ def _stage_text(machine: Json) -> Text:
     percent = machine.get("progressPercent")
     if stage == "initialReplication" and isinstance(percent, int | float) and not outcome:
         label = f"{stage} {percent:.0f}%"
-    return Text(label, style=_STYLE.get(str(outcome or stage), ""))
+    return text(label, style=_STYLE.get(str(outcome or stage), ""))
 
 
 def summary_line(status: Json) -> str:
@@ -131,15 +132,15 @@ def render(status: Json, now: datetime | None = None) -> RenderableType:
             detail = str(machine.get("jobId")).rsplit("/", 1)[-1]
         fraction = machine_fraction(machine)
         table.add_row(
-            str(machine.get("name")),
-            str(machine.get("group") or ""),
+            text(machine.get("name")),
+            text(machine.get("group") or ""),
             _stage_text(machine),
             ProgressBar(total=100, completed=fraction * 100, width=22),
             _eta(machine, now),
-            Text(detail, style="red" if isinstance(error, dict) else "dim"),
+            text(detail, style="red" if isinstance(error, dict) else "dim"),
         )
-    title = f"{status.get('name') or status.get('id')} ({status.get('id')})"
-    return Panel(Group(table, Text(""), Text(summary_line(status), style="bold")), title=title, title_align="left")
+    title = text(f"{status.get('name') or status.get('id')} ({status.get('id')})")
+    return Panel(Group(table, Text(""), text(summary_line(status), style="bold")), title=title, title_align="left")
 
 
 def change_lines(previous: Json | None, current: Json, now: datetime | None = None) -> list[str]:
@@ -154,10 +155,10 @@ def change_lines(previous: Json | None, current: Json, now: datetime | None = No
             eta = f" (done {_eta(machine, now)})" if machine.get("eta") and not outcome else ""
             error = machine.get("error")
             why = f": {error.get('code')} {error.get('message')}" if isinstance(error, dict) and outcome else ""
-            lines.append(f"  {machine.get('name')} [{machine.get('group')}] → {state}{eta}{why}")
+            lines.append(printable(f"  {machine.get('name')} [{machine.get('group')}] → {state}{eta}{why}"))
     if previous is None or (previous.get("phase"), previous.get("status")) != (
         current.get("phase"),
         current.get("status"),
     ):
-        lines.append(f"wave: {summary_line(current)}")
+        lines.append(printable(f"wave: {summary_line(current)}"))
     return lines

@@ -160,9 +160,14 @@ class LocalStack:
         self.function_key = secrets.token_urlsafe(24)
         self.master_key = secrets.token_urlsafe(24)
         port = free_port()
+        vaults = vault_ids(self.topology)
         settings = {
             "ASR_ARM_ENDPOINT": self.asr_url,
-            "ASR_ALLOWED_VAULT_IDS": ",".join(vault_ids(self.topology)),
+            "ASR_ALLOWED_VAULT_IDS": ",".join(vaults),
+            # Locally every subscription of the topology may receive VMs; in Azure the template lists them.
+            "ASR_ALLOWED_TARGET_SCOPES": ",".join(
+                sorted({v.split("/resourceGroups/")[0] for v in vault_ids(self.topology)})
+            ),
             "ServiceBusConnection": self.servicebus_connection,
             "MIGRATION_CLOCK_SPEED": _num(self.speed),
             "MIGRATION_CLOCK_ANCHOR": f"{clock['now']}@{wall.isoformat()}",

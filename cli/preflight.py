@@ -34,8 +34,14 @@ __all__ = ["preflight", "site_recovery_for", "validate"]
 Json = dict[str, Any]
 
 
-def _vault_ids(plan: Plan) -> str:
-    return ",".join(sorted({machine.vault.id for _, machine in plan.machines()}))
+def _fences(plan: Plan) -> dict[str, str]:
+    """Settings that let the check read the plan's own vaults and targets: validate asks Site Recovery whether what
+    the plan names exists; whether the app may touch it is the app's settings' answer, checked when it is submitted."""
+    machines = [machine for _, machine in plan.machines()]
+    return {
+        "ASR_ALLOWED_VAULT_IDS": ",".join(sorted({machine.vault.id for machine in machines})),
+        "ASR_ALLOWED_TARGET_SCOPES": ",".join(sorted({machine.target.resource_group_id for machine in machines})),
+    }
 
 
 @contextmanager
@@ -53,9 +59,7 @@ def site_recovery_for(
         except Exception as error:  # noqa: BLE001 - the emulator reports a bad topology with its own message
             raise CliError(f"The topology {topology} cannot be used: {error}") from None
         try:
-            settings = AsrSettings.from_environment(
-                {"ASR_ARM_ENDPOINT": emulator.base_url, "ASR_ALLOWED_VAULT_IDS": _vault_ids(plan)}
-            )
+            settings = AsrSettings.from_environment({"ASR_ARM_ENDPOINT": emulator.base_url, **_fences(plan)})
             adapter = SiteRecovery(settings)
             try:
                 yield adapter, f"the local Site Recovery emulator with {topology}"
@@ -65,7 +69,7 @@ def site_recovery_for(
             emulator.stop()
         return
     endpoint = arm_endpoint or os.environ.get("ASR_ARM_ENDPOINT") or ""
-    environ = {"ASR_ALLOWED_VAULT_IDS": _vault_ids(plan)}
+    environ = _fences(plan)
     if endpoint:
         environ["ASR_ARM_ENDPOINT"] = endpoint
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
+from migration.report import csv_cell
 from migration.stages import FULL_RUNBOOK
 
 __all__ = ["FORMATS", "format_for", "machine_records", "to_csv", "write_report"]
@@ -92,7 +93,7 @@ def to_csv(report: Json) -> str:
         out = io.StringIO()
         writer = csv.DictWriter(out, report["columns"], extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
-        writer.writerows(row for row in report["rows"] if isinstance(row, dict))
+        writer.writerows(_inert(row) for row in report["rows"] if isinstance(row, dict))
         return out.getvalue()
     columns = ["machine", "group", "sourceKind", "outcome", "stage"]
     for stage in STAGES:
@@ -131,8 +132,13 @@ def to_csv(report: Json) -> str:
         error = record.get("error") or {}
         if isinstance(error, dict):
             row.update(errorCode=error.get("code"), errorMessage=error.get("message"))
-        writer.writerow(row)
+        writer.writerow(_inert(row))
     return out.getvalue()
+
+
+def _inert(row: Json) -> dict[str, str]:
+    """The row with every cell made spreadsheet-safe by the app's own rule (``migration.report.csv_cell``)."""
+    return {key: csv_cell(value) for key, value in row.items()}
 
 
 def write_report(report: Any, path: Path, wanted: str | None = None) -> Path:

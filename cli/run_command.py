@@ -28,6 +28,7 @@ from cli.plan_file import load_plan, plan_json
 from cli.plan_topology import topology_for
 from cli.preflight import preflight, site_recovery_for
 from cli.report_files import write_report
+from cli.terminal_text import text
 from cli.watching import MigrationApi, WatchOptions, watch
 from migration.plan import Plan
 
@@ -72,7 +73,7 @@ def follow(
     """Watch to the end, write the report if asked, and return the exit status (0 only when ``Migrated``)."""
     final = watch(api, migration_id, console, options)
     counts = ", ".join(f"{k} {v}" for k, v in sorted(stage_counts(final).items()))
-    console.print(f"[bold]{migration_id}: {final.get('status')}[/bold] ({counts})")
+    console.print(text(f"{migration_id}: {final.get('status')}", style="bold"), text(f"({counts})"))
     if reports:
         document = report_source.report(migration_id)
         for path in reports:

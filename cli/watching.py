@@ -18,8 +18,10 @@ from typing import Any, Protocol
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 
 from cli.live_view import change_lines, render
+from cli.terminal_text import printable
 
 __all__ = ["MigrationApi", "WatchOptions", "default_actor", "watch"]
 
@@ -54,8 +56,9 @@ def default_actor() -> str:
 def _ask(console: Console, status: Json) -> str:
     """Ask the person at the terminal: approve, reject, or keep waiting."""
     ready = [m["name"] for m in status.get("machines") or [] if m.get("stage") == "cutoverGate"]
+    names = escape(printable(", ".join(str(name) for name in ready)))
     console.print(
-        f"[bold]Approval needed[/bold]: {len(ready)} machine(s) are ready for cutover ({', '.join(ready)}). "
+        f"[bold]Approval needed[/bold]: {len(ready)} machine(s) are ready for cutover ({names}). "
         "Failover cannot be undone."
     )
     while True:
@@ -108,13 +111,15 @@ def watch(
                         live = Live(console=console, auto_refresh=False, transient=False)
                         live.start()
                 if decision == "wait":
-                    console.print(f"Waiting for approval. To approve from another terminal: {options.approve_hint}")
+                    console.print(
+                        f"Waiting for approval. To approve from another terminal: {options.approve_hint}", markup=False
+                    )
                 else:
                     reason = (
                         "approved with --approve auto" if options.approve == "auto" else f"{decision} at the prompt"
                     )
                     api.command(migration_id, decision, {"actor": options.actor, "reason": reason})
-                    console.print(f"Sent {decision} as {options.actor}.")
+                    console.print(printable(f"Sent {decision} as {options.actor}."), markup=False)
             elif status.get("phase") != "awaitingApproval":
                 asked = False
             sleep(options.interval)

@@ -24,6 +24,7 @@ from migration.outbound import CallbackPolicy, DestinationRefused
 from migration.plain_text import text_problem
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
+from migration.target_scopes import target_allowed, target_refusal, target_scopes_from
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -157,6 +158,7 @@ def prepare_start(
         merged[key] = value
     try:
         plan = validate_plan(merged)
+        _check_targets(plan, environ)
         if plan.callback_url is not None:
             _check_callback(plan.callback_url, environ)
     except PlanValidationError as error:
@@ -174,6 +176,22 @@ def prepare_start(
         "submittedVia": via,
     }
     return StartRequest(plan, wave_id(plan.id), wave_input)
+
+
+def _check_targets(plan: Plan, environ: Mapping[str, str]) -> None:
+    """Refuse every machine whose target resource group is outside ``ASR_ALLOWED_TARGET_SCOPES``, by path."""
+    try:
+        scopes = target_scopes_from(environ)
+    except ValueError as error:  # a broken app setting is the server's fault, not the caller's
+        raise RuntimeError(str(error)) from None
+    problems = [
+        Problem(f"groups[{g}].machines[{m}].target.resourceGroupId", target_refusal(machine.target.resource_group_id))
+        for g, group in enumerate(plan.groups)
+        for m, machine in enumerate(group.machines)
+        if not target_allowed(scopes, machine.target.resource_group_id)
+    ]
+    if problems:
+        raise PlanValidationError(problems)
 
 
 def _check_callback(url: str, environ: Mapping[str, str]) -> None:

@@ -34,6 +34,7 @@ from migration.arm_ids import InvalidResourceIdError, VaultRef, parse_resource_i
 from migration.asr_errors import asr_error_from_exception
 from migration.errors import AsrPermanentError, parse_retry_after
 from migration.scenarios.base import ItemAddress
+from migration.target_scopes import target_allowed, target_scopes_from
 
 __all__ = [
     "AsrSettings",
@@ -56,6 +57,9 @@ class AsrSettings:
 
     ``ASR_ARM_ENDPOINT``: ARM's base URL; Azure's public cloud when absent, the Site Recovery emulator's
     base URL locally. ``ASR_ALLOWED_VAULT_IDS``: comma-separated vault ids; a vault not listed is refused.
+    ``ASR_ALLOWED_TARGET_SCOPES``: comma-separated subscription (``/subscriptions/<id>``) or resource group ids the
+    app may create VMs in; a machine whose ``target.resourceGroupId`` lies outside every one is refused (the
+    template sets it to the resource groups it grants the identity Virtual Machine Contributor on).
     ``ASR_CREDENTIAL``: ``default`` (``DefaultAzureCredential``: the managed identity in Azure) or
     ``local-emulator`` (a fixed token the emulator accepts); when absent, ``local-emulator`` for a loopback
     endpoint and ``default`` otherwise.
@@ -64,6 +68,7 @@ class AsrSettings:
     arm_endpoint: str
     allowed_vault_ids: frozenset[str]
     credential: str
+    allowed_target_scopes: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> AsrSettings:
@@ -91,7 +96,7 @@ class AsrSettings:
             if vault.full_type.lower() != "microsoft.recoveryservices/vaults":
                 raise ValueError(f"ASR_ALLOWED_VAULT_IDS[{position}]: {text!r} is not a Recovery Services vault id")
             allowed.add(str(vault).lower())
-        return cls(endpoint, frozenset(allowed), credential)
+        return cls(endpoint, frozenset(allowed), credential, target_scopes_from(environ))
 
     @property
     def uses_plain_http(self) -> bool:
@@ -99,6 +104,9 @@ class AsrSettings:
 
     def allows(self, vault: VaultRef) -> bool:
         return vault.id.lower() in self.allowed_vault_ids
+
+    def allows_target(self, resource_group_id: str) -> bool:
+        return target_allowed(self.allowed_target_scopes, resource_group_id)
 
 
 class LocalEmulatorCredential:

@@ -17,6 +17,7 @@ from migration.errors import AsrPermanentError
 from migration.machine import Machine
 from migration.scenarios import scenario_for
 from migration.source_kinds import Provider
+from migration.target_scopes import target_refusal
 
 __all__ = ["check_machine"]
 
@@ -32,6 +33,9 @@ def check_machine(asr: SiteRecovery, machine: Machine) -> dict[str, Any]:
 
     def missing(path: str, what: str) -> None:
         problems.append({"path": path, "message": f"{what} does not exist in vault {vault.name}"})
+
+    if not asr.settings.allows_target(machine.target.resource_group_id):
+        problems.append({"path": "target.resourceGroupId", "message": target_refusal(machine.target.resource_group_id)})
 
     try:
         protected = asr.get_protected_item(scenario_for(machine).protected_item(machine), stage="validate")

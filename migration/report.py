@@ -142,7 +142,9 @@ def migration_report(wave: Mapping[str, Any], instances: Mapping[str, list[Json]
     )
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return would make Excel or Sheets run it as a formula (OWASP "CSV Injection"), so it gets a leading quote."""
     if value is None:
         return ""
     text = str(value)
@@ -157,5 +159,5 @@ def report_csv(report: Mapping[str, Any]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in report.get("rows") or []:
-        writer.writerow([_cell(row.get(column)) for column in COLUMNS])
+        writer.writerow([csv_cell(row.get(column)) for column in COLUMNS])
     return buffer.getvalue()

@@ -27,7 +27,7 @@ from emulators.servicebus import EmulatorHandle as BusHandle
 from emulators.servicebus import start_emulator as start_bus
 from emulators.siterecovery import EmulatorHandle as AsrHandle
 from emulators.siterecovery import start_emulator as start_asr
-from tests.e2e.stack import EXAMPLES, REPO, example_plan
+from tests.e2e.stack import EXAMPLES, REPO, example_plan, fences
 from tests.http_client import Reply as Reply  # re-exported: the tests import it from here
 from tests.http_client import http as http
 
@@ -183,17 +183,12 @@ def api_stack(
     """The stack; ``settings`` replace or add app settings (``{"ServiceBusConnection": ""}``: an app without one)."""
     asr = start_asr(EXAMPLES / "topology.yaml", speed=speed)
     bus = start_bus(bus_config)
-    vault_ids = ",".join(
-        f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
-        f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
-        for v in asr.store.topology.vaults
-    )
     callback_port = free_port()
     env = {
         # A callback may reach loopback only as an explicit origin: port 9 (nothing listens) and one receiver port.
         "CALLBACK_ALLOWED_HOSTS": f"http://127.0.0.1:9,http://127.0.0.1:{callback_port}",
         "ASR_ARM_ENDPOINT": asr.base_url,
-        "ASR_ALLOWED_VAULT_IDS": vault_ids,
+        **fences(asr),
         "ServiceBusConnection": bus.connection_string,
         "MIGRATION_CLOCK_SPEED": str(speed),
         "MIGRATION_CLOCK_ANCHOR": f"{asr.clock.now().isoformat()}@{datetime.now(UTC).isoformat()}",

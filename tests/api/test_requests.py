@@ -31,7 +31,12 @@ from migration.plan import validate_plan
 from tests.api.stack import small_plan
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-ENV = {"MIGRATION_CLOCK_SPEED": "60", "CALLBACK_ALLOWED_HOSTS": "https://192.0.2.7:8443"}
+SUBSCRIPTION = "/subscriptions/00000000-1111-2222-3333-444444444444"  # the example topology's
+ENV = {
+    "MIGRATION_CLOCK_SPEED": "60",
+    "CALLBACK_ALLOWED_HOSTS": "https://192.0.2.7:8443",
+    "ASR_ALLOWED_TARGET_SCOPES": SUBSCRIPTION,
+}
 
 
 def start(data: Any, **kwargs: Any) -> Any:
@@ -277,3 +282,37 @@ def test_a_reason_may_span_lines() -> None:
         "cancel", {"actor": "ops", "reason": "change CHG-1\n\tagreed with the owner"}, command_id="c-2"
     )
     assert command.reason == "change CHG-1\n\tagreed with the owner"
+
+
+def test_a_target_outside_the_allowed_scopes_is_refused_by_path() -> None:
+    plan = small_plan("wave-g", "db01", "web01")
+    machines = [
+        (g, m, machine) for g, group in enumerate(plan["groups"]) for m, machine in enumerate(group["machines"])
+    ]
+    machines[1][2]["target"]["resourceGroupId"] = f"{SUBSCRIPTION}/resourceGroups/rg-elsewhere"
+    groups = [machine["target"]["resourceGroupId"] for _, _, machine in machines]
+    fenced = {**ENV, "ASR_ALLOWED_TARGET_SCOPES": groups[0].upper()}  # ARM ids are case-insensitive
+    with pytest.raises(ApiError) as refused:
+        prepare_start(plan, via="http", now=NOW, environ=fenced)
+    g, m, _ = machines[1]
+    assert refused.value.code == "InvalidPlan"
+    assert [d["path"] for d in refused.value.details] == [f"groups[{g}].machines[{m}].target.resourceGroupId"]
+    assert "outside ASR_ALLOWED_TARGET_SCOPES" in refused.value.details[0]["message"]
+    both = {**ENV, "ASR_ALLOWED_TARGET_SCOPES": ",".join(groups)}
+    assert prepare_start(plan, via="http", now=NOW, environ=both).plan.id == "wave-g"
+
+
+def test_no_target_scope_allows_no_target() -> None:
+    with pytest.raises(ApiError) as refused:
+        prepare_start(small_plan("wave-h", "db01"), via="http", now=NOW, environ={"MIGRATION_CLOCK_SPEED": "60"})
+    assert [d["path"] for d in refused.value.details] == ["groups[0].machines[0].target.resourceGroupId"]
+
+
+@pytest.mark.parametrize(
+    "scope", ["subscriptions/x", "/subscriptions/", "/subscriptions/x/resourceGroups", "/providers/y"]
+)
+def test_a_malformed_target_scope_is_the_servers_fault(scope: str) -> None:
+    with pytest.raises(RuntimeError, match="ASR_ALLOWED_TARGET_SCOPES"):
+        prepare_start(
+            small_plan("wave-i", "db01"), via="http", now=NOW, environ={**ENV, "ASR_ALLOWED_TARGET_SCOPES": scope}
+        )

@@ -58,17 +58,12 @@ def running_stack(
     data_dir: Path, *, speed: float = SPEED, topology: Path | dict[str, Any] | None = None
 ) -> Iterator[Stack]:
     asr = start_emulator(topology or EXAMPLES / "topology.yaml", speed=speed)
-    vault_ids = ",".join(
-        f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
-        f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
-        for v in asr.store.topology.vaults
-    )
     try:
         host = start_host(
             "function_app:app",
             app_dir=REPO,
             data_dir=data_dir,
-            settings={"ASR_ARM_ENDPOINT": asr.base_url, "ASR_ALLOWED_VAULT_IDS": vault_ids},
+            settings={"ASR_ARM_ENDPOINT": asr.base_url, **fences(asr)},
         )
         try:
             yield Stack(asr, host, speed)
@@ -76,6 +71,19 @@ def running_stack(
             host.stop()
     finally:
         asr.stop()
+
+
+def fences(asr: EmulatorHandle) -> dict[str, str]:
+    """The app settings that fence it to the emulator's topology: its vaults, and their subscriptions as targets."""
+    vaults = asr.store.topology.vaults
+    return {
+        "ASR_ALLOWED_VAULT_IDS": ",".join(
+            f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
+            f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
+            for v in vaults
+        ),
+        "ASR_ALLOWED_TARGET_SCOPES": ",".join(sorted({f"/subscriptions/{v.subscription_id}" for v in vaults})),
+    }
 
 
 def example_plan(name: str) -> Plan:

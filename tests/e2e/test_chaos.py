@@ -16,7 +16,7 @@ from emulators.siterecovery import start_emulator
 from migration.asr import AsrSettings, SiteRecovery
 from migration.machine import Machine
 from migration.scenarios import scenario_for
-from tests.e2e.stack import fleet_machine, fleet_topology
+from tests.e2e.stack import fences, fleet_machine, fleet_topology
 
 SMALL = ChaosConfig(
     machines=12,
@@ -71,14 +71,7 @@ def test_the_audit_finds_a_job_no_record_accounts_for_and_an_event_that_never_ca
     machine = Machine.model_validate(fleet_machine(0))
     scenario = scenario_for(machine)
     with start_emulator(fleet_topology(1), advance_on_poll=True) as asr:
-        vault = asr.store.topology.vaults[0]
-        settings = AsrSettings.from_environment(
-            {
-                "ASR_ARM_ENDPOINT": asr.base_url,
-                "ASR_ALLOWED_VAULT_IDS": f"/subscriptions/{vault.subscription_id}/resourceGroups/"
-                f"{vault.resource_group}/providers/Microsoft.RecoveryServices/vaults/{vault.name}",
-            }
-        )
+        settings = AsrSettings.from_environment({"ASR_ARM_ENDPOINT": asr.base_url, **fences(asr)})
         # An enable sent behind the record's back: the product's own request, which no record lists.
         site_recovery = SiteRecovery(settings)
         site_recovery.start_enable_replication(scenario.protected_item(machine), scenario.enable_protection(machine))

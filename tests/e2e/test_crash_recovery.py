@@ -39,6 +39,7 @@ from tests.e2e.stack import (
     REPO,
     SPEED,
     accepted_calls,
+    fences,
     fleet_input,
     fleet_name,
     fleet_topology,
@@ -153,12 +154,7 @@ def _wait_until(condition: Callable[[], bool], what: str, timeout: float = 120) 
 def test_sigkill_while_asr_accepts_each_mutating_call_then_restart(tmp_path: Path) -> None:
     asr = start_emulator(fleet_topology(len(MACHINES)), speed=SPEED)
     proxy = WithholdingProxy(asr.base_url)
-    vault = asr.store.topology.vaults[0]
-    env = {
-        "ASR_ARM_ENDPOINT": proxy.base_url,
-        "ASR_ALLOWED_VAULT_IDS": f"/subscriptions/{vault.subscription_id}/resourceGroups/{vault.resource_group}"
-        f"/providers/Microsoft.RecoveryServices/vaults/{vault.name}",
-    }
+    env = {"ASR_ARM_ENDPOINT": proxy.base_url, **fences(asr)}
     data = tmp_path / "data"
     host = start_host_process("function_app:app", app_dir=REPO, data_dir=data, env=env)
     instances = {index: f"crash:{fleet_name(index)}" for index in MACHINES}
