@@ -24,7 +24,7 @@ param principalId string = ''
 @description('Comma-separated ARM ids of the Recovery Services vaults the app may touch. Site Recovery Contributor is granted on each vault, never on a subscription, and the app refuses every other vault.')
 param siteRecoveryVaultIds string
 
-@description('Comma-separated ARM ids of the resource groups where migrated and test VMs are created.')
+@description('Comma-separated ARM ids of the resource groups where migrated and test VMs are created. The app refuses a plan targeting any other (ASR_ALLOWED_TARGET_SCOPES).')
 param targetResourceGroupIds string = ''
 
 @description('Comma-separated ARM ids of the target and test virtual networks the migrated VMs join.')
@@ -191,6 +191,7 @@ module api './app/api.bicep' = {
     applicationInsightsName: monitoring.outputs.name
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     allowedVaultIds: siteRecoveryVaultIds
+    allowedTargetScopes: targetResourceGroupIds
   }
 }
 

@@ -12,6 +12,8 @@ param applicationInsightsName string
 param serviceBusNamespaceFqdn string
 @description('Comma-separated ARM ids of the vaults the app may touch (ASR_ALLOWED_VAULT_IDS).')
 param allowedVaultIds string
+@description('Comma-separated ARM ids of the resource groups where the app may create VMs (ASR_ALLOWED_TARGET_SCOPES).')
+param allowedTargetScopes string
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 40
 
@@ -105,6 +107,12 @@ module site 'br/public:avm/res/web/site:0.19.3' = {
         {
           name: 'ASR_ALLOWED_VAULT_IDS'
           value: allowedVaultIds
+        }
+        // The resource groups migrated and test VMs may be created in (the same ones the identity has rights on);
+        // a plan targeting any other is refused. Empty refuses every target.
+        {
+          name: 'ASR_ALLOWED_TARGET_SCOPES'
+          value: allowedTargetScopes
         }
         // Telemetry with the identity's Entra token (the component has local auth off).
         {

@@ -29,6 +29,7 @@ DEFAULTED = "optional: the default is right in Azure"
 LOCAL_ONLY = "local emulators only; never set in Azure"
 SETTINGS = {
     "ASR_ALLOWED_VAULT_IDS": TEMPLATE,
+    "ASR_ALLOWED_TARGET_SCOPES": TEMPLATE,
     f"{SERVICE_BUS}__fullyQualifiedNamespace": TEMPLATE,
     f"{SERVICE_BUS}__clientId": TEMPLATE,
     "ASR_ARM_ENDPOINT": DEFAULTED,  # Azure's public ARM endpoint
@@ -40,10 +41,13 @@ SETTINGS = {
 }
 
 
-def _name_of(node: ast.expr) -> str | None:
-    """A setting name from a literal, or an f-string built on the Service Bus connection prefix."""
+def _name_of(node: ast.expr, constants: dict[str, str]) -> str | None:
+    """A setting name from a literal, a module constant holding one, or an f-string built on the Service Bus
+    connection prefix."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
     if isinstance(node, ast.JoinedStr):
         parts = []
         for value in node.values:
@@ -57,11 +61,24 @@ def _name_of(node: ast.expr) -> str | None:
     return None
 
 
+def _string_constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` assignments: a setting's name is often kept in one."""
+    constants: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            constants.update({target.id: node.value.value for target in node.targets if isinstance(target, ast.Name)})
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                constants[node.target.id] = node.value.value
+    return constants
+
+
 def settings_read_by_code() -> dict[str, str]:
     """Setting name → the file that reads it: ``environ.get(X)``, ``environ[X]``, ``getenv(X)``, ``connection=X``."""
     found: dict[str, str] = {}
     for path in APP_CODE:
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = _string_constants(tree)
         for node in ast.walk(tree):
             name = None
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
@@ -69,12 +86,12 @@ def settings_read_by_code() -> dict[str, str]:
                 receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
                 is_environ = isinstance(receiver, ast.Name | ast.Attribute) and "environ" in ast.unparse(receiver)
                 if (function == "get" and is_environ or function == "getenv") and node.args:
-                    name = _name_of(node.args[0])
+                    name = _name_of(node.args[0], constants)
                 for keyword in node.keywords:
                     if keyword.arg == "connection":
-                        name = _name_of(keyword.value)
+                        name = _name_of(keyword.value, constants)
             elif isinstance(node, ast.Subscript) and "environ" in ast.unparse(node.value):
-                name = _name_of(node.slice)
+                name = _name_of(node.slice, constants)
             if name and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
                 found.setdefault(name, str(path.relative_to(REPO)))
     return found
@@ -82,7 +99,12 @@ def settings_read_by_code() -> dict[str, str]:
 
 def test_the_scan_finds_the_settings_it_should() -> None:
     found = settings_read_by_code()
-    for name in ("ASR_ALLOWED_VAULT_IDS", "MIGRATION_CLOCK_SPEED", f"{SERVICE_BUS}__fullyQualifiedNamespace"):
+    for name in (
+        "ASR_ALLOWED_VAULT_IDS",
+        "ASR_ALLOWED_TARGET_SCOPES",  # read through a module constant
+        "MIGRATION_CLOCK_SPEED",
+        f"{SERVICE_BUS}__fullyQualifiedNamespace",
+    ):
         assert name in found, f"the scan missed {name}: it would pass while reading nothing"
 
 
