@@ -214,8 +214,8 @@ class MachineOptions(PlanModel):
 
 # Per provider, the fields (paths relative to the machine, in the wire spelling) the provider needs.
 # InMageRcmEnableProtectionInput requires processServerId and, per disk, logStorageAccountId + diskType (the SDK
-# 2.0 models; tests/sdk_tables.py); A2AEnableProtectionInput needs the VM (fabricObjectId) and per managed disk a
-# primaryStagingAzureStorageAccountId; HyperVReplicaAzure replicates to managed disks through a log account.
+# 2.0 models; tests/support/sdk_tables.py); A2AEnableProtectionInput needs the VM (fabricObjectId) and per managed
+# disk a primaryStagingAzureStorageAccountId; HyperVReplicaAzure replicates to managed disks through a log account.
 REQUIREMENTS: Mapping[Provider, tuple[tuple[str, str], ...]] = {
     Provider.IN_MAGE_RCM: (
         ("replication", "processServerId"),

@@ -7,7 +7,7 @@ alone; the budget is 60 per machine.
 
 At the suite's emulator speed, a durable timer never fires sooner than one wall second (an hour of simulated
 time), so this run reads less often than the plan would in Azure; the polling schedule itself is counted
-exactly, in simulated time, by the replay test ``tests/orchestration/test_waits.py``.
+exactly, in simulated time, by the replay test ``tests/orchestrators/test_waits.py``.
 """
 
 from __future__ import annotations

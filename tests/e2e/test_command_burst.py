@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.stack import running_stack, runtime_of
-from tests.e2e.test_wave import control, only, plan_with, start_wave, wait_for_phase
+from tests.e2e.test_wave_end_to_end import control, only, plan_with, start_wave, wait_for_phase
 
 pytestmark = pytest.mark.slow
 

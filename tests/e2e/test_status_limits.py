@@ -16,7 +16,7 @@ import pytest
 
 from migration.status_bounds import CUSTOM_STATUS_MAX_BYTES, NAMES_SHOWN, utf16_size
 from tests.e2e.stack import Stack, running_stack, runtime_of
-from tests.e2e.test_wave import control, only, plan_with, start_wave, wait_for_phase
+from tests.e2e.test_wave_end_to_end import control, only, plan_with, start_wave, wait_for_phase
 
 pytestmark = pytest.mark.slow
 

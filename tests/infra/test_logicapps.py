@@ -25,8 +25,8 @@ import jsonschema
 import pytest
 
 from migration.events import TOPIC, EventType, build_event
-from tests.events.data import MIGRATION, TIME, VALID_DATA
 from tests.infra.bicep_model import INFRA, parsed, unwrap
+from tests.migration.event_data import MIGRATION, TIME, VALID_DATA
 
 LOGICAPPS = INFRA / "logicapps"
 SCHEMA_PATH = Path(__file__).with_name("workflow_definition.schema.json")

@@ -1,12 +1,12 @@
 """Checks of request bodies against the SDK's model tables, for the tests that build ASR bodies.
 
-The tables are derived from the installed SDK (``tests/sdk_tables.py``), so the check follows the pinned
+The tables are derived from the installed SDK (``tests/support/sdk_tables.py``), so the check follows the pinned
 SDK version and needs nothing outside the repository.
 """
 
 from typing import Any
 
-from tests.sdk_tables import Field, enums, models
+from tests.support.sdk_tables import Field, enums, models
 
 
 def _fields(model_name: str) -> dict[str, Field]:

@@ -7,7 +7,7 @@ import pytest
 from azure.mgmt.recoveryservicessiterecovery import models as sdk
 
 from migration.scenarios import A2AScenario, HyperVReplicaAzureScenario, InMageRcmScenario, Operation
-from tests.asr_examples import example
+from tests.support.asr_examples import example
 
 from .asr_specs import sdk_model
 

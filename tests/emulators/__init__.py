@@ -1,0 +1,1 @@
+"""Tests of the local stand-ins for Azure: the Functions host, Service Bus and Site Recovery."""
