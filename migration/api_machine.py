@@ -16,10 +16,9 @@ from migration.api_requests import ApiError
 from migration.api_status import Links, decode, machine_names, machine_view, obj, overall_status
 from migration.errors import redact_all
 from migration.instance_ids import Kind, parse
+from migration.json_types import Json
 
 __all__ = ["find_machine", "machine_document", "machine_records"]
-
-Json = dict[str, Any]
 
 
 def find_machine(wave: Mapping[str, Any], migration_id: str, wanted: str) -> tuple[str, str]:

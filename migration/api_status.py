@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from migration.errors import redact_all
 from migration.instance_ids import Kind, parse
+from migration.json_types import Json
 from migration.runtime_status import ACTIVE, ENDED, is_active
 from migration.wave_state import OUTCOMES
 
@@ -50,7 +51,6 @@ __all__ = [
     "submission_document",
 ]
 
-Json = dict[str, Any]
 # A migration's status in every document: Running while its wave runs, then how it ended.
 ENDED_STATUSES = ("Migrated", "PartiallyMigrated", "Failed", "Cancelled")
 STATUSES = ("Running", *ENDED_STATUSES)

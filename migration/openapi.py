@@ -12,15 +12,13 @@ calls every route the app registers and checks it is described here, with the st
 
 from __future__ import annotations
 
-from typing import Any
-
 from migration.api_requests import MAX_BODY_BYTES
 from migration.api_status import STATUSES
 from migration.commands import ACTIONS
+from migration.json_types import Json
 
 __all__ = ["openapi_document"]
 
-Json = dict[str, Any]
 
 _SLUG = "^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 _MACHINE = "^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9_])?$"

@@ -22,12 +22,12 @@ from typing import Any
 from migration.api_machine import machine_records
 from migration.api_status import decode, obj, status_document
 from migration.errors import redact_all
+from migration.json_types import Json
 from migration.plan_clock import PlanClock
 from migration.stages import FULL_RUNBOOK
 
 __all__ = ["COLUMNS", "build_report", "migration_report", "report_clock", "report_csv", "report_row"]
 
-Json = dict[str, Any]
 _STAGE_COLUMNS = [f"{stage.value}{edge}" for stage in FULL_RUNBOOK for edge in ("StartedAt", "EndedAt")]
 COLUMNS = [
     "migrationId",

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from migration.commands import ACTIONS, ControlAction
+from migration.json_types import Json
 from migration.plan import Plan
 from migration.plan_options import OnApprovalTimeout, OnMachineFailure
 from migration.status_bounds import control_excerpt, first_names, names_text
@@ -44,7 +45,6 @@ __all__ = [
     "split_batches",
 ]
 
-Json = dict[str, Any]
 # Most machines per batch orchestration: each adds about eight history events to its batch (created, completed,
 # the refill's timer, the episodes), and a batch replays its whole history once per finished machine.
 BATCH_SIZE = 50

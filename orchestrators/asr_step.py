@@ -29,12 +29,12 @@ import azure.durable_functions as df
 from migration import function_names as names
 from migration.errors import error_record
 from migration.instance_ids import round_id
+from migration.json_types import Json
 from migration.steps import Decision, Step
 from orchestrators.timing import activity_retry, scaled
 
 __all__ = ["StepResult", "call", "error", "run_step", "wait", "wait_for_job"]
 
-Json = dict[str, Any]
 
 # The wave and its batches record their own failures with it: one builder for every error record.
 error = error_record

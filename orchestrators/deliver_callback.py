@@ -22,12 +22,12 @@ import azure.durable_functions as df
 
 from migration import function_names as names
 from migration.errors import redact_all
+from migration.json_types import Json
 from orchestrators.timing import scaled
 
 name = names.DELIVER_CALLBACK
 bp = df.Blueprint()
 
-Json = dict[str, Any]
 FIRST_PAUSE_SECONDS = 30.0
 MAX_PAUSE_SECONDS = 1800.0
 GIVE_UP_AFTER = timedelta(days=1)

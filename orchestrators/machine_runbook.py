@@ -27,6 +27,7 @@ from migration import function_names as names
 from migration.errors import error_record
 from migration.events import EventType
 from migration.instance_ids import wait_id
+from migration.json_types import Json
 from migration.machine import Machine
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
@@ -39,7 +40,6 @@ from orchestrators.timing import scaled
 name = names.MACHINE_RUNBOOK
 bp = df.Blueprint()
 
-Json = dict[str, Any]
 Steps = Generator[Any, Any, bool]
 
 

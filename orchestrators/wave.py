@@ -41,6 +41,7 @@ import azure.durable_functions as df
 from migration import function_names as names
 from migration.commands import CONTROL_EVENT
 from migration.instance_ids import batch_id, machine_id
+from migration.json_types import Json
 from migration.plan import validate_plan
 from migration.plan_clock import PlanClock
 from migration.wave_state import (
@@ -58,7 +59,6 @@ from orchestrators.timing import activity_retry, kick
 name = names.WAVE
 bp = df.Blueprint()
 
-Json = dict[str, Any]
 Wait = Generator[Any, Any, Any]
 
 

@@ -31,6 +31,7 @@ import azure.durable_functions as df
 from migration import function_names as names
 from migration.commands import STOP_EVENT
 from migration.instance_ids import machine_id, rollback_id
+from migration.json_types import Json
 from migration.stages import Stage
 from migration.status_bounds import first_names
 from orchestrators import asr_step
@@ -38,8 +39,6 @@ from orchestrators.timing import kick
 
 name = names.WAVE_BATCH
 bp = df.Blueprint()
-
-Json = dict[str, Any]
 
 
 def _child(request: Json, entry: Json) -> tuple[str, str, Json]:

@@ -29,6 +29,7 @@ from migration.api_requests import ApiError, StartRequest, plan_sha256
 from migration.api_status import decode
 from migration.commands import CONTROL_EVENT
 from migration.instance_ids import machine_prefix, wave_id
+from migration.json_types import Json
 from migration.plan import validate_plan
 from migration.runtime_status import is_active
 
@@ -42,7 +43,6 @@ __all__ = [
     "start_once",
 ]
 
-Json = dict[str, Any]
 # Concurrent reads of machine instances for one status document (the management API is local to the host).
 _PARALLEL_READS = 16
 # A list route scans at most this many pages of 100 instances.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlencode
 
 import azure.durable_functions as df
@@ -37,6 +36,7 @@ from migration.api_status import (
     submission_document,
 )
 from migration.instance_ids import Kind, parse, wave_id
+from migration.json_types import Json
 from migration.report import migration_report, report_csv
 from triggers import durable_access
 from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
@@ -44,7 +44,6 @@ from triggers.http_common import api_base, guarded, json_response, query_int, re
 name = "http_migrations"
 bp = df.Blueprint()
 
-Json = dict[str, Any]
 MACHINES_TOP_DEFAULT = 200
 MACHINES_TOP_MAX = 1000
 
