@@ -12,7 +12,7 @@ It never raises for an HTTP answer: the orchestration decides about retries, so 
 The URL carries a signature (Logic Apps' ``sig=``), so it is never logged or returned: messages go through
 ``migration.errors.redact``.
 
-Input ``{"callbackUrl", "body"}``. Output ``{"outcome", "status", "retryAfter", "message"}``.
+Input :class:`migration.payloads.callbacks.CallbackPost`. Output :class:`migration.payloads.callbacks.PostAnswer`.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import azure.durable_functions as df
 from migration import function_names as names
 from migration.errors import parse_retry_after, redact
 from migration.outbound import CallbackPolicy, Destination, DestinationRefused
+from migration.payloads.callbacks import CallbackPost, PostAnswer
 
 name = names.POST_CALLBACK
 bp = df.Blueprint()
@@ -84,7 +85,7 @@ def post(url: str, body: Any, timeout: float = TIMEOUT_SECONDS, policy: Callback
         destination = (policy or CallbackPolicy.from_settings(os.environ)).check(url)
     except DestinationRefused as error:
         log.warning("callback refused: %s", error)
-        return {"outcome": "final", "status": None, "retryAfter": None, "message": f"refused: {error}"[:500]}
+        return PostAnswer("final", None, None, f"refused: {error}"[:500]).to_dict()
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     connection_type = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
     connection = connection_type(destination, timeout)
@@ -106,10 +107,11 @@ def post(url: str, body: Any, timeout: float = TIMEOUT_SECONDS, policy: Callback
     outcome = classify(status)
     if outcome != "delivered":
         log.warning("callback POST answered %s: %s", status, message)
-    return {"outcome": outcome, "status": status, "retryAfter": parse_retry_after(headers), "message": message}
+    return PostAnswer(outcome, status, parse_retry_after(headers), message).to_dict()
 
 
 @bp.activity_trigger(input_name="request", activity=names.POST_CALLBACK)
 def post_callback(request: dict[str, Any]) -> dict[str, Any]:
     """POST ``body`` to ``callbackUrl`` once; classify the answer (see the module docstring)."""
-    return post(str(request["callbackUrl"]), request.get("body"))
+    asked = CallbackPost.from_dict(request)
+    return post(asked.callback_url, asked.body)

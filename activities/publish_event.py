@@ -1,14 +1,7 @@
 """The activity that publishes one migration event to the ``migration-events`` topic.
 
-Input (one JSON object)::
-
-    {"type": "migration.machine.stage_changed",          # an EventType value
-     "eventKey": "{instanceId}/{machine}/{stage}/{status}/{attempt}",
-     "time": "2026-11-27T07:00:00Z",                     # context.current_utc_datetime, ISO-8601 with offset
-     "migrationId": "wave-1",                            # null only for migration.rejected
-     "machine": "vm-01",                                 # optional cross-check of the routing property
-     "status": "running",                                # optional cross-check of the routing property
-     "data": {...}}                                      # the event's data (see docs/events.md)
+Input: :class:`migration.payloads.publishing.EventRequest` (the event's type, ``eventKey``, time, migration id,
+data, and optionally the routing properties ``machine`` and ``status``; see docs/events.md for the data).
 
 Output: ``{"eventId": "<uuid>", "published": true}``; ``published: false`` with a ``reason`` at once when the app
 has no Service Bus (events switched off: no ``ServiceBusConnection`` setting with a value, the rule in
@@ -31,44 +24,25 @@ import azure.durable_functions as df
 from migration import function_names as names
 from migration import servicebus
 from migration.events import build_event
+from migration.payloads.publishing import EventRequest
 
 __all__ = ["name", "bp", "publish", "publish_event"]
 
 name = names.PUBLISH_EVENT
 bp = df.Blueprint()
 
-_REQUIRED = ("type", "eventKey", "time", "migrationId", "data")
-_OPTIONAL = ("machine", "status")
-
-
-def _parse_input(payload: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(payload, Mapping):
-        raise ValueError(f"publish_event takes a JSON object, not {type(payload).__name__}")
-    missing = [key for key in _REQUIRED if key not in payload]
-    unknown = sorted(set(payload) - set(_REQUIRED) - set(_OPTIONAL))
-    if missing or unknown:
-        problems = [f"missing {', '.join(missing)}"] if missing else []
-        problems += [f"unknown {', '.join(unknown)}"] if unknown else []
-        raise ValueError(f"publish_event input: {'; '.join(problems)}")
-    for key in ("machine", "status"):
-        if payload.get(key) is not None and not isinstance(payload[key], str):
-            raise ValueError(f"publish_event input: {key} must be a string")
-    if payload["migrationId"] is not None and not isinstance(payload["migrationId"], str):
-        raise ValueError("publish_event input: migrationId must be a string or null")
-    return dict(payload)
-
 
 def publish(payload: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the event described by ``payload`` and send it; ``published`` says whether events are switched on."""
-    fields = _parse_input(payload)
+    fields = EventRequest.from_dict(payload)
     message = build_event(
-        fields["type"],
-        event_key=fields["eventKey"],
-        time=fields["time"],
-        migration_id=fields["migrationId"],
-        data=fields["data"],
-        machine=fields.get("machine"),
-        status=fields.get("status"),
+        fields.type,
+        event_key=fields.event_key,
+        time=fields.time,
+        migration_id=fields.migration_id,
+        data=fields.data,
+        machine=fields.machine,
+        status=fields.status,
     )
     if not servicebus.publish_event(message, environ):
         return {

@@ -1,8 +1,8 @@
 """Activity: read a machine's replicated item and normalize it, so the orchestrator decides on one shape.
 
-Input ``{"machine": {...}, "dr": false}`` (``dr``: the A2A item protecting the migrated VM toward the secondary
-region). Output ``{"exists": bool, "view": {...} | None, "failoverRecoveryPointId": str | None}``; a permanent
-failure is returned as ``{"error": {...}}``, a transient one raised so the retry policy applies.
+Input :class:`migration.payloads.asr_steps.MachineRequest` (``dr``: the A2A item protecting the migrated VM
+toward the secondary region). Output :class:`migration.payloads.asr_steps.ItemReading`; a permanent failure is
+returned as ``{"error": {...}}``, a transient one raised so the retry policy applies.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import azure.durable_functions as df
 from activities.site_recovery import machine_from, site_recovery
 from migration import function_names as names
 from migration.errors import AsrPermanentError
+from migration.payloads.asr_steps import ItemReading, MachineRequest
 from migration.scenarios import scenario_for
 from migration.scenarios.a2a import A2AScenario
 
@@ -23,22 +24,20 @@ bp = df.Blueprint()
 
 @bp.activity_trigger(input_name="request", activity=names.READ_PROTECTED_ITEM)
 def read_protected_item(request: dict[str, Any]) -> dict[str, Any]:
-    machine = machine_from(request)
+    asked = MachineRequest.from_dict(request)
+    machine = machine_from(asked.machine)
     scenario = scenario_for(machine)
     item = scenario.protected_item(machine)
-    if request.get("dr"):
+    if asked.dr:
         if not isinstance(scenario, A2AScenario):
             raise ValueError(f"machine {machine.name}: DR protection exists for A2A machines only")
         item = scenario.dr_protected_item(machine)
     try:
-        body = site_recovery().get_protected_item(item, stage=request.get("stage"))
+        body = site_recovery().get_protected_item(item, stage=asked.stage)
     except AsrPermanentError as error:
         return {"error": error.to_dict()}
     if body is None:
-        return {"exists": False, "view": None, "failoverRecoveryPointId": None}
+        return ItemReading(exists=False).to_dict()
     properties = body.get("properties") or {}
-    return {
-        "exists": True,
-        "view": scenario.read_protected_item(body).to_dict(),
-        "failoverRecoveryPointId": properties.get("failoverRecoveryPointId"),
-    }
+    view = scenario.read_protected_item(body).to_dict()
+    return ItemReading(True, view, properties.get("failoverRecoveryPointId")).to_dict()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any
 
 from migration.asr import AsrSettings, SiteRecovery
+from migration.json_types import Json
 from migration.machine import Machine
 
 _lock = threading.Lock()
@@ -30,6 +30,6 @@ def site_recovery() -> SiteRecovery:
         return adapter
 
 
-def machine_from(request: dict[str, Any]) -> Machine:
-    """The machine an activity acts on, from its JSON input (the plan's camelCase spelling)."""
-    return Machine.model_validate(request["machine"])
+def machine_from(machine: Json) -> Machine:
+    """The machine an activity acts on, from its plan entry in the activity's input (the plan's camelCase spelling)."""
+    return Machine.model_validate(machine)

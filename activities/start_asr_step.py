@@ -7,8 +7,8 @@ operation (raised as transient, so the retry policy tries again later) or cannot
 error). So a host killed after ASR accepted the call, and before the result was recorded, adopts the job on the
 next run instead of calling twice.
 
-Input ``{"machine": {...}, "step": "<migration.steps.Step>", "options": {...wave options}, "recoveryPointId": ...,
-"stage": ...}``. Output ``{"decision", "reason", "jobName", "jobId", "retryAfterSeconds"}`` or ``{"error": {...}}``.
+Input :class:`migration.payloads.asr_steps.StartStepInput`. Output :class:`migration.payloads.asr_steps.StepStarted`
+or ``{"error": {...}}``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from migration import function_names as names
 from migration.asr import SiteRecovery, StartedOperation
 from migration.errors import AsrPermanentError, AsrTransientError
 from migration.machine import Machine
+from migration.payloads.asr_steps import StartStepInput, StepStarted
 from migration.plan_options import WaveOptions
 from migration.scenarios import DisableReason, ItemAddress, Scenario, scenario_for
 from migration.scenarios.a2a import A2AScenario
@@ -44,16 +45,16 @@ def _item(step: Step, scenario: Scenario, machine: Machine) -> ItemAddress:
 
 
 def _start(
-    step: Step, request: dict[str, Any], asr: SiteRecovery, scenario: Scenario, machine: Machine, item: ItemAddress
+    step: Step, request: StartStepInput, asr: SiteRecovery, scenario: Scenario, machine: Machine, item: ItemAddress
 ) -> StartedOperation:
-    stage = request.get("stage") or step.value
-    point = request.get("recoveryPointId")
+    stage = request.stage_name
+    point = request.recovery_point_id
     if step is Step.ENABLE_REPLICATION:
         return asr.start_enable_replication(item, scenario.enable_protection(machine), stage=stage)
     if step is Step.TEST_FAILOVER:
         return asr.start_test_failover(item, scenario.test_failover(machine, recovery_point_id=point), stage=stage)
     if step is Step.TEST_FAILOVER_CLEANUP:
-        body = scenario.test_failover_cleanup(machine, comments=request.get("comments"))
+        body = scenario.test_failover_cleanup(machine, comments=request.comments)
         return asr.start_test_failover_cleanup(item, body, stage=stage)
     if step is Step.UNPLANNED_FAILOVER:
         body = scenario.unplanned_failover(machine, recovery_point_id=point)
@@ -63,7 +64,7 @@ def _start(
     if step in (Step.COMPLETE_MIGRATION, Step.DISABLE_REPLICATION):
         reason = DisableReason.MIGRATION_COMPLETE if step is Step.COMPLETE_MIGRATION else DisableReason.NOT_SPECIFIED
         return asr.start_disable_protection(item, scenario.disable_protection(machine, reason=reason), stage=stage)
-    dr = WaveOptions.model_validate(request.get("options") or {}).dr_after_migration
+    dr = WaveOptions.model_validate(request.options).dr_after_migration
     if dr is None:
         raise AsrPermanentError("the plan configures no drAfterMigration", code="NoDrConfiguration", stage=stage)
     body = _dr_scenario(scenario, machine).dr_enable_protection(machine, dr)
@@ -72,11 +73,12 @@ def _start(
 
 @bp.activity_trigger(input_name="request", activity=names.START_ASR_STEP)
 def start_asr_step(request: dict[str, Any]) -> dict[str, Any]:
-    step = Step(request["step"])
-    machine = machine_from(request)
+    asked = StartStepInput.from_dict(request)
+    step = asked.step
+    machine = machine_from(asked.machine)
     scenario = scenario_for(machine)
     asr = site_recovery()
-    stage = request.get("stage") or step.value
+    stage = asked.stage_name
     try:
         item = _item(step, scenario, machine)
         body = asr.get_protected_item(item, stage=stage)
@@ -91,14 +93,17 @@ def start_asr_step(request: dict[str, Any]) -> dict[str, Any]:
             )
         if decision.decision is Decision.REFUSED:
             raise AsrPermanentError(f"{machine.name}: {decision.reason}", code="StepNotAllowed", stage=stage)
-        result: dict[str, Any] = {"decision": decision.decision.value, "reason": decision.reason}
+        started: StartedOperation | None = None
         if decision.decision in (Decision.ADOPT, Decision.CLEAR) and decision.job_id:
-            result.update(jobName=job_name(decision.job_id), jobId=decision.job_id, retryAfterSeconds=None)
+            started = StartedOperation(job_name(decision.job_id), decision.job_id, None)
         elif decision.decision is Decision.START:
-            result.update(_start(step, request, asr, scenario, machine, item).to_dict())
+            started = _start(step, asked, asr, scenario, machine, item)
         elif decision.decision is Decision.CLEAR:
             # The item of a failed enable: remove it (reason NotSpecified); the orchestrator waits, then asks again.
-            result.update(_start(Step.DISABLE_REPLICATION, request, asr, scenario, machine, item).to_dict())
-        return result
+            started = _start(Step.DISABLE_REPLICATION, asked, asr, scenario, machine, item)
+        if started is None:
+            return StepStarted(decision.decision.value, decision.reason).to_dict()
+        job = (started.job_name, started.job_id, started.retry_after_seconds)
+        return StepStarted(decision.decision.value, decision.reason, *job).to_dict()
     except AsrPermanentError as error:
         return {"error": error.to_dict()}

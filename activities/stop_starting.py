@@ -6,7 +6,7 @@ and would otherwise start the rest as slots free. Orchestrations cannot raise ev
 asks this activity to raise the batch's ``stop`` event through the Durable client. A batch that has already ended
 needs no telling and is skipped.
 
-Input ``{"instanceIds": [...], "reason": str}``. Output ``{"stopped": [...]}`` (the instances told).
+Input :class:`migration.payloads.instances.InstancesRequest`. Output ``{"stopped": [...]}`` (the instances told).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import azure.durable_functions as df
 
 from migration import function_names as names
 from migration.commands import STOP_EVENT
+from migration.payloads.instances import InstancesRequest
 from migration.runtime_status import is_active
 
 name = names.STOP_STARTING
@@ -30,13 +31,13 @@ async def _active(client: df.DurableOrchestrationClient, instance_id: str) -> bo
 @bp.activity_trigger(input_name="request", activity=names.STOP_STARTING)
 @bp.durable_client_input(client_name="client")
 async def stop_starting(request: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
-    reason = str(request.get("reason") or "migration cancelled")
+    asked = InstancesRequest.from_dict(request)
     stopped: list[str] = []
-    for instance_id in request["instanceIds"]:
+    for instance_id in asked.instance_ids:
         if not await _active(client, instance_id):
             continue
         try:
-            await client.raise_event(instance_id, STOP_EVENT, {"reason": reason})
+            await client.raise_event(instance_id, STOP_EVENT, {"reason": asked.reason})
         except Exception:  # the SDK raises for 404/410: it ended meanwhile, which is as good as stopped
             if await _active(client, instance_id):
                 raise

@@ -12,7 +12,7 @@ Terminating is asynchronous (the instance ends on its next episode), so each rou
 terminated has ended before it looks again; a child whose creation was in flight shows up in the next round.
 Terminating an instance that has already ended is not an error: it is simply skipped.
 
-Input ``{"instanceIds": [...], "reason": str}`` (``attempts``, sent by waves started before, is not needed).
+Input :class:`migration.payloads.instances.InstancesRequest` (its ``attempts`` is not needed).
 Output ``{"terminated": [...]}``.
 """
 
@@ -27,6 +27,7 @@ from azure.durable_functions.models.OrchestrationRuntimeStatus import Orchestrat
 
 from migration import function_names as names
 from migration.instance_ids import InstanceId, Kind, machine_prefix, parse
+from migration.payloads.instances import InstancesRequest
 from migration.runtime_status import ACTIVE
 
 name = names.TERMINATE_INSTANCES
@@ -86,8 +87,9 @@ async def _still_running(client: df.DurableOrchestrationClient, machines: list[I
 @bp.activity_trigger(input_name="request", activity=names.TERMINATE_INSTANCES)
 @bp.durable_client_input(client_name="client")
 async def terminate_instances(request: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
-    reason = str(request.get("reason") or "migration cancelled")
-    given = [str(instance_id) for instance_id in request["instanceIds"]]
+    asked = InstancesRequest.from_dict(request)
+    reason = asked.reason
+    given = list(asked.instance_ids)
     runbooks = [parsed for parsed in map(parse, given) if parsed.kind is Kind.RUNBOOK]
     machines = list({(r.migration_id, r.machine): r for r in runbooks}.values())
     terminated = await _terminate(client, given, reason)

@@ -21,6 +21,7 @@ from migration.commands import ACTIONS
 from migration.errors import PlanValidationError, Problem, redact
 from migration.instance_ids import wave_id
 from migration.outbound import CallbackPolicy, DestinationRefused
+from migration.payloads.wave import WaveInput
 from migration.plain_text import text_problem
 from migration.plan import Plan, validate_plan
 from migration.plan_clock import PlanClock
@@ -168,14 +169,14 @@ def prepare_start(
         clock = PlanClock.from_settings(environ, now)
     except ValueError as error:  # a broken app setting is the server's fault, not the caller's
         raise RuntimeError(str(error)) from None
-    wave_input: dict[str, Any] = {
-        "plan": plan.model_dump(by_alias=True, mode="json", exclude_none=True),
-        "clock": clock.to_dict(),
-        "planSha256": plan_sha256(plan),
-        "idempotencyKey": idempotency_key,
-        "submittedVia": via,
-    }
-    return StartRequest(plan, wave_id(plan.id), wave_input)
+    wave_input = WaveInput(
+        plan=plan.model_dump(by_alias=True, mode="json", exclude_none=True),
+        clock=clock,
+        plan_sha256=plan_sha256(plan),
+        idempotency_key=idempotency_key,
+        submitted_via=via,
+    )
+    return StartRequest(plan, wave_id(plan.id), wave_input.to_dict())
 
 
 def _check_targets(plan: Plan, environ: Mapping[str, str]) -> None:

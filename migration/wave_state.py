@@ -27,6 +27,7 @@ from typing import Any
 
 from migration.commands import ACTIONS, ControlAction
 from migration.json_types import Json
+from migration.payloads.runbook import BatchEntry
 from migration.plan import Plan
 from migration.plan_options import OnApprovalTimeout, OnMachineFailure
 from migration.status_bounds import control_excerpt, first_names, names_text
@@ -189,13 +190,10 @@ class WaveState:
     def to_roll_back(self) -> list[str]:
         return [name for name, state in self.machines.items() if state.outcome not in ("migrated", "cancelled")]
 
-    def batch_entry(self, machine: str, machine_json: Json) -> Json:
+    def batch_entry(self, machine: str, machine_json: Json) -> BatchEntry:
         """What a batch needs to run ``machine``: its plan entry, attempt, stage to resume from, last record."""
         state = self.machines[machine]
-        entry: Json = {"machine": machine_json, "attempt": state.attempt, "record": state.record}
-        if state.retry_from:
-            entry["fromStage"] = state.retry_from
-        return entry
+        return BatchEntry(machine_json, state.attempt, state.record, state.retry_from or None)
 
     def absorb(self, machine: str, record: Json) -> None:
         """A machine's phase ended with ``record`` (its runbook's, its rollback's, or a batch's failure)."""

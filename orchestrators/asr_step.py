@@ -30,14 +30,13 @@ from migration import function_names as names
 from migration.errors import error_record
 from migration.instance_ids import round_id
 from migration.json_types import Json
+from migration.payloads.asr_steps import StartStepInput, StepStarted
+from migration.payloads.waits import JobWaitInput
 from migration.steps import Decision, Step
 from orchestrators.timing import activity_retry, scaled
 
-__all__ = ["StepResult", "call", "error", "run_step", "wait", "wait_for_job"]
+__all__ = ["StepResult", "call", "run_step", "wait", "wait_for_job"]
 
-
-# The wave and its batches record their own failures with it: one builder for every error record.
-error = error_record
 
 # A removal (``clear``) then the step itself, and one round spare for a removal ASR had begun already.
 _ROUNDS = 3
@@ -84,17 +83,8 @@ def wait_for_job(
 ) -> Generator[Any, Any, Json]:
     """Wait for one job, for at most ``timeout``; ``step`` sets how late the first read comes."""
     deadline = context.current_utc_datetime + scaled(timeout.total_seconds(), time_scale)
-    payload = {
-        "vault": vault,
-        "jobName": job_name,
-        "jobId": job_id,
-        "step": step.value,
-        "stage": stage,
-        "timeScale": time_scale,
-        "deadline": deadline.isoformat(),
-        "retryAfterSeconds": retry_after_seconds,
-    }
-    return (yield from wait(context, names.WAIT_FOR_JOB, payload, instance_id, stage))
+    payload = JobWaitInput(vault, job_name, job_id, step, stage, deadline, time_scale, retry_after_seconds)
+    return (yield from wait(context, names.WAIT_FOR_JOB, payload.to_dict(), instance_id, stage))
 
 
 @dataclass(frozen=True)
@@ -117,7 +107,7 @@ def run_step(
     time_scale: float,
     timeout: timedelta,
     instance_id: str,
-    on_started: Callable[[Json], None] | None = None,
+    on_started: Callable[[StepStarted], None] | None = None,
 ) -> Generator[Any, Any, StepResult]:
     """Start (or adopt) ``step`` and wait for its job under ``instance_id``.
 
@@ -127,33 +117,29 @@ def run_step(
     decision: str | None = None
     job_id: str | None = None
     for round_ in range(_ROUNDS):
-        started = yield from call(
-            context,
-            names.START_ASR_STEP,
-            {"machine": machine, "step": step.value, "options": options, "stage": stage},
-            stage,
-            time_scale,
-        )
-        if "error" in started:
-            return StepResult(False, decision, job_id, started["error"])
-        decision = str(started["decision"])
+        asked = StartStepInput(machine, step, options, stage)
+        answer = yield from call(context, names.START_ASR_STEP, asked.to_dict(), stage, time_scale)
+        if "error" in answer:
+            return StepResult(False, decision, job_id, answer["error"])
+        started = StepStarted.from_dict(answer)
+        decision = started.decision
         if on_started is not None:
             on_started(started)
-        if not started.get("jobName"):
+        if not started.job_name:
             return StepResult(True, decision, job_id)  # ASR shows the step as done already
-        job_id = str(started["jobId"])
+        job_id = str(started.job_id)
         removal = decision == Decision.CLEAR.value
         waited = yield from wait_for_job(
             context,
             vault=machine["asr"]["vault"],
-            job_name=str(started["jobName"]),
+            job_name=started.job_name,
             job_id=job_id,
             step=Step.DISABLE_REPLICATION if removal else step,  # a removal is polled like one
             stage=stage,
             time_scale=time_scale,
             timeout=timeout,
             instance_id=round_id(instance_id, round_),
-            retry_after_seconds=started.get("retryAfterSeconds"),
+            retry_after_seconds=started.retry_after_seconds,
         )
         if waited["outcome"] != "succeeded":
             failure = waited.get("error") or error_record(stage, "JobFailed", f"ASR job ended {waited.get('state')}")

@@ -6,7 +6,7 @@ or longer when the receiver's ``Retry-After`` asks), for at most a day; a 4xx ot
 wrong or was used). It runs apart from the wave (see ``activities/start_callback_delivery.py``), so the migration's
 completion never waits on it.
 
-Input ``{"migrationId", "callbackUrl", "result", "timeScale"?}``. Custom status ``{"callbackUrl" (query
+Input :class:`migration.payloads.callbacks.CallbackDelivery`. Custom status ``{"callbackUrl" (query
 redacted), "attempts", "lastStatus", "outcome", "nextAttemptAt"}``. Output ``{"delivered", "attempts",
 "lastStatus", "outcome"}``.
 """
@@ -23,6 +23,7 @@ import azure.durable_functions as df
 from migration import function_names as names
 from migration.errors import redact_all
 from migration.json_types import Json
+from migration.payloads.callbacks import CallbackDelivery, CallbackPost, PostAnswer
 from orchestrators.timing import scaled
 
 name = names.DELIVER_CALLBACK
@@ -47,27 +48,27 @@ def pause_seconds(attempt: int, retry_after: float | None) -> float:
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.DELIVER_CALLBACK)
 def deliver_callback(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
-    request: Json = context.get_input()
-    url = str(request["callbackUrl"])
-    scale = float(request.get("timeScale") or 1.0)
-    body = {"migrationId": request.get("migrationId"), **redact_all(request.get("result") or {})}
+    request = CallbackDelivery.from_dict(context.get_input())
+    url = request.callback_url
+    scale = request.time_scale
+    body = {"migrationId": request.migration_id, **redact_all(request.result or {})}
     deadline = context.current_utc_datetime + scaled(GIVE_UP_AFTER.total_seconds(), scale)
     attempts = 0
-    last: Json = {}
     while True:
         attempts += 1
-        last = yield context.call_activity(names.POST_CALLBACK, {"callbackUrl": url, "body": body})
+        answer = yield context.call_activity(names.POST_CALLBACK, CallbackPost(url, body).to_dict())
+        last = PostAnswer.from_dict(answer)
         status: Json = {
             "callbackUrl": shown_url(url),
             "attempts": attempts,
-            "lastStatus": last.get("status"),
-            "outcome": last.get("outcome"),
+            "lastStatus": last.status,
+            "outcome": last.outcome,
             "nextAttemptAt": None,
         }
-        if last.get("outcome") != "retry":
+        if last.outcome != "retry":
             context.set_custom_status(status)
             break
-        wait = scaled(pause_seconds(attempts, last.get("retryAfter")), scale)
+        wait = scaled(pause_seconds(attempts, last.retry_after), scale)
         next_at = context.current_utc_datetime + wait
         if next_at > deadline:
             status["outcome"] = "gaveUp"
@@ -77,8 +78,8 @@ def deliver_callback(context: df.DurableOrchestrationContext) -> Generator[Any, 
         context.set_custom_status(status)
         yield context.create_timer(next_at)
     return {
-        "delivered": last.get("outcome") == "delivered",
+        "delivered": last.outcome == "delivered",
         "attempts": attempts,
-        "lastStatus": last.get("status"),
-        "outcome": "gaveUp" if last.get("outcome") == "retry" else last.get("outcome"),
+        "lastStatus": last.status,
+        "outcome": "gaveUp" if last.outcome == "retry" else last.outcome,
     }

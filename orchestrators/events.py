@@ -14,6 +14,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from migration import function_names as names
+from migration.payloads.publishing import EventRequest
 from orchestrators.timing import event_retry
 
 
@@ -29,18 +30,16 @@ def publish_task(
     status: str | None = None,
 ) -> Any:
     """The task that publishes one event, for callers that must wait on it together with other tasks."""
-    payload: dict[str, Any] = {
-        "type": event_type,
-        "eventKey": f"{context.instance_id}/{key}",
-        "time": context.current_utc_datetime.isoformat(),
-        "migrationId": migration_id,
-        "data": data,
-    }
-    if machine is not None:
-        payload["machine"] = machine
-    if status is not None:
-        payload["status"] = status
-    return context.call_activity_with_retry(names.PUBLISH_EVENT, event_retry(time_scale), payload)
+    request = EventRequest(
+        type=event_type,
+        event_key=f"{context.instance_id}/{key}",
+        time=context.current_utc_datetime.isoformat(),
+        migration_id=migration_id,
+        data=data,
+        machine=machine,
+        status=status,
+    )
+    return context.call_activity_with_retry(names.PUBLISH_EVENT, event_retry(time_scale), request.to_dict())
 
 
 def publish(context: df.DurableOrchestrationContext, **event: Any) -> Generator[Any, Any, bool]:

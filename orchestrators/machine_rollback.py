@@ -6,8 +6,8 @@ the cancelled runbook was doing (that instance was terminated, possibly mid-step
 item is waited for first. A machine that already failed over is past the point of no return and is left alone;
 the result says so (``outcome: failedOver``) so the wave reports it as migrated rather than cancelled.
 
-Input ``{"migrationId", "machine": {...}, "options": {...}, "timeScale", "attempt"}``.
-Output ``{"machine", "outcome": cancelled|failedOver|failed, "error", "jobs"}``.
+Input :class:`migration.payloads.runbook.RollbackInput`. Output :class:`migration.payloads.runbook.RollbackResult`
+(``outcome`` cancelled, failedOver or failed).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from migration import function_names as names
 from migration.errors import error_record
 from migration.events import EventType
 from migration.instance_ids import rollback_wait_id
+from migration.json_types import Json
+from migration.payloads.asr_steps import ItemReading, MachineRequest
+from migration.payloads.runbook import RollbackInput, RollbackResult
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.steps import Step, job_name
@@ -35,37 +38,38 @@ _STAGE = "rollback"
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.MACHINE_ROLLBACK)
-def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    request: dict[str, Any] = context.get_input()
-    machine: dict[str, Any] = request["machine"]
-    options: dict[str, Any] = request.get("options") or {}
-    scale = float(request.get("timeScale") or 1.0)
+def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
+    request = RollbackInput.from_dict(context.get_input())
+    machine, options, scale = request.machine, request.options, request.time_scale
     timeout = WaveOptions.model_validate(options).job_timeout
     jobs: list[str] = []
-    result: dict[str, Any] = {"machine": machine["name"], "outcome": "failed", "error": None, "jobs": jobs}
+
+    def ended(outcome: str, error: Json | None = None) -> Json:
+        return RollbackResult(machine["name"], outcome, error, tuple(jobs)).to_dict()
 
     for round_ in range(_ROUNDS):
         context.set_custom_status({"machine": machine["name"], "stage": _STAGE, "round": round_})
         read = yield from asr_step.call(
-            context, names.READ_PROTECTED_ITEM, {"machine": machine, "stage": _STAGE}, _STAGE, scale
+            context, names.READ_PROTECTED_ITEM, MachineRequest(machine, _STAGE).to_dict(), _STAGE, scale
         )
         if "error" in read:
-            return {**result, "error": read["error"]}
-        if not read.get("exists"):
+            return ended("failed", read["error"])
+        reading = ItemReading.from_dict(read)
+        if not reading.exists or reading.view is None:
             yield from events.publish(
                 context,
                 event_type=EventType.MACHINE_COMPLETED,
                 key="completed/cancelled",
-                migration_id=request["migrationId"],
-                data={"migrationId": request["migrationId"], "machine": machine["name"], "outcome": "Cancelled"},
+                migration_id=request.migration_id,
+                data={"migrationId": request.migration_id, "machine": machine["name"], "outcome": "Cancelled"},
                 time_scale=scale,
                 machine=machine["name"],
                 status="Cancelled",
             )
-            return {**result, "outcome": "cancelled"}
-        view = ProtectedItemView.from_dict(read["view"])
+            return ended("cancelled")
+        view = ProtectedItemView.from_dict(reading.view)
         if (view.active_location or "").lower() == "recovery":
-            return {**result, "outcome": "failedOver"}
+            return ended("failedOver")
         sub_instance = rollback_wait_id(context.instance_id, round_)
         if view.current_job_id and view.current_scenario and not view.allowed_operations:
             # A job the cancelled runbook started is still running: let it end before changing anything (the next
@@ -96,6 +100,6 @@ def machine_rollback(context: df.DurableOrchestrationContext) -> Generator[Any, 
         if done.job_id:
             jobs.append(done.job_id)
         if not done.ok:
-            return {**result, "error": done.error}
+            return ended("failed", done.error)
     message = "the item was still protected after every rollback step"
-    return {**result, "error": error_record(_STAGE, "RollbackIncomplete", message)}
+    return ended("failed", error_record(_STAGE, "RollbackIncomplete", message))

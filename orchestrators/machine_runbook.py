@@ -11,8 +11,8 @@ adopted half-done migration, starts where ASR is, never earlier. Each step is on
 job that is already running) followed by a durable wait; a failed step ends the machine in ``failed`` with the
 stage, ASR's error code, message and job id, after making it safe (a test failover left running is cleaned up).
 
-Input ``{"migrationId", "machine": {...}, "options": {...}, "fromStage", "stopAt", "timeScale", "attempt",
-"record"}``. Output: the machine's result record (see :class:`RunbookRun`).
+Input :class:`migration.payloads.runbook.RunbookInput`. Output: the machine's result record (see
+:class:`RunbookRun`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from migration.events import EventType
 from migration.instance_ids import wait_id
 from migration.json_types import Json
 from migration.machine import Machine
+from migration.payloads.asr_steps import ItemReading, MachineRequest, StepStarted
+from migration.payloads.runbook import RunbookInput
+from migration.payloads.waits import ReplicationWaitInput
 from migration.plan_options import WaveOptions
 from migration.scenarios import ProtectedItemView
 from migration.stages import Runbook, Stage, runbook_for
@@ -43,6 +46,14 @@ bp = df.Blueprint()
 Steps = Generator[Any, Any, bool]
 
 
+def _view_of(read: Json) -> ProtectedItemView | None:
+    """The item's view from a ``read_protected_item`` answer; None when it does not exist or could not be read."""
+    if "error" in read:
+        return None
+    reading = ItemReading.from_dict(read)
+    return ProtectedItemView.from_dict(reading.view) if reading.exists and reading.view else None
+
+
 class RunbookRun:
     """One execution of the runbook; its generator methods are replayed by the Durable runtime.
 
@@ -52,16 +63,16 @@ class RunbookRun:
     "endedAt", "seconds"}, "error", "target": {"resourceGroupId", "vmName"}}``.
     """
 
-    def __init__(self, context: df.DurableOrchestrationContext, request: Json) -> None:
+    def __init__(self, context: df.DurableOrchestrationContext, request: RunbookInput) -> None:
         self.context = context
         self.request = request
-        self.machine_json: Json = request["machine"]
+        self.machine_json: Json = request.machine
         self.machine = Machine.model_validate(self.machine_json)
-        self.options = WaveOptions.model_validate(request.get("options") or {})
+        self.options = WaveOptions.model_validate(request.options)
         self.book: Runbook = runbook_for(self.machine, self.options)
-        self.scale = float(request.get("timeScale") or 1.0)
-        self.attempt = int(request.get("attempt") or 0)
-        previous: Json = request.get("record") or {}
+        self.scale = request.time_scale
+        self.attempt = request.attempt
+        previous: Json = request.record or {}
         self.record: Json = {
             "machine": self.machine.name,
             "sourceKind": self.machine.source_kind.value,
@@ -125,12 +136,13 @@ class RunbookRun:
         return (yield from asr_step.call(self.context, activity, payload, stage.value, self.scale))
 
     def _read_item(self, stage: Stage) -> Generator[Any, Any, Json]:
-        return (yield from self._call(names.READ_PROTECTED_ITEM, {"machine": self.machine_json}, stage))
+        return (yield from self._call(names.READ_PROTECTED_ITEM, MachineRequest(self.machine_json).to_dict(), stage))
 
     # -- stages -------------------------------------------------------------------------------------------
 
     def _validate(self) -> Steps:
-        checked = yield from self._call(names.CHECK_MACHINE, {"machine": self.machine_json}, Stage.VALIDATE)
+        asked = MachineRequest(self.machine_json).to_dict()
+        checked = yield from self._call(names.CHECK_MACHINE, asked, Stage.VALIDATE)
         if "error" in checked:
             return self._fail(Stage.VALIDATE, checked["error"])
         if not checked["ok"]:
@@ -143,7 +155,7 @@ class RunbookRun:
         done = yield from asr_step.run_step(
             self.context,
             machine=self.machine_json,
-            options=self.request.get("options") or {},
+            options=self.request.options,
             step=STEP_OF_STAGE[stage],
             stage=stage.value,
             time_scale=self.scale,
@@ -153,16 +165,16 @@ class RunbookRun:
         )
         return True if done.ok else self._fail(stage, done.error or {})
 
-    def _started(self, stage: Stage, started: Json) -> None:
+    def _started(self, stage: Stage, started: StepStarted) -> None:
         """Record what the step activity decided, and the job the stage now waits for."""
         entry = self.record["stages"][stage.value]
-        entry["decision"] = started["decision"]
-        if not started.get("jobName"):
+        entry["decision"] = started.decision
+        if not started.job_name:
             return
-        self.job_id = started["jobId"]
-        entry["jobId"] = started["jobId"]
-        if started["jobId"] not in self.record["jobs"]:
-            self.record["jobs"].append(started["jobId"])
+        self.job_id = started.job_id
+        entry["jobId"] = started.job_id
+        if started.job_id not in self.record["jobs"]:
+            self.record["jobs"].append(started.job_id)
         self._status(stage, "waiting")
 
     def _initial_replication(self) -> Steps:
@@ -171,13 +183,13 @@ class RunbookRun:
         waited = yield from asr_step.wait(
             self.context,
             names.WAIT_FOR_REPLICATION,
-            {
-                "machine": self.machine_json,
-                "timeScale": self.scale,
-                "pollIntervalSeconds": self.options.poll_interval.total_seconds(),
-                "stallWarningAfterSeconds": self.options.stall_warning_after.total_seconds(),
-                "deadline": deadline.isoformat(),
-            },
+            ReplicationWaitInput(
+                machine=self.machine_json,
+                poll_interval_seconds=self.options.poll_interval.total_seconds(),
+                stall_warning_after_seconds=self.options.stall_warning_after.total_seconds(),
+                deadline=deadline,
+                time_scale=self.scale,
+            ).to_dict(),
             self._wait_id(stage),
             stage.value,
         )
@@ -196,7 +208,7 @@ class RunbookRun:
         read = yield from self._read_item(stage)
         if "error" in read:
             return self._fail(stage, read["error"])
-        view = ProtectedItemView.from_dict(read["view"]) if read.get("exists") else None
+        view = _view_of(read)
         if view is None or not view.can_clean_up_test_failover:
             state = view.test_failover_state if view else "no item"
             message = f"no test VM is running (testFailoverState {state})"
@@ -213,7 +225,8 @@ class RunbookRun:
         ok = yield from self._step(stage)
         if ok and stage is Stage.UNPLANNED_FAILOVER:
             read = yield from self._read_item(stage)
-            self.record["recoveryPointId"] = read.get("failoverRecoveryPointId")
+            point = None if "error" in read else ItemReading.from_dict(read).failover_recovery_point_id
+            self.record["recoveryPointId"] = point
         return ok
 
     def _make_safe(self, failed: Stage) -> Generator[Any, Any, None]:
@@ -221,7 +234,8 @@ class RunbookRun:
         if failed not in (Stage.TEST_FAILOVER, Stage.VALIDATE_TEST_VM, Stage.TEST_FAILOVER_CLEANUP):
             return
         read = yield from self._read_item(failed)
-        if read.get("exists") and ProtectedItemView.from_dict(read["view"]).can_clean_up_test_failover:
+        view = _view_of(read)
+        if view is not None and view.can_clean_up_test_failover:
             error = self.record["error"]
             self._enter(Stage.TEST_FAILOVER_CLEANUP)
             self._making_safe = True
@@ -233,12 +247,11 @@ class RunbookRun:
     # -- the whole run ------------------------------------------------------------------------------------
 
     def _first_stage(self) -> Generator[Any, Any, Stage]:
-        requested = Stage(self.request.get("fromStage") or self.book.first().value)
+        requested = Stage(self.request.from_stage or self.book.first().value)
         if requested is Stage.VALIDATE:
             return requested
         read = yield from self._read_item(requested)
-        view = ProtectedItemView.from_dict(read["view"]) if read.get("exists") else None
-        return reconcile(view, self.book, requested)
+        return reconcile(_view_of(read), self.book, requested)
 
     def _finish(self, outcome: str, stage: Stage) -> Generator[Any, Any, Json]:
         self.record["outcome"] = outcome
@@ -263,8 +276,8 @@ class RunbookRun:
             self.context,
             event_type=event_type,
             key=key,
-            migration_id=self.request["migrationId"],
-            data={"migrationId": self.request["migrationId"], "machine": self.machine.name, **data},
+            migration_id=self.request.migration_id,
+            data={"migrationId": self.request.migration_id, "machine": self.machine.name, **data},
             time_scale=self.scale,
             machine=self.machine.name,
             status=status,
@@ -296,7 +309,7 @@ class RunbookRun:
         yield from self._publish(EventType.MACHINE_COMPLETED, f"completed/{outcome}", data, outcome.capitalize())
 
     def execute(self) -> Generator[Any, Any, Json]:
-        stop_at = Stage(self.request["stopAt"]) if self.request.get("stopAt") else None
+        stop_at = Stage(self.request.stop_at) if self.request.stop_at else None
         stage = yield from self._first_stage()
         while True:
             if stage is Stage.MIGRATED:
@@ -320,4 +333,4 @@ class RunbookRun:
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.MACHINE_RUNBOOK)
 def machine_runbook(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
-    return (yield from RunbookRun(context, context.get_input()).execute())
+    return (yield from RunbookRun(context, RunbookInput.from_dict(context.get_input())).execute())

@@ -1,7 +1,6 @@
 """Sub-orchestration: wait for one ASR job to end, reading it late and then with growing gaps.
 
-Input ``{"vault": {...}, "jobName", "jobId", "step", "stage", "machine", "timeScale", "deadline" (ISO, UTC),
-"retryAfterSeconds", "polls", "nextPollPlanSeconds"}``. Output ``{"outcome": succeeded|failed|cancelled|timedOut,
+Input :class:`migration.payloads.waits.JobWaitInput`. Output ``{"outcome": succeeded|failed|cancelled|timedOut,
 "jobId", "polls", "state", "startTime", "endTime", "error"}``.
 
 Every read is a durable timer then an activity, so a host restart resumes the wait where it was. The history is
@@ -11,14 +10,16 @@ kept short by ``continue_as_new`` after a bounded number of reads, which a waiti
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
 from migration import function_names as names
 from migration.errors import error_record
-from migration.steps import Step
+from migration.payloads.asr_steps import JobReadInput
+from migration.payloads.waits import JobWaitInput
 from orchestrators.timing import activity_retry, first_job_poll, next_job_poll, scaled
 
 name = names.WAIT_FOR_JOB
@@ -30,13 +31,12 @@ READS_PER_GENERATION = 20
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.WAIT_FOR_JOB)
 def wait_for_asr_job(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    request: dict[str, Any] = context.get_input()
-    scale = float(request.get("timeScale") or 1.0)
-    step = Step(request["step"])
-    deadline = datetime.fromisoformat(request["deadline"])
-    polls = int(request.get("polls") or 0)
-    delay = float(request.get("nextPollPlanSeconds") or first_job_poll(step, scale, request.get("retryAfterSeconds")))
-    context.set_custom_status({"jobId": request.get("jobId"), "polls": polls, "stage": request.get("stage")})
+    request = JobWaitInput.from_dict(context.get_input())
+    scale = request.time_scale
+    deadline = request.deadline
+    polls = request.polls
+    delay = request.next_poll_plan_seconds or float(first_job_poll(request.step, scale, request.retry_after_seconds))
+    context.set_custom_status({"jobId": request.job_id, "polls": polls, "stage": request.stage})
 
     for _ in range(READS_PER_GENERATION):
         now = context.current_utc_datetime
@@ -45,25 +45,25 @@ def wait_for_asr_job(context: df.DurableOrchestrationContext) -> Generator[Any, 
         job: dict[str, Any] = yield context.call_activity_with_retry(
             names.READ_ASR_JOB,
             activity_retry(scale),
-            {"vault": request["vault"], "jobName": request["jobName"], "stage": request.get("stage")},
+            JobReadInput(request.vault, request.job_name, request.stage).to_dict(),
         )
         polls += 1
         if job["outcome"] != "running":
-            return {**job, "jobId": request.get("jobId"), "polls": polls}
+            return {**job, "jobId": request.job_id, "polls": polls}
         if context.current_utc_datetime >= deadline:
             return {
                 "outcome": "timedOut",
-                "jobId": request.get("jobId"),
+                "jobId": request.job_id,
                 "polls": polls,
                 "state": job.get("state"),
                 "error": error_record(
-                    request.get("stage"),
+                    request.stage,
                     "JobTimedOut",
-                    f"ASR job {request['jobName']} was still {job.get('state')} at the plan's jobTimeout",
-                    request.get("jobId"),
+                    f"ASR job {request.job_name} was still {job.get('state')} at the plan's jobTimeout",
+                    request.job_id,
                 ),
             }
         delay = next_job_poll(delay, None, scale)
 
-    context.continue_as_new({**request, "polls": polls, "nextPollPlanSeconds": delay})
+    context.continue_as_new(replace(request, polls=polls, next_poll_plan_seconds=delay).to_dict())
     return {}

@@ -7,22 +7,24 @@ stall (no movement for the plan's ``stallWarningAfter``, or ASR's own ``NoProgre
 status and the wait goes on, polling at the base interval to see it recover, until the plan's
 ``initialReplicationTimeout``.
 
-Input ``{"machine": {...}, "timeScale", "pollIntervalSeconds", "stallWarningAfterSeconds", "deadline", "progress",
-"polls", "stalled", "nextDelaySeconds"}``.
+Input :class:`migration.payloads.waits.ReplicationWaitInput`.
 Output ``{"outcome": done|timedOut|failed, "polls", "percent", "eta", "stalled", "error"}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
 from migration import function_names as names
 from migration.errors import error_record
-from migration.progress import ProgressState, next_poll_delay, observe, start_progress
+from migration.payloads.asr_steps import MachineRequest
+from migration.payloads.waits import ReplicationWaitInput
+from migration.progress import next_poll_delay, observe, start_progress
 from migration.scenarios import ProtectedItemView
 from migration.stages import Stage
 from orchestrators.timing import activity_retry, scaled
@@ -40,16 +42,16 @@ _SHARE_OF_TIME_LEFT = 0.5
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.WAIT_FOR_REPLICATION)
 def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, Any]]:
-    request: dict[str, Any] = context.get_input()
-    scale = float(request.get("timeScale") or 1.0)
-    deadline = datetime.fromisoformat(request["deadline"])
-    base = scaled(float(request["pollIntervalSeconds"]), scale)
-    stall_after = scaled(float(request["stallWarningAfterSeconds"]), scale)
+    request = ReplicationWaitInput.from_dict(context.get_input())
+    scale = request.time_scale
+    deadline = request.deadline
+    base = scaled(request.poll_interval_seconds, scale)
+    stall_after = scaled(request.stall_warning_after_seconds, scale)
     maximum = scaled(_MAX_GAP_PLAN_SECONDS, scale)
-    polls = int(request.get("polls") or 0)
-    state = ProgressState.from_dict(request["progress"]) if request.get("progress") else None
-    stalled = bool(request.get("stalled"))
-    delay = timedelta(seconds=float(request.get("nextDelaySeconds") or 0))
+    polls = request.polls
+    state = request.progress
+    stalled = request.stalled
+    delay = timedelta(seconds=request.next_delay_seconds)
 
     for _ in range(READS_PER_GENERATION):
         if delay > timedelta(0):
@@ -57,7 +59,7 @@ def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Gen
         read: dict[str, Any] = yield context.call_activity_with_retry(
             names.READ_PROTECTED_ITEM,
             activity_retry(scale),
-            {"machine": request["machine"], "stage": _STAGE},
+            MachineRequest(request.machine, _STAGE).to_dict(),
         )
         polls += 1
         now = context.current_utc_datetime
@@ -102,13 +104,6 @@ def wait_for_initial_replication(context: df.DurableOrchestrationContext) -> Gen
             report, now, base=base, maximum=maximum, previous=delay or None, share_of_time_left=_SHARE_OF_TIME_LEFT
         )
 
-    context.continue_as_new(
-        {
-            **request,
-            "polls": polls,
-            "stalled": stalled,
-            "progress": state.to_dict() if state else None,
-            "nextDelaySeconds": delay.total_seconds(),
-        }
-    )
+    carried = replace(request, polls=polls, stalled=stalled, progress=state, next_delay_seconds=delay.total_seconds())
+    context.continue_as_new(carried.to_dict())
     return {}

@@ -26,7 +26,7 @@ the middle of its cutover finishes it, since failover cannot be undone, and is r
 starts after a cancel: the cutover batches are told to stop starting machines (``activities.stop_starting``), and
 the machines they never started are rolled back with the rest.
 
-Input ``{"plan": {...}, "clock": PlanClock dict}``. Output ``{"migrationId", "status": Migrated|PartiallyMigrated|
+Input :class:`migration.payloads.wave.WaveInput`. Output ``{"migrationId", "status": Migrated|PartiallyMigrated|
 Failed|Cancelled, "machines": {name: record}, "controls": [...], "startedAt", "endedAt", "counts"}``.
 """
 
@@ -40,10 +40,14 @@ import azure.durable_functions as df
 
 from migration import function_names as names
 from migration.commands import CONTROL_EVENT
+from migration.errors import error_record
 from migration.instance_ids import batch_id, machine_id
 from migration.json_types import Json
+from migration.payloads.callbacks import CallbackDelivery
+from migration.payloads.instances import InstancesRequest
+from migration.payloads.runbook import BatchInput, BatchOutput, failed_record
+from migration.payloads.wave import WaveInput
 from migration.plan import validate_plan
-from migration.plan_clock import PlanClock
 from migration.wave_state import (
     AwaitApproval,
     Cutover,
@@ -53,7 +57,7 @@ from migration.wave_state import (
     batch_caps,
     split_batches,
 )
-from orchestrators import asr_step, events
+from orchestrators import events
 from orchestrators.timing import activity_retry, kick
 
 name = names.WAVE
@@ -65,11 +69,12 @@ Wait = Generator[Any, Any, Any]
 class WaveRun:
     def __init__(self, context: df.DurableOrchestrationContext, request: Json) -> None:
         self.context = context
-        plan = validate_plan(request["plan"])
+        wave_input = WaveInput.from_dict(request)
+        plan = validate_plan(wave_input.plan)
         plan_json: Json = plan.model_dump(by_alias=True, mode="json", exclude_none=True)
         self.options_json: Json = plan_json.get("options") or {}
         self.machine_json: dict[str, Json] = {m["name"]: m for g in plan_json["groups"] for m in g["machines"]}
-        self.clock = PlanClock.from_dict(request["clock"])
+        self.clock = wave_input.clock
         self.scale = self.clock.speed
         approval_timeout = self.clock.wall_duration(plan.options.approval.timeout)
         self.state = WaveState(plan, context.current_utc_datetime, approval_timeout)
@@ -178,16 +183,16 @@ class WaveRun:
                 return
             while may_start and next_index < len(batches) and free_caps:
                 cap = free_caps.pop()
-                payload = {
-                    "migrationId": self.plan.id,
-                    "phase": phase,
-                    "cap": cap,
-                    "timeScale": self.scale,
-                    "options": self.options_json,
-                    "machines": [self.state.batch_entry(m, self.machine_json[m]) for m in batches[next_index]],
-                }
+                payload = BatchInput(
+                    migration_id=self.plan.id,
+                    phase=phase,
+                    machines=tuple(self.state.batch_entry(m, self.machine_json[m]) for m in batches[next_index]),
+                    cap=cap,
+                    time_scale=self.scale,
+                    options=self.options_json,
+                )
                 instance = batch_id(self.plan.id, phase, self.round, next_index)
-                task = self.context.call_sub_orchestrator(names.WAVE_BATCH, payload, instance)
+                task = self.context.call_sub_orchestrator(names.WAVE_BATCH, payload.to_dict(), instance)
                 running[task] = (cap, batches[next_index], next_index)
                 next_index += 1
             winner = yield from self._wait(list(running))
@@ -204,39 +209,32 @@ class WaveRun:
                 continue
             cap, batch, _ = running.pop(winner)
             free_caps.append(cap)
-            results = winner.result if not isinstance(winner.result, Exception) else {"results": {}}
-            not_started = set(results.get("notStarted") or [])
+            failed = isinstance(winner.result, Exception)
+            output = BatchOutput() if failed else BatchOutput.from_dict(winner.result)
             for machine in batch:
-                if machine in not_started:
+                if machine in output.not_started:
                     continue  # stopped by a cancel before it began: still ready, so it is rolled back
-                record = results["results"].get(machine) or {
-                    "machine": machine,
-                    "outcome": "failed",
-                    "error": asr_step.error(phase, "BatchFailed", str(winner.result)[:500]),
-                }
+                record = output.results.get(machine) or failed_record(
+                    machine, error_record(phase, "BatchFailed", str(winner.result)[:500])
+                )
                 self.state.absorb(machine, record)
 
     def _stop_starting(self, batches: list[int]) -> Wait:
         """Tell the running cutover batches to start no further failover; machines already failing over finish."""
-        payload = {
-            "instanceIds": [batch_id(self.plan.id, "cutover", self.round, index) for index in batches],
-            "reason": "migration cancelled",
-        }
+        payload = InstancesRequest(tuple(batch_id(self.plan.id, "cutover", self.round, index) for index in batches))
         yield from self._await(
-            self.context.call_activity_with_retry(names.STOP_STARTING, activity_retry(self.scale), payload)
+            self.context.call_activity_with_retry(names.STOP_STARTING, activity_retry(self.scale), payload.to_dict())
         )
 
     def _terminate(self, phase: str, machines: list[str], batches: list[int]) -> Wait:
         attempts_of = {m: self.state.machines[m].attempt for m in machines}
         ids = [machine_id(self.plan.id, m, phase, attempt) for m, attempt in attempts_of.items()]
         batch_ids = [batch_id(self.plan.id, phase, self.round, i) for i in batches]
-        payload = {
-            "instanceIds": [*batch_ids, *ids],
-            "attempts": max(attempts_of.values(), default=0),
-            "reason": "migration cancelled",
-        }
+        payload = InstancesRequest((*batch_ids, *ids), attempts=max(attempts_of.values(), default=0))
         yield from self._await(
-            self.context.call_activity_with_retry(names.TERMINATE_INSTANCES, activity_retry(self.scale), payload)
+            self.context.call_activity_with_retry(
+                names.TERMINATE_INSTANCES, activity_retry(self.scale), payload.to_dict()
+            )
         )
         # Let an activity that was already running when its runbook was terminated finish before rolling back.
         yield from self._await(self.context.create_timer(self.now + timedelta(seconds=max(2.0, 60 / self.scale))))
@@ -295,15 +293,10 @@ class WaveRun:
         result["eventsFailed"] = self.state.events_failed
         if self.plan.callback_url:
             # A separate orchestration delivers it with its own retries, so the wave completes now.
-            delivery = {
-                "migrationId": self.plan.id,
-                "callbackUrl": self.plan.callback_url,
-                "result": result,
-                "timeScale": self.scale,
-            }
+            delivery = CallbackDelivery(self.plan.id, self.plan.callback_url, result, self.scale)
             started = yield from self._await(
                 self.context.call_activity_with_retry(
-                    names.START_CALLBACK_DELIVERY, activity_retry(self.scale), delivery
+                    names.START_CALLBACK_DELIVERY, activity_retry(self.scale), delivery.to_dict()
                 )
             )
             result["callback"] = "failed to start" if isinstance(started, Exception) else "started"

@@ -17,8 +17,8 @@ from then on it starts no further machine, lets the running ones finish (a failo
 back the machines it never started, for the wave to roll back. The wait for it is part of every wait of the batch,
 so an early stop is never missed.
 
-Input ``{"migrationId", "phase": prepare|cutover|rollback, "cap", "timeScale", "options", "machines": [{"machine",
-"attempt", "fromStage", "record"}]}``. Output ``{"results": {machine name: result record}, "notStarted": [names]}``.
+Input :class:`migration.payloads.runbook.BatchInput` (phase prepare, cutover or rollback; one
+:class:`~migration.payloads.runbook.BatchEntry` per machine). Output :class:`migration.payloads.runbook.BatchOutput`.
 """
 
 from __future__ import annotations
@@ -30,47 +30,46 @@ import azure.durable_functions as df
 
 from migration import function_names as names
 from migration.commands import STOP_EVENT
+from migration.errors import error_record
 from migration.instance_ids import machine_id, rollback_id
 from migration.json_types import Json
+from migration.payloads.runbook import BatchEntry, BatchInput, BatchOutput, RollbackInput, RunbookInput, failed_record
 from migration.stages import Stage
 from migration.status_bounds import first_names
-from orchestrators import asr_step
 from orchestrators.timing import kick
 
 name = names.WAVE_BATCH
 bp = df.Blueprint()
 
 
-def _child(request: Json, entry: Json) -> tuple[str, str, Json]:
+def _child(request: BatchInput, entry: BatchEntry) -> tuple[str, str, Json]:
     """The orchestration, instance id and input that move one machine through this batch's phase."""
-    machine: Json = entry["machine"]
-    attempt = int(entry.get("attempt") or 0)
-    phase: str = request["phase"]
-    common = {
-        "migrationId": request["migrationId"],
-        "machine": machine,
-        "options": request.get("options") or {},
-        "timeScale": request.get("timeScale") or 1.0,
-        "attempt": attempt,
-    }
+    migration, phase, attempt = request.migration_id, request.phase, entry.attempt
     if phase == "rollback":
-        return names.MACHINE_ROLLBACK, rollback_id(request["migrationId"], machine["name"], attempt), common
-    runbook: Json = {**common, "record": entry.get("record")}
-    if phase == "prepare":
-        runbook.update(fromStage=entry.get("fromStage") or Stage.VALIDATE.value, stopAt=Stage.CUTOVER_GATE.value)
-    else:
-        runbook.update(fromStage=entry.get("fromStage") or Stage.CUTOVER_GATE.value)
-    return names.MACHINE_RUNBOOK, machine_id(request["migrationId"], machine["name"], phase, attempt), runbook
+        rollback = RollbackInput(migration, entry.machine, request.options, request.time_scale, attempt)
+        return names.MACHINE_ROLLBACK, rollback_id(migration, entry.name, attempt), rollback.to_dict()
+    prepare = phase == "prepare"
+    runbook = RunbookInput(
+        migration,
+        entry.machine,
+        request.options,
+        request.time_scale,
+        attempt,
+        record=entry.record,
+        from_stage=entry.from_stage or (Stage.VALIDATE if prepare else Stage.CUTOVER_GATE).value,
+        stop_at=Stage.CUTOVER_GATE.value if prepare else None,
+    )
+    return names.MACHINE_RUNBOOK, machine_id(migration, entry.name, phase, attempt), runbook.to_dict()
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.WAVE_BATCH)
 def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Json]:
-    request: Json = context.get_input()
-    cap = max(1, int(request.get("cap") or 1))
-    pending: list[Json] = list(request["machines"])
+    request = BatchInput.from_dict(context.get_input())
+    cap = max(1, request.cap)
+    pending = list(request.machines)
     running: dict[Any, str] = {}  # task → machine name (tasks are the same objects across one replay)
     results: dict[str, Json] = {}
-    stop = context.wait_for_external_event(STOP_EVENT) if request["phase"] == "cutover" else None
+    stop = context.wait_for_external_event(STOP_EVENT) if request.phase == "cutover" else None
 
     not_started: list[str] = []
     first = True
@@ -79,11 +78,11 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
         while pending and len(running) < cap:
             entry = pending.pop(0)
             orchestrator, instance, payload = _child(request, entry)
-            running[context.call_sub_orchestrator(orchestrator, payload, instance)] = entry["machine"]["name"]
+            running[context.call_sub_orchestrator(orchestrator, payload, instance)] = entry.name
             refilled = True
         names = sorted(running.values())
         context.set_custom_status(
-            {"phase": request["phase"], "runningCount": len(names), "running": first_names(names), "done": len(results)}
+            {"phase": request.phase, "runningCount": len(names), "running": first_names(names), "done": len(results)}
         )
         timer = kick(context) if refilled and not first else None
         first = False
@@ -93,14 +92,13 @@ def wave_batch(context: df.DurableOrchestrationContext) -> Generator[Any, Any, J
             continue
         if winner is stop:
             stop = None
-            not_started = [entry["machine"]["name"] for entry in pending]
+            not_started = [entry.name for entry in pending]
             pending.clear()
             continue
         machine = running.pop(winner)
         value = winner.result
         if isinstance(value, Exception):
             # The machine's orchestration itself failed (not its migration): report it, never lose it.
-            failure = asr_step.error(request["phase"], "OrchestrationFailed", str(value)[:500])
-            value = {"machine": machine, "outcome": "failed", "error": failure}
+            value = failed_record(machine, error_record(request.phase, "OrchestrationFailed", str(value)[:500]))
         results[machine] = value
-    return {"results": results, "notStarted": not_started}
+    return BatchOutput(results, tuple(not_started)).to_dict()

@@ -135,7 +135,7 @@ def test_retry_resumes_failed_machines_from_their_failed_stage_with_a_new_attemp
     machine = state.machines["a"]
     assert machine.outcome is None and machine.attempt == 1 and machine.retry_from == "testFailover"
     assert state.unsettled() == ["a", "b"]
-    assert state.batch_entry("a", {"name": "a"})["fromStage"] == "testFailover"
+    assert state.batch_entry("a", {"name": "a"}).from_stage == "testFailover"
 
 
 def test_unknown_machines_unknown_actions_and_repeated_ids_are_handled_once_and_refused_cleanly() -> None:
