@@ -36,7 +36,7 @@ MACHINE = {"name": "vm-01", "scenario": "hyperv"}
 NOON = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 # One payload with every field set and one with only what is required, per class.
-FULL_AND_MINIMAL: dict[type, tuple[Any, Any]] = {
+FULL_AND_MINIMAL: dict[type[Any], tuple[Any, Any]] = {
     MachineRequest: (MachineRequest(MACHINE, stage="preflight", dr=True), MachineRequest(MACHINE)),
     StartStepInput: (
         StartStepInput(MACHINE, Step.UNPLANNED_FAILOVER, {"drAfterMigration": True}, "cutover", "rp-1", "why"),
@@ -85,8 +85,8 @@ FULL_AND_MINIMAL: dict[type, tuple[Any, Any]] = {
 }
 
 
-def _payload_classes() -> set[type]:
-    found: set[type] = set()
+def _payload_classes() -> set[type[Any]]:
+    found: set[type[Any]] = set()
     for module_info in pkgutil.iter_modules(migration.payloads.__path__):
         module = importlib.import_module(f"migration.payloads.{module_info.name}")
         for exported in getattr(module, "__all__", ()):
@@ -102,7 +102,7 @@ def test_every_payload_class_is_covered_here() -> None:
 
 @pytest.mark.parametrize("kind", list(FULL_AND_MINIMAL), ids=lambda kind: kind.__name__)
 @pytest.mark.parametrize("which", [0, 1], ids=["full", "minimal"])
-def test_what_is_sent_reads_back_equal_through_json(kind: type, which: int) -> None:
+def test_what_is_sent_reads_back_equal_through_json(kind: type[Any], which: int) -> None:
     payload = FULL_AND_MINIMAL[kind][which]
     wire = json.loads(json.dumps(payload.to_dict()))  # the history holds JSON, nothing richer
     assert kind.from_dict(wire) == payload
@@ -110,13 +110,13 @@ def test_what_is_sent_reads_back_equal_through_json(kind: type, which: int) -> N
 
 
 @pytest.mark.parametrize("kind", list(FULL_AND_MINIMAL), ids=lambda kind: kind.__name__)
-def test_a_payload_that_is_not_an_object_is_refused_by_name(kind: type) -> None:
+def test_a_payload_that_is_not_an_object_is_refused_by_name(kind: type[Any]) -> None:
     with pytest.raises(PayloadError, match="takes a JSON object, not list"):
         kind.from_dict([1, 2])
 
 
 @pytest.mark.parametrize("kind", list(FULL_AND_MINIMAL), ids=lambda kind: kind.__name__)
-def test_each_required_key_that_is_missing_is_named(kind: type) -> None:
+def test_each_required_key_that_is_missing_is_named(kind: type[Any]) -> None:
     wire = FULL_AND_MINIMAL[kind][1].to_dict()
     required = [key for key in wire if _refused_without(kind, wire, key)]
     assert required, f"{kind.__name__} requires nothing: a payload without keys would pass"
@@ -125,7 +125,7 @@ def test_each_required_key_that_is_missing_is_named(kind: type) -> None:
             kind.from_dict({k: v for k, v in wire.items() if k != key})
 
 
-def _refused_without(kind: type, wire: dict[str, Any], key: str) -> bool:
+def _refused_without(kind: type[Any], wire: dict[str, Any], key: str) -> bool:
     try:
         kind.from_dict({k: v for k, v in wire.items() if k != key})
     except PayloadError:
