@@ -210,7 +210,7 @@ class WaveRun:
             cap, batch, _ = running.pop(winner)
             free_caps.append(cap)
             failed = isinstance(winner.result, Exception)
-            output = BatchOutput() if failed else BatchOutput.from_dict(winner.result)
+            output = BatchOutput({}) if failed else BatchOutput.from_dict(winner.result)
             for machine in batch:
                 if machine in output.not_started:
                     continue  # stopped by a cancel before it began: still ready, so it is rolled back

@@ -8,61 +8,59 @@ as ``{"error": error record}`` instead (:func:`migration.errors.error_record`), 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+from pydantic.dataclasses import dataclass
 
 from migration.json_types import Json
-from migration.payloads.fields import as_object, optional_float, required
+from migration.payloads.fields import CONFIG, Options, Payload, Unset
 from migration.steps import Step
 
 __all__ = ["ItemReading", "JobReadInput", "MachineRequest", "StartStepInput", "StepStarted"]
 
 
-@dataclass(frozen=True, slots=True)
-class MachineRequest:
+def _vault(vault: Json) -> Json:
+    missing = [key for key in ("subscriptionId", "resourceGroup", "name") if key not in vault]
+    if missing:
+        raise ValueError(f"lacks the required key {missing[0]!r}")
+    return vault
+
+
+# A vault as the adapters take it: its subscription, resource group and name.
+Vault = Annotated[Json, AfterValidator(_vault)]
+
+
+@dataclass(frozen=True, config=CONFIG)
+class MachineRequest(Payload):
     """The input of ``read_protected_item`` and ``check_machine``: the machine's plan entry.
 
     ``stage`` names the stage its errors are recorded under; ``dr`` reads the A2A item that protects the migrated
-    VM toward the secondary region. Each is sent only when set.
+    VM toward the secondary region.
     """
 
     NAME = "machine request"
+    SPARSE = frozenset({"stage", "dr"})
 
     machine: Json
     stage: str | None = None
     dr: bool = False
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            machine=as_object(required(data, "machine", cls.NAME), f"{cls.NAME} machine"),
-            stage=data.get("stage"),
-            dr=bool(data.get("dr")),
-        )
 
-    def to_dict(self) -> Json:
-        data: Json = {"machine": self.machine}
-        if self.stage is not None:
-            data["stage"] = self.stage
-        if self.dr:
-            data["dr"] = True
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class StartStepInput:
+@dataclass(frozen=True, config=CONFIG)
+class StartStepInput(Payload):
     """The input of ``start_asr_step``: the machine, the step, the wave options it needs (``drAfterMigration``).
 
     ``stage`` defaults to the step's own name; ``recovery_point_id`` and ``comments`` are sent only when set.
     """
 
     NAME = "start_asr_step input"
+    SPARSE = frozenset({"recovery_point_id", "comments"})
 
     machine: Json
     step: Step
-    options: Json = field(default_factory=dict)
-    stage: str | None = None
+    options: Options = Field(default_factory=dict)
+    stage: Unset = None
     recovery_point_id: str | None = None
     comments: str | None = None
 
@@ -70,59 +68,23 @@ class StartStepInput:
     def stage_name(self) -> str:
         return self.stage or self.step.value
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            machine=as_object(required(data, "machine", cls.NAME), f"{cls.NAME} machine"),
-            step=Step(required(data, "step", cls.NAME)),
-            options=data.get("options") or {},
-            stage=data.get("stage") or None,
-            recovery_point_id=data.get("recoveryPointId"),
-            comments=data.get("comments"),
-        )
 
-    def to_dict(self) -> Json:
-        data: Json = {"machine": self.machine, "step": self.step.value, "options": self.options, "stage": self.stage}
-        if self.recovery_point_id is not None:
-            data["recoveryPointId"] = self.recovery_point_id
-        if self.comments is not None:
-            data["comments"] = self.comments
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class StepStarted:
+@dataclass(frozen=True, config=CONFIG)
+class StepStarted(Payload):
     """What ``start_asr_step`` decided (``migration.steps.Decision``) and, unless the step is done, its job."""
 
     NAME = "start_asr_step output"
+    SPARSE = frozenset({"job_name", "job_id", "retry_after_seconds"})
 
     decision: str
-    reason: str
-    job_name: str | None = None
+    reason: str = ""
+    job_name: Unset = None
     job_id: str | None = None
     retry_after_seconds: float | None = None
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            decision=str(required(data, "decision", cls.NAME)),
-            reason=str(data.get("reason") or ""),
-            job_name=data.get("jobName") or None,
-            job_id=data.get("jobId"),
-            retry_after_seconds=optional_float(data.get("retryAfterSeconds")),
-        )
 
-    def to_dict(self) -> Json:
-        data: Json = {"decision": self.decision, "reason": self.reason}
-        if self.job_name is not None:
-            data.update(jobName=self.job_name, jobId=self.job_id, retryAfterSeconds=self.retry_after_seconds)
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class ItemReading:
+@dataclass(frozen=True, config=CONFIG)
+class ItemReading(Payload):
     """What ``read_protected_item`` found: whether the item exists, its normalized view, the failover's point."""
 
     NAME = "read_protected_item output"
@@ -131,36 +93,13 @@ class ItemReading:
     view: Json | None = None
     failover_recovery_point_id: str | None = None
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            exists=bool(required(data, "exists", cls.NAME)),
-            view=data.get("view"),
-            failover_recovery_point_id=data.get("failoverRecoveryPointId"),
-        )
 
-    def to_dict(self) -> Json:
-        return {"exists": self.exists, "view": self.view, "failoverRecoveryPointId": self.failover_recovery_point_id}
-
-
-@dataclass(frozen=True, slots=True)
-class JobReadInput:
+@dataclass(frozen=True, config=CONFIG)
+class JobReadInput(Payload):
     """The input of ``read_asr_job``: the vault (``subscriptionId``, ``resourceGroup``, ``name``) and the job."""
 
     NAME = "read_asr_job input"
 
-    vault: Json
+    vault: Vault
     job_name: str
     stage: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        vault = as_object(required(data, "vault", cls.NAME), f"{cls.NAME} vault")
-        for key in ("subscriptionId", "resourceGroup", "name"):
-            required(vault, key, f"{cls.NAME} vault")
-        return cls(vault=vault, job_name=str(required(data, "jobName", cls.NAME)), stage=data.get("stage"))
-
-    def to_dict(self) -> Json:
-        return {"vault": self.vault, "jobName": self.job_name, "stage": self.stage}

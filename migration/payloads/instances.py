@@ -6,19 +6,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Self
+from typing import Annotated
 
-from migration.json_types import Json
-from migration.payloads.fields import as_object, required
+from pydantic import BeforeValidator
+from pydantic.dataclasses import dataclass
+
+from migration.payloads.fields import CONFIG, Payload
 
 __all__ = ["CANCEL_REASON", "InstancesRequest"]
 
 CANCEL_REASON = "migration cancelled"
 
 
-@dataclass(frozen=True, slots=True)
-class InstancesRequest:
+@dataclass(frozen=True, config=CONFIG)
+class InstancesRequest(Payload):
     """The instances to stop, and why (recorded by the Durable runtime with each termination).
 
     ``attempts`` (the highest attempt among the machines) is sent to ``terminate_instances`` as it always was; the
@@ -26,24 +27,8 @@ class InstancesRequest:
     """
 
     NAME = "instances request"
+    SPARSE = frozenset({"attempts"})
 
     instance_ids: tuple[str, ...]
-    reason: str = CANCEL_REASON
+    reason: Annotated[str, BeforeValidator(lambda value: value or CANCEL_REASON)] = CANCEL_REASON
     attempts: int | None = None
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        attempts = data.get("attempts")
-        return cls(
-            instance_ids=tuple(str(i) for i in required(data, "instanceIds", cls.NAME)),
-            reason=str(data.get("reason") or CANCEL_REASON),
-            attempts=None if attempts is None else int(attempts),
-        )
-
-    def to_dict(self) -> Json:
-        data: Json = {"instanceIds": list(self.instance_ids)}
-        if self.attempts is not None:
-            data["attempts"] = self.attempts
-        data["reason"] = self.reason
-        return data

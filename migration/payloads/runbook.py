@@ -8,11 +8,13 @@ absorbs as it absorbs a runbook's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic.dataclasses import dataclass
 
 from migration.json_types import Json
-from migration.payloads.fields import DEFAULT_TIME_SCALE, as_object, required, time_scale
+from migration.payloads.fields import CONFIG, DEFAULT_TIME_SCALE, Attempt, Options, Payload, TimeScale, Unset
 
 __all__ = [
     "BatchEntry",
@@ -30,8 +32,18 @@ def failed_record(machine: str, error: Json) -> Json:
     return {"machine": machine, "outcome": "failed", "error": error}
 
 
-@dataclass(frozen=True, slots=True)
-class RunbookInput:
+def _named(machine: Json) -> Json:
+    if "name" not in machine:
+        raise ValueError("lacks the required key 'name'")
+    return machine
+
+
+# A machine's plan entry, which is known by its name.
+NamedMachine = Annotated[Json, AfterValidator(_named)]
+
+
+@dataclass(frozen=True, config=CONFIG)
+class RunbookInput(Payload):
     """The input of ``machine_runbook``: one machine, its plan options, and which part of the runbook to run.
 
     ``from_stage`` (default: the runbook's first stage) and ``stop_at`` (default: run to the end) are sent only when
@@ -39,140 +51,62 @@ class RunbookInput:
     """
 
     NAME = "machine_runbook input"
+    SPARSE = frozenset({"from_stage", "stop_at"})
 
     migration_id: str
     machine: Json
-    options: Json = field(default_factory=dict)
-    time_scale: float = DEFAULT_TIME_SCALE
-    attempt: int = 0
+    options: Options = Field(default_factory=dict)
+    time_scale: TimeScale = DEFAULT_TIME_SCALE
+    attempt: Attempt = 0
     record: Json | None = None
-    from_stage: str | None = None
-    stop_at: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            migration_id=str(required(data, "migrationId", cls.NAME)),
-            machine=as_object(required(data, "machine", cls.NAME), f"{cls.NAME} machine"),
-            options=data.get("options") or {},
-            time_scale=time_scale(data),
-            attempt=int(data.get("attempt") or 0),
-            record=data.get("record"),
-            from_stage=data.get("fromStage") or None,
-            stop_at=data.get("stopAt") or None,
-        )
-
-    def to_dict(self) -> Json:
-        data: Json = {
-            "migrationId": self.migration_id,
-            "machine": self.machine,
-            "options": self.options,
-            "timeScale": self.time_scale,
-            "attempt": self.attempt,
-            "record": self.record,
-        }
-        if self.from_stage is not None:
-            data["fromStage"] = self.from_stage
-        if self.stop_at is not None:
-            data["stopAt"] = self.stop_at
-        return data
+    from_stage: Unset = None
+    stop_at: Unset = None
 
 
-@dataclass(frozen=True, slots=True)
-class RollbackInput:
+@dataclass(frozen=True, config=CONFIG)
+class RollbackInput(Payload):
     """The input of ``machine_rollback``: the machine to roll back and its plan options."""
 
     NAME = "machine_rollback input"
 
     migration_id: str
     machine: Json
-    options: Json = field(default_factory=dict)
-    time_scale: float = DEFAULT_TIME_SCALE
-    attempt: int = 0
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            migration_id=str(required(data, "migrationId", cls.NAME)),
-            machine=as_object(required(data, "machine", cls.NAME), f"{cls.NAME} machine"),
-            options=data.get("options") or {},
-            time_scale=time_scale(data),
-            attempt=int(data.get("attempt") or 0),
-        )
-
-    def to_dict(self) -> Json:
-        return {
-            "migrationId": self.migration_id,
-            "machine": self.machine,
-            "options": self.options,
-            "timeScale": self.time_scale,
-            "attempt": self.attempt,
-        }
+    options: Options = Field(default_factory=dict)
+    time_scale: TimeScale = DEFAULT_TIME_SCALE
+    attempt: Attempt = 0
 
 
-@dataclass(frozen=True, slots=True)
-class RollbackResult:
+@dataclass(frozen=True, config=CONFIG)
+class RollbackResult(Payload):
     """The output of ``machine_rollback``: ``outcome`` cancelled, failedOver (left alone) or failed, with the jobs."""
 
     NAME = "machine_rollback output"
 
     machine: str
-    outcome: str = "failed"
+    outcome: str
     error: Json | None = None
     jobs: tuple[str, ...] = ()
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            machine=str(required(data, "machine", cls.NAME)),
-            outcome=str(required(data, "outcome", cls.NAME)),
-            error=data.get("error"),
-            jobs=tuple(data.get("jobs") or ()),
-        )
 
-    def to_dict(self) -> Json:
-        return {"machine": self.machine, "outcome": self.outcome, "error": self.error, "jobs": list(self.jobs)}
-
-
-@dataclass(frozen=True, slots=True)
-class BatchEntry:
+@dataclass(frozen=True, config=CONFIG)
+class BatchEntry(Payload):
     """One machine of a batch: its plan entry, its attempt, the stage to resume from (a retry) and its last record."""
 
     NAME = "wave_batch machine entry"
+    SPARSE = frozenset({"from_stage"})
 
-    machine: Json
-    attempt: int = 0
+    machine: NamedMachine
+    attempt: Attempt = 0
     record: Json | None = None
-    from_stage: str | None = None
+    from_stage: Unset = None
 
     @property
     def name(self) -> str:
         return str(self.machine["name"])
 
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        machine = as_object(required(data, "machine", cls.NAME), f"{cls.NAME} machine")
-        required(machine, "name", f"{cls.NAME} machine")
-        return cls(
-            machine=machine,
-            attempt=int(data.get("attempt") or 0),
-            record=data.get("record"),
-            from_stage=data.get("fromStage") or None,
-        )
 
-    def to_dict(self) -> Json:
-        data: Json = {"machine": self.machine, "attempt": self.attempt, "record": self.record}
-        if self.from_stage is not None:
-            data["fromStage"] = self.from_stage
-        return data
-
-
-@dataclass(frozen=True, slots=True)
-class BatchInput:
+@dataclass(frozen=True, config=CONFIG)
+class BatchInput(Payload):
     """The input of ``wave_batch``: a phase (prepare, cutover or rollback) for a few machines, ``cap`` at a time."""
 
     NAME = "wave_batch input"
@@ -180,47 +114,16 @@ class BatchInput:
     migration_id: str
     phase: str
     machines: tuple[BatchEntry, ...]
-    cap: int = 1
-    time_scale: float = DEFAULT_TIME_SCALE
-    options: Json = field(default_factory=dict)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            migration_id=str(required(data, "migrationId", cls.NAME)),
-            phase=str(required(data, "phase", cls.NAME)),
-            machines=tuple(BatchEntry.from_dict(entry) for entry in required(data, "machines", cls.NAME)),
-            cap=int(data.get("cap") or 1),
-            time_scale=time_scale(data),
-            options=data.get("options") or {},
-        )
-
-    def to_dict(self) -> Json:
-        return {
-            "migrationId": self.migration_id,
-            "phase": self.phase,
-            "cap": self.cap,
-            "timeScale": self.time_scale,
-            "options": self.options,
-            "machines": [entry.to_dict() for entry in self.machines],
-        }
+    cap: Annotated[int, BeforeValidator(lambda cap: cap or 1)] = 1
+    time_scale: TimeScale = DEFAULT_TIME_SCALE
+    options: Options = Field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class BatchOutput:
+@dataclass(frozen=True, config=CONFIG)
+class BatchOutput(Payload):
     """The output of ``wave_batch``: each machine's record, and the machines a cancel kept it from starting."""
 
     NAME = "wave_batch output"
 
-    results: dict[str, Json] = field(default_factory=dict)
+    results: dict[str, Json]
     not_started: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        results = as_object(required(data, "results", cls.NAME), f"{cls.NAME} results")
-        return cls(results=results, not_started=tuple(data.get("notStarted") or ()))
-
-    def to_dict(self) -> Json:
-        return {"results": self.results, "notStarted": list(self.not_started)}

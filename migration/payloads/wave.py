@@ -9,44 +9,30 @@ migration's status. A wave started by a tool (a benchmark, the management API) m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Self
+from typing import Annotated
+
+from pydantic import PlainSerializer, PlainValidator
+from pydantic.dataclasses import dataclass
 
 from migration.json_types import Json
-from migration.payloads.fields import as_object, required
+from migration.payloads.fields import CONFIG, Payload, from_wire
 from migration.plan_clock import PlanClock
 
 __all__ = ["WaveInput"]
 
 
-@dataclass(frozen=True, slots=True)
-class WaveInput:
+# The plan clock in its own wire form.
+Clock = Annotated[PlanClock, PlainValidator(from_wire(PlanClock)), PlainSerializer(lambda clock: clock.to_dict())]
+
+
+@dataclass(frozen=True, config=CONFIG)
+class WaveInput(Payload):
     """``plan`` as validated JSON (aliases, no nulls), the wave's :class:`PlanClock`, and the submission's marks."""
 
     NAME = "migration_wave input"
 
     plan: Json
-    clock: PlanClock
+    clock: Clock
     plan_sha256: str | None = None
     idempotency_key: str | None = None
     submitted_via: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        data = as_object(data, cls.NAME)
-        return cls(
-            plan=as_object(required(data, "plan", cls.NAME), f"{cls.NAME} plan"),
-            clock=PlanClock.from_dict(as_object(required(data, "clock", cls.NAME), f"{cls.NAME} clock")),
-            plan_sha256=data.get("planSha256"),
-            idempotency_key=data.get("idempotencyKey"),
-            submitted_via=data.get("submittedVia"),
-        )
-
-    def to_dict(self) -> Json:
-        return {
-            "plan": self.plan,
-            "clock": self.clock.to_dict(),
-            "planSha256": self.plan_sha256,
-            "idempotencyKey": self.idempotency_key,
-            "submittedVia": self.submitted_via,
-        }

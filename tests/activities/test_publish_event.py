@@ -148,11 +148,13 @@ def test_secrets_in_data_never_reach_the_topic(client: ServiceBusClient) -> None
 
 def test_invalid_input_is_a_value_error_and_sends_nothing(client: ServiceBusClient) -> None:
     publish = activity_function()
-    with pytest.raises(ValueError, match="publish_event input: missing eventKey; unknown colour"):
+    with pytest.raises(
+        ValueError, match="publish_event input lacks the required key 'eventKey'; publish_event input: unknown colour"
+    ):
         publish({"type": "migration.control", "time": TIME, "migrationId": MIGRATION, "data": {}, "colour": "red"})
     with pytest.raises(ValueError, match="migration.control data is invalid: action: Input should be"):
         publish(request(EventType.CONTROL, "bad/1", data={**VALID_DATA[EventType.CONTROL], "action": "explode"}))
-    with pytest.raises(ValueError, match="publish_event takes a JSON object, not list"):
+    with pytest.raises(ValueError, match="publish_event input takes a JSON object, not list"):
         publish([])  # type: ignore[arg-type]
     assert receive_all(client, "all-events", 0) == []
 

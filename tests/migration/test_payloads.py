@@ -56,20 +56,23 @@ FULL_AND_MINIMAL: dict[type[Any], tuple[Any, Any]] = {
         EventRequest(
             "migration.machine.stage_changed", "k/1", "2026-11-27T12:00:00+00:00", "wave-1", {"x": 1}, "vm", "ok"
         ),
-        EventRequest("migration.rejected", "k/2", "2026-11-27T12:00:00+00:00", None),
+        EventRequest("migration.rejected", "k/2", "2026-11-27T12:00:00+00:00", None, {}),
     ),
     RunbookInput: (
         RunbookInput("wave-1", MACHINE, {"o": 1}, 60.0, 2, {"stages": {}}, "cutover", "approval"),
         RunbookInput("wave-1", MACHINE),
     ),
     RollbackInput: (RollbackInput("wave-1", MACHINE, {"o": 1}, 60.0, 1), RollbackInput("wave-1", MACHINE)),
-    RollbackResult: (RollbackResult("vm-01", "cancelled", {"code": "X"}, ("j1", "j2")), RollbackResult("vm-01")),
+    RollbackResult: (
+        RollbackResult("vm-01", "cancelled", {"code": "X"}, ("j1", "j2")),
+        RollbackResult("vm-01", "failed"),
+    ),
     BatchEntry: (BatchEntry(MACHINE, 1, {"stages": {}}, "cutover"), BatchEntry(MACHINE)),
     BatchInput: (
         BatchInput("wave-1", "prepare", (BatchEntry(MACHINE, 1), BatchEntry({"name": "vm-02"})), 5, 60.0, {"o": 1}),
         BatchInput("wave-1", "cutover", ()),
     ),
-    BatchOutput: (BatchOutput({"vm-01": {"outcome": "migrated"}}, ("vm-02",)), BatchOutput()),
+    BatchOutput: (BatchOutput({"vm-01": {"outcome": "migrated"}}, ("vm-02",)), BatchOutput({})),
     JobWaitInput: (
         JobWaitInput(VAULT, "job-1", "/jobs/job-1", Step.COMMIT, "commit", NOON, 60.0, 15.0, 3, 40.0),
         JobWaitInput(VAULT, "job-1", None, Step.COMMIT, None, NOON),
@@ -147,7 +150,7 @@ def test_a_batch_entry_without_a_machine_name_is_refused() -> None:
 
 
 def test_a_job_read_names_the_vault_key_it_lacks() -> None:
-    with pytest.raises(PayloadError, match="read_asr_job input vault lacks the required key 'resourceGroup'"):
+    with pytest.raises(PayloadError, match="read_asr_job input vault: lacks the required key 'resourceGroup'"):
         JobReadInput.from_dict({"vault": {"subscriptionId": "s", "name": "v"}, "jobName": "j"})
 
 
@@ -155,9 +158,9 @@ def test_event_requests_refuse_unknown_keys_and_wrong_types() -> None:
     good = FULL_AND_MINIMAL[EventRequest][0].to_dict()
     with pytest.raises(PayloadError, match="unknown colour"):
         EventRequest.from_dict({**good, "colour": "red"})
-    with pytest.raises(PayloadError, match="machine must be a string"):
+    with pytest.raises(PayloadError, match="publish_event input machine: Input should be a valid string"):
         EventRequest.from_dict({**good, "machine": 7})
-    with pytest.raises(PayloadError, match="migrationId must be a string or null"):
+    with pytest.raises(PayloadError, match="publish_event input migrationId: Input should be a valid string"):
         EventRequest.from_dict({**good, "migrationId": 7})
 
 
