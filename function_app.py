@@ -15,6 +15,7 @@ from activities import (
     publish_event,
     read_asr_job,
     read_protected_item,
+    release_claims,
     start_asr_step,
     start_callback_delivery,
     stop_starting,
@@ -23,6 +24,7 @@ from activities import (
 from migration import servicebus
 from orchestrators import (
     deliver_callback,
+    machine_claim,
     machine_rollback,
     machine_runbook,
     wait_for_job,
@@ -62,6 +64,8 @@ for blueprint in (
     deliver_callback.bp,
     start_callback_delivery.bp,
     post_callback.bp,
+    machine_claim.bp,
+    release_claims.bp,
 ):
     app.register_functions(blueprint)
 

@@ -15,32 +15,17 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from activities.raise_events import raise_on_active
 from migration import function_names as names
 from migration.commands import STOP_EVENT
 from migration.payloads.instances import InstancesRequest
-from migration.runtime_status import is_active
 
 name = names.STOP_STARTING
 bp = df.Blueprint()
-
-
-async def _active(client: df.DurableOrchestrationClient, instance_id: str) -> bool:
-    return is_active((await client.get_status(instance_id)).runtime_status)
 
 
 @bp.activity_trigger(input_name="request", activity=names.STOP_STARTING)
 @bp.durable_client_input(client_name="client")
 async def stop_starting(request: dict[str, Any], client: df.DurableOrchestrationClient) -> dict[str, Any]:
     asked = InstancesRequest.from_dict(request)
-    stopped: list[str] = []
-    for instance_id in asked.instance_ids:
-        if not await _active(client, instance_id):
-            continue
-        try:
-            await client.raise_event(instance_id, STOP_EVENT, {"reason": asked.reason})
-        except Exception:  # the SDK raises for 404/410: it ended meanwhile, which is as good as stopped
-            if await _active(client, instance_id):
-                raise
-            continue
-        stopped.append(instance_id)
-    return {"stopped": stopped}
+    return {"stopped": await raise_on_active(client, asked.instance_ids, STOP_EVENT, {"reason": asked.reason})}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ACTIONS", "CONTROL_EVENT", "STOP_EVENT", "ControlAction"]
+__all__ = ["ACTIONS", "CONTROL_EVENT", "RELEASE_EVENT", "STOP_EVENT", "ControlAction"]
 
 
 class ControlAction(StrEnum):
@@ -26,3 +26,5 @@ ACTIONS: tuple[str, ...] = tuple(action.value for action in ControlAction)
 CONTROL_EVENT = "control"
 # The external event by which a cancelled wave tells its cutover batches to start no further machine.
 STOP_EVENT = "stop"
+# The external event by which an ending wave releases its machine claims (``migration.machine_claims``).
+RELEASE_EVENT = "release"

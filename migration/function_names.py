@@ -13,6 +13,7 @@ __all__ = [
     "ACTIVITIES",
     "CHECK_MACHINE",
     "DELIVER_CALLBACK",
+    "MACHINE_CLAIM",
     "MACHINE_ROLLBACK",
     "MACHINE_RUNBOOK",
     "ORCHESTRATORS",
@@ -20,6 +21,7 @@ __all__ = [
     "PUBLISH_EVENT",
     "READ_ASR_JOB",
     "READ_PROTECTED_ITEM",
+    "RELEASE_CLAIMS",
     "START_ASR_STEP",
     "START_CALLBACK_DELIVERY",
     "STOP_STARTING",
@@ -38,6 +40,7 @@ MACHINE_ROLLBACK = "machine_rollback"
 WAVE = "migration_wave"
 WAVE_BATCH = "wave_batch"
 DELIVER_CALLBACK = "deliver_callback"
+MACHINE_CLAIM = "machine_claim"
 
 # Activities.
 READ_PROTECTED_ITEM = "read_protected_item"
@@ -48,11 +51,21 @@ TERMINATE_INSTANCES = "terminate_instances"
 PUBLISH_EVENT = "publish_event"
 START_CALLBACK_DELIVERY = "start_callback_delivery"
 POST_CALLBACK = "post_callback"
+RELEASE_CLAIMS = "release_claims"
 STOP_STARTING = "stop_starting"
 
 # Every name of each kind, for the check that the app registers all of them.
 ORCHESTRATORS = frozenset(
-    {MACHINE_RUNBOOK, WAIT_FOR_JOB, WAIT_FOR_REPLICATION, MACHINE_ROLLBACK, WAVE, WAVE_BATCH, DELIVER_CALLBACK}
+    {
+        MACHINE_RUNBOOK,
+        WAIT_FOR_JOB,
+        WAIT_FOR_REPLICATION,
+        MACHINE_ROLLBACK,
+        WAVE,
+        WAVE_BATCH,
+        DELIVER_CALLBACK,
+        MACHINE_CLAIM,
+    }
 )
 ACTIVITIES = frozenset(
     {
@@ -65,5 +78,6 @@ ACTIVITIES = frozenset(
         START_CALLBACK_DELIVERY,
         POST_CALLBACK,
         STOP_STARTING,
+        RELEASE_CLAIMS,
     }
 )

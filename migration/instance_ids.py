@@ -14,6 +14,10 @@ letters, digits, ``.``, ``_`` and ``-`` (``migration.plan_types``), so neither s
     {runbook}:{stage}:{attempt}:makeSafe              ... while making a failed stage safe
     {wait}:{round}                                    ... for a step asked again after a clear (round >= 1)
     {rollback}:{round}                                a rollback's wait in one of its rounds
+    claim~{sha256 of the source, 40 hex digits}       the claim of a source machine by one migration
+
+A claim's id names the source machine, not the migration: starting it twice is refused by the Durable runtime
+while the first runs, which is what makes a machine belong to one migration (``migration.machine_claims``).
 
 Waits hang off their parent with ``:`` so that a machine's prefix (``migration~{plan}~{machine}~``) finds the
 runbooks and their waits together. Existing task hubs hold these ids: changing one orphans what runs under it.
@@ -21,6 +25,7 @@ runbooks and their waits together. Existing task hubs hold these ids: changing o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -29,6 +34,7 @@ __all__ = [
     "Kind",
     "batch_id",
     "callback_id",
+    "claim_id",
     "machine_id",
     "machine_prefix",
     "parse",
@@ -46,6 +52,8 @@ _BATCH = "batch"
 _CALLBACK = "callback"
 _ROLLBACK = "rollback"
 _MAKE_SAFE = "makeSafe"
+_CLAIM = "claim"
+_CLAIM_DIGITS = 40
 
 
 def wave_id(migration_id: str) -> str:
@@ -55,6 +63,15 @@ def wave_id(migration_id: str) -> str:
 def callback_id(migration_id: str) -> str:
     """The orchestration that delivers the final result; one per migration, so it is started once."""
     return f"{wave_id(migration_id)}{_SEP}{_CALLBACK}"
+
+
+def claim_id(kind: str, key: str) -> str:
+    """The claim of one source (``kind`` and its normalised ``key``, ``migration.plan.source_keys``).
+
+    Hashed: a source key is an ARM path or an appliance's machine id, longer than an id may be and full of ``/``.
+    """
+    digest = hashlib.sha256(f"{kind}|{key}".encode()).hexdigest()[:_CLAIM_DIGITS]
+    return f"{_CLAIM}{_SEP}{digest}"
 
 
 def batch_id(migration_id: str, phase: str, round_: int, index: int) -> str:
@@ -99,6 +116,7 @@ class Kind(StrEnum):
     RUNBOOK = "runbook"
     ROLLBACK = "rollback"
     WAIT = "wait"
+    CLAIM = "claim"
     OTHER = "other"  # not an id this app builds
 
 
@@ -132,6 +150,8 @@ def parse(instance_id: str) -> InstanceId:
     """The meaning of an id built by this module; ``Kind.OTHER`` for any other id."""
     head, child, rest = instance_id.partition(_CHILD)
     parts = head.split(_SEP)
+    if not child and len(parts) == 2 and parts[0] == _CLAIM and _is_digest(parts[1]):
+        return InstanceId(Kind.CLAIM)
     if len(parts) < 2 or parts[0] != _ROOT or not parts[1]:
         return _OTHER
     migration = parts[1]
@@ -159,3 +179,7 @@ def parse(instance_id: str) -> InstanceId:
         stage=stage,
         owner=parsed,
     )
+
+
+def _is_digest(text: str) -> bool:
+    return len(text) == _CLAIM_DIGITS and all(char in "0123456789abcdef" for char in text)

@@ -288,7 +288,10 @@ def _paths() -> Json:
                     },
                     "400": _error("The plan is invalid: every problem by path."),
                     "401": {"description": "No valid key."},
-                    "409": _error("A migration with this id exists with a different plan."),
+                    "409": _error(
+                        "A migration with this id exists with a different plan (MigrationExists), or one of the "
+                        "plan's machines belongs to another running migration (MachineOwned, naming it)."
+                    ),
                     "413": _error("The body is too large."),
                     "415": _error("The body is not application/json."),
                 },

@@ -35,6 +35,7 @@ __all__ = [
     "format_path",
     "problems_from_validation_error",
     "providers_in",
+    "source_keys",
     "validate_plan",
 ]
 
@@ -162,7 +163,7 @@ def _text(value: object) -> str | None:
     return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
 
-def _source_keys(machine: object) -> list[tuple[str, str, tuple[str | int, ...]]]:
+def source_keys(machine: object) -> list[tuple[str, str, tuple[str | int, ...]]]:
     """What names the source machine in ASR (kind, normalised key, path below ``asr``): two machines of one plan
     sharing any of these would both drive one replicated item."""
     asr = _get(machine, "asr")
@@ -199,7 +200,7 @@ def _shared_sources_and_targets(machines: list[tuple[int, int, object]]) -> list
         repeated_name = name in names  # reported as a duplicate name already; its default target adds nothing
         if name is not None:
             names.add(name)
-        for kind, key, field_path in _source_keys(machine):
+        for kind, key, field_path in source_keys(machine):
             first = sources.setdefault((kind, key), where)
             if first != where:
                 message = f"the same {kind} as {first}; a source machine appears once in a plan"

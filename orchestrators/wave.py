@@ -26,6 +26,9 @@ the middle of its cutover finishes it, since failover cannot be undone, and is r
 starts after a cancel: the cutover batches are told to stop starting machines (``activities.stop_starting``), and
 the machines they never started are rolled back with the rest.
 
+At its end the wave releases the claims its submission took on its machines (``migration.machine_claims``), so
+they may join another migration.
+
 Input :class:`migration.payloads.wave.WaveInput`. Output ``{"migrationId", "status": Migrated|PartiallyMigrated|
 Failed|Cancelled, "machines": {name: record}, "controls": [...], "startedAt", "endedAt", "counts"}``.
 """
@@ -44,6 +47,7 @@ from migration.errors import error_record
 from migration.instance_ids import batch_id, machine_id
 from migration.json_types import Json
 from migration.payloads.callbacks import CallbackDelivery
+from migration.payloads.claims import ReleaseRequest
 from migration.payloads.instances import InstancesRequest
 from migration.payloads.runbook import BatchInput, BatchOutput, failed_record
 from migration.payloads.wave import WaveInput
@@ -126,6 +130,14 @@ class WaveRun:
                 self.state.events_failed += sum(1 for task in tasks if isinstance(task.result, Exception))
         finally:
             self.flushing = False
+
+    def _release_claims(self) -> Wait:
+        """Free the plan's machines for other migrations (``migration.machine_claims``). A release that fails
+        leaves claims whose owner has ended: the next migration to claim those machines takes them over. So it is
+        asked once, without the retry policy: a retried activity that fails every attempt inside this wait's
+        ``task_any`` ends the wave as non-deterministic (its retry timers replay out of order with the kick)."""
+        release = ReleaseRequest(self.plan.id).to_dict()
+        yield from self._await(self.context.call_activity(names.RELEASE_CLAIMS, release))
 
     def _await(self, task: Any) -> Wait:
         """``task``'s result (an Exception if it failed), handling control events that come meanwhile."""
@@ -286,6 +298,7 @@ class WaveRun:
         if self.state.cancel_requested:
             self.state.phase = "cancelling"
             yield from self._run_phase("rollback", self.state.to_roll_back(), stop_on_cancel=False)
+        yield from self._release_claims()
         result = self.state.result(self.now)
         self._status()
         self.state.outbox.append(self.state.completed_event(result))

@@ -24,23 +24,19 @@ from typing import Any
 import aiohttp
 import azure.durable_functions as df
 
-from migration import function_names as names
-from migration.api_requests import ApiError, StartRequest, plan_sha256
+from migration.api_requests import ApiError
 from migration.api_status import decode
 from migration.commands import CONTROL_EVENT
 from migration.instance_ids import machine_prefix, wave_id
 from migration.json_types import Json
-from migration.plan import validate_plan
 from migration.runtime_status import is_active
 
 __all__ = [
     "CONTROL_EVENT",
-    "StartOutcome",
     "list_instances",
     "raise_control",
     "read_instance",
     "read_machine_instances",
-    "start_once",
 ]
 
 # Concurrent reads of machine instances for one status document (the management API is local to the host).
@@ -143,54 +139,6 @@ async def read_machine_instances(
 
     pairs = await asyncio.gather(*(one(machine) for machine in machines))
     return dict(pairs)
-
-
-class StartOutcome:
-    """What a start did: ``created`` (a new wave) or not (the same plan was already submitted), and the instance."""
-
-    def __init__(self, created: bool, instance: Json) -> None:
-        self.created = created
-        self.instance = instance
-
-
-def _same_plan(existing: Json, request: StartRequest) -> bool:
-    wave_input = existing.get("input")
-    if not isinstance(wave_input, dict):
-        return False
-    known = wave_input.get("planSha256")
-    if isinstance(known, str):
-        return known == request.sha256
-    try:  # a wave started without a fingerprint (by a tool): compare the plans themselves
-        return plan_sha256(validate_plan(wave_input.get("plan"))) == request.sha256
-    except Exception:
-        return False
-
-
-def _existing(existing: Json, request: StartRequest) -> StartOutcome:
-    if not _same_plan(existing, request):
-        raise ApiError(
-            409,
-            "MigrationExists",
-            f"migration {request.plan.id!r} exists with a different plan; give the new plan another id",
-        )
-    return StartOutcome(False, existing)
-
-
-async def start_once(client: df.DurableOrchestrationClient, request: StartRequest) -> StartOutcome:
-    """Start the wave unless a migration with this id exists (then the same plan → it, another plan → 409)."""
-    existing = await read_instance(client, request.instance_id, show_input=True)
-    if existing is not None:
-        return _existing(existing, request)
-    try:
-        await client.start_new(names.WAVE, request.instance_id, request.input)
-    except Exception:
-        # Another start of the same id won the race (the extension answers 500); read what it started.
-        existing = await read_instance(client, request.instance_id, show_input=True)
-        if existing is None:
-            raise
-        return _existing(existing, request)
-    started = await read_instance(client, request.instance_id, show_input=True)
-    return StartOutcome(True, started or {"instanceId": request.instance_id, "runtimeStatus": "Pending"})
 
 
 async def raise_control(client: df.DurableOrchestrationClient, migration_id: str, payload: Json) -> Json:

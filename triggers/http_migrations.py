@@ -38,7 +38,7 @@ from migration.api_status import (
 from migration.instance_ids import Kind, parse, wave_id
 from migration.json_types import Json
 from migration.report import migration_report, report_csv
-from triggers import durable_access
+from triggers import durable_access, starting
 from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
 
 name = "http_migrations"
@@ -63,7 +63,7 @@ async def submit_migration(req: func.HttpRequest, client: df.DurableOrchestratio
         key = parse_idempotency_key(req.headers.get("Idempotency-Key"))
         data = decode_json(req.get_body(), what="plan")
         start = prepare_start(data, via="http", now=datetime.now(UTC), environ=os.environ, idempotency_key=key)
-        outcome = await durable_access.start_once(client, start)
+        outcome = await starting.start_once(client, start)
         base = api_base(req)
         body = submission_document(outcome.instance, base)
         if body["status"] == "Running":

@@ -24,7 +24,7 @@ import azure.functions as func
 
 from migration.api_requests import ApiError, decode_json, prepare_start
 from migration.servicebus import CONNECTION_SETTING
-from triggers import durable_access
+from triggers import starting
 from triggers.servicebus_common import message_key, properties, reject
 
 name = "servicebus_requests"
@@ -73,6 +73,6 @@ async def migration_request(msg: func.ServiceBusMessage, client: df.DurableOrche
             idempotency_key=message_key(msg),
             overrides=overrides,
         )
-        await durable_access.start_once(client, start)
+        await starting.start_once(client, start)
     except ApiError as error:
         await reject(QUEUE, msg, error, claimed)

@@ -14,6 +14,7 @@ import pytest
 import migration.payloads
 from migration.payloads.asr_steps import ItemReading, JobReadInput, MachineRequest, StartStepInput, StepStarted
 from migration.payloads.callbacks import CallbackDelivery, CallbackPost, PostAnswer
+from migration.payloads.claims import ClaimInput, ReleaseRequest
 from migration.payloads.fields import PayloadError
 from migration.payloads.instances import CANCEL_REASON, InstancesRequest
 from migration.payloads.publishing import EventRequest
@@ -81,6 +82,8 @@ FULL_AND_MINIMAL: dict[type[Any], tuple[Any, Any]] = {
         ReplicationWaitInput(MACHINE, 300, 3600, NOON, 60.0, 4, True, None, 120.0),
         ReplicationWaitInput(MACHINE, 300, 3600, NOON),
     ),
+    ClaimInput: (ClaimInput("wave-1", "web01", "source VM", "/subscriptions/s/vm", NOON),) * 2,
+    ReleaseRequest: (ReleaseRequest("wave-1"),) * 2,
     WaveInput: (
         WaveInput({"id": "wave-1", "groups": []}, PlanClock(60.0, NOON, NOON), "ab" * 32, "key-1", "http"),
         WaveInput({"id": "wave-1", "groups": []}, PlanClock.identity(NOON)),

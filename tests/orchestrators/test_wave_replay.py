@@ -65,6 +65,7 @@ class Script:
         self.published: list[Json] = []
         self.terminated: list[Json] = []
         self.stopped: list[Json] = []
+        self.released: list[Json] = []
         self.replay: Replay | None = None
 
     def activity(self, name: str, payload: Any) -> Any:
@@ -77,6 +78,9 @@ class Script:
         if name == "stop_starting":
             self.stopped.append(payload)
             return {"stopped": payload["instanceIds"]}
+        if name == "release_claims":
+            self.released.append(payload)
+            return {"released": []}
         raise AssertionError(f"unexpected activity {name}")
 
     def sub_orchestration(self, name: str, payload: Any) -> Any:
@@ -186,6 +190,10 @@ def test_a_two_group_wave_asks_once_at_the_gate_and_cuts_over_group_by_group() -
         ("approve", True, APP),
     ]
     assert script.types()[0] == "migration.accepted" and script.types()[-1] == "migration.completed"
+    # The machines' claims are released once, after the last cutover, naming this migration.
+    assert script.released == [{"owner": result["migrationId"]}]
+    (release,) = [w for w in replay.issued if w.name == "release_claims"]
+    assert app.completed_at and release.issued_at >= app.completed_at
 
 
 def test_an_early_approval_is_kept_for_the_gate() -> None:

@@ -131,6 +131,17 @@ class ApiStack:
         result: dict[str, Any] = wait_until(reached, timeout)
         return result
 
+    def end_running(self) -> list[str]:
+        """Cancel every migration still running and wait for it to end, so the next test may claim its machines
+        (a source machine belongs to one running migration at a time); the ids it ended."""
+        body = self.call("GET", "/migrations?status=Running&top=100").json()
+        running = [item["id"] for item in body.get("items", [])]
+        for migration_id in running:
+            self.call("POST", f"/migrations/{migration_id}/cancel", {"actor": "tests", "reason": "test ended"})
+        for migration_id in running:
+            self.wait_final(migration_id)
+        return running
+
     def send(self, queue: str, body: bytes | str, **message: Any) -> None:
         with ServiceBusClient.from_connection_string(self.bus.connection_string) as client:
             with client.get_queue_sender(queue) as sender:
