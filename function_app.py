@@ -24,6 +24,7 @@ from activities import (
 from migration import servicebus
 from orchestrators import (
     deliver_callback,
+    idempotency_record,
     machine_claim,
     machine_rollback,
     machine_runbook,
@@ -66,6 +67,7 @@ for blueprint in (
     post_callback.bp,
     machine_claim.bp,
     release_claims.bp,
+    idempotency_record.bp,
 ):
     app.register_functions(blueprint)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from migration.commands import ACTIONS
+from migration.commands import ACTIONS, command_fingerprint
 from migration.errors import PlanValidationError, Problem, redact
 from migration.instance_ids import wave_id
 from migration.outbound import CallbackPolicy, DestinationRefused
@@ -231,6 +231,10 @@ class ControlCommand:
             "window": self.window,
             "id": self.id,
         }
+
+    @property
+    def fingerprint(self) -> str:
+        return command_fingerprint(self.payload())
 
 
 def _utc_text(value: Any, path: str, problems: list[dict[str, str]]) -> str | None:

@@ -6,9 +6,13 @@ on its own.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["ACTIONS", "CONTROL_EVENT", "RELEASE_EVENT", "STOP_EVENT", "ControlAction"]
+__all__ = ["ACTIONS", "CONTROL_EVENT", "RELEASE_EVENT", "STOP_EVENT", "ControlAction", "command_fingerprint"]
 
 
 class ControlAction(StrEnum):
@@ -28,3 +32,14 @@ CONTROL_EVENT = "control"
 STOP_EVENT = "stop"
 # The external event by which an ending wave releases its machine claims (``migration.machine_claims``).
 RELEASE_EVENT = "release"
+
+
+def command_fingerprint(payload: Mapping[str, Any]) -> str:
+    """What a command asks, without its id: one id reused for a different command is told apart by this.
+
+    The same fields as the ``control`` event carries them (``migration.api_requests.ControlCommand``), so the route
+    that checks an ``Idempotency-Key`` and the wave that applies the command compute the same value.
+    """
+    asked = {key: payload.get(key) for key in ("action", "actor", "reason", "machines", "window")}
+    canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

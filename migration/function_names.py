@@ -13,6 +13,7 @@ __all__ = [
     "ACTIVITIES",
     "CHECK_MACHINE",
     "DELIVER_CALLBACK",
+    "IDEMPOTENCY_RECORD",
     "MACHINE_CLAIM",
     "MACHINE_ROLLBACK",
     "MACHINE_RUNBOOK",
@@ -41,6 +42,7 @@ WAVE = "migration_wave"
 WAVE_BATCH = "wave_batch"
 DELIVER_CALLBACK = "deliver_callback"
 MACHINE_CLAIM = "machine_claim"
+IDEMPOTENCY_RECORD = "idempotency_record"
 
 # Activities.
 READ_PROTECTED_ITEM = "read_protected_item"
@@ -65,6 +67,7 @@ ORCHESTRATORS = frozenset(
         WAVE_BATCH,
         DELIVER_CALLBACK,
         MACHINE_CLAIM,
+        IDEMPOTENCY_RECORD,
     }
 )
 ACTIVITIES = frozenset(

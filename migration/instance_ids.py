@@ -15,6 +15,7 @@ letters, digits, ``.``, ``_`` and ``-`` (``migration.plan_types``), so neither s
     {wait}:{round}                                    ... for a step asked again after a clear (round >= 1)
     {rollback}:{round}                                a rollback's wait in one of its rounds
     claim~{sha256 of the source, 40 hex digits}       the claim of a source machine by one migration
+    key~{sha256 of scope and key, 40 hex digits}      what an Idempotency-Key was first used for
 
 A claim's id names the source machine, not the migration: starting it twice is refused by the Durable runtime
 while the first runs, which is what makes a machine belong to one migration (``migration.machine_claims``).
@@ -35,6 +36,7 @@ __all__ = [
     "batch_id",
     "callback_id",
     "claim_id",
+    "idempotency_id",
     "machine_id",
     "machine_prefix",
     "parse",
@@ -53,6 +55,7 @@ _CALLBACK = "callback"
 _ROLLBACK = "rollback"
 _MAKE_SAFE = "makeSafe"
 _CLAIM = "claim"
+_KEY = "key"
 _CLAIM_DIGITS = 40
 
 
@@ -70,8 +73,16 @@ def claim_id(kind: str, key: str) -> str:
 
     Hashed: a source key is an ARM path or an appliance's machine id, longer than an id may be and full of ``/``.
     """
-    digest = hashlib.sha256(f"{kind}|{key}".encode()).hexdigest()[:_CLAIM_DIGITS]
-    return f"{_CLAIM}{_SEP}{digest}"
+    return _digest_id(_CLAIM, f"{kind}|{key}")
+
+
+def idempotency_id(scope: str, key: str) -> str:
+    """The record of an ``Idempotency-Key``'s first use in ``scope`` (submissions, or one migration's commands)."""
+    return _digest_id(_KEY, f"{scope}|{key}")
+
+
+def _digest_id(root: str, text: str) -> str:
+    return f"{root}{_SEP}{hashlib.sha256(text.encode()).hexdigest()[:_CLAIM_DIGITS]}"
 
 
 def batch_id(migration_id: str, phase: str, round_: int, index: int) -> str:
@@ -117,6 +128,7 @@ class Kind(StrEnum):
     ROLLBACK = "rollback"
     WAIT = "wait"
     CLAIM = "claim"
+    KEY = "key"
     OTHER = "other"  # not an id this app builds
 
 
@@ -150,8 +162,8 @@ def parse(instance_id: str) -> InstanceId:
     """The meaning of an id built by this module; ``Kind.OTHER`` for any other id."""
     head, child, rest = instance_id.partition(_CHILD)
     parts = head.split(_SEP)
-    if not child and len(parts) == 2 and parts[0] == _CLAIM and _is_digest(parts[1]):
-        return InstanceId(Kind.CLAIM)
+    if not child and len(parts) == 2 and parts[0] in (_CLAIM, _KEY) and _is_digest(parts[1]):
+        return InstanceId(Kind.CLAIM if parts[0] == _CLAIM else Kind.KEY)
     if len(parts) < 2 or parts[0] != _ROOT or not parts[1]:
         return _OTHER
     migration = parts[1]

@@ -293,6 +293,7 @@ def _paths() -> Json:
                         "plan's machines belongs to another running migration (MachineOwned, naming it)."
                     ),
                     "413": _error("The body is too large."),
+                    "422": _error("The Idempotency-Key was already used for a different plan."),
                     "415": _error("The body is not application/json."),
                 },
             },
@@ -416,6 +417,7 @@ def _paths() -> Json:
                     "404": _error("No such migration."),
                     "409": _error("The migration has ended."),
                     "413": _error("The body is too large."),
+                    "422": _error("The Idempotency-Key was already used for a different command of this migration."),
                     "415": _error("The body is not application/json."),
                 },
             }

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from migration.commands import ACTIONS, ControlAction
+from migration.commands import ACTIONS, ControlAction, command_fingerprint
 from migration.json_types import Json
 from migration.payloads.runbook import BatchEntry
 from migration.plan import Plan
@@ -152,7 +152,7 @@ class WaveState:
     approval_requests: int = 0
     events_failed: int = 0
     outbox: list[OutboxEvent] = field(default_factory=list)
-    applied_ids: set[str] = field(default_factory=set)
+    applied: dict[str, str] = field(default_factory=dict)  # command id → what it asked (command_fingerprint)
 
     def __post_init__(self) -> None:
         self.machines = {
@@ -217,10 +217,17 @@ class WaveState:
             except ValueError:
                 pass
         command_id = payload.get("id") if isinstance(payload, dict) else None
-        if command_id is not None:
-            if str(command_id) in self.applied_ids:
+        if isinstance(payload, dict) and command_id is not None:
+            key, fingerprint = str(command_id), command_fingerprint(payload)
+            known = self.applied.get(key)
+            if known == fingerprint:
                 return  # the same command delivered again
-            self.applied_ids.add(str(command_id))
+            if known is not None:  # one id for two commands: an Idempotency-Key or message id reused
+                action, actor = str(payload.get("action"))[:50], str(payload.get("actor") or "unknown")[:200]
+                detail = f"command id {key[:100]!r} was already used for another command; this one is not applied"
+                self._record({"action": action, "actor": actor}, False, detail, now)
+                return
+            self.applied[key] = fingerprint
         if not isinstance(payload, dict) or payload.get("action") not in ACTIONS:
             shown = payload if isinstance(payload, dict) else {"payload": str(payload)[:200]}
             action, actor = str(shown.get("action"))[:50], str(shown.get("actor") or "unknown")[:200]

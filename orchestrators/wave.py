@@ -19,7 +19,8 @@ early (before the gate) is kept for the gate. Every wait of this orchestration i
 no event ever arrives while nobody listens: azure-functions-durable 1.7 keeps only the last such early event of a
 name and hands it again to every later wait for that name (its ``deferred_tasks`` entry is never removed), which
 would apply one command over and over. A command may carry an ``id`` (the Service Bus message id, the HTTP
-request's idempotency key); a repeated id is ignored, so a redelivered command acts once.
+request's idempotency key); a repeated id with the same command is ignored, so a redelivered command acts once,
+and one with a different command is refused and recorded (``migration.wave_state``).
 
 Cancel rolls back every machine that has not failed over (runbooks in flight are terminated first); a machine in
 the middle of its cutover finishes it, since failover cannot be undone, and is reported as migrated. No failover

@@ -21,7 +21,8 @@ from migration.api_requests import (
 )
 from migration.api_status import Links
 from migration.commands import ACTIONS
-from triggers import durable_access
+from migration.payloads.idempotency import KeyRecord
+from triggers import durable_access, idempotency_keys
 from triggers.http_common import api_base, guarded, json_response, require_migration_id
 
 name = "http_control"
@@ -37,7 +38,16 @@ async def send_command(req: func.HttpRequest, client: df.DurableOrchestrationCli
         command_id = parse_idempotency_key(req.headers.get("Idempotency-Key"))
         data = decode_json(req.get_body(), what="command", limit=MAX_CONTROL_BYTES)
         command = parse_control_body(action, data, command_id=command_id)
+        scope = f"commands of {migration_id}"
+        record = (
+            KeyRecord(scope, command_id, command.fingerprint, migration_id, f"the {action} command")
+            if command_id
+            else None
+        )
+        known = record is not None and await idempotency_keys.check_key(client, record)
         await durable_access.raise_control(client, migration_id, command.payload())
+        if record is not None and not known:
+            await idempotency_keys.remember_key(client, record)
         links = Links(api_base(req), migration_id).to_dict()
         body = {"accepted": True, "action": action, "commandId": command.id, "links": links}
         return json_response(body, 202, {"Location": links["self"]})

@@ -37,8 +37,9 @@ from migration.api_status import (
 )
 from migration.instance_ids import Kind, parse, wave_id
 from migration.json_types import Json
+from migration.payloads.idempotency import KeyRecord
 from migration.report import migration_report, report_csv
-from triggers import durable_access, starting
+from triggers import durable_access, idempotency_keys, starting
 from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
 
 name = "http_migrations"
@@ -63,7 +64,11 @@ async def submit_migration(req: func.HttpRequest, client: df.DurableOrchestratio
         key = parse_idempotency_key(req.headers.get("Idempotency-Key"))
         data = decode_json(req.get_body(), what="plan")
         start = prepare_start(data, via="http", now=datetime.now(UTC), environ=os.environ, idempotency_key=key)
+        record = KeyRecord("submissions", key, start.sha256, start.plan.id, "the plan") if key else None
+        known = record is not None and await idempotency_keys.check_key(client, record)
         outcome = await starting.start_once(client, start)
+        if record is not None and not known:
+            await idempotency_keys.remember_key(client, record)
         base = api_base(req)
         body = submission_document(outcome.instance, base)
         if body["status"] == "Running":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from migration.instance_ids import Kind, claim_id, parse
+from migration.instance_ids import Kind, claim_id, idempotency_id, parse
 from migration.machine_claims import claims_of, owned_message
 from tests.e2e.stack import example_plan
 
@@ -39,6 +39,8 @@ def test_the_claim_id_names_the_source_not_the_migration() -> None:
     assert parse(identifier).kind is Kind.CLAIM
     assert parse("claim~not-a-digest").kind is Kind.OTHER
     assert parse(identifier + ":1").kind is Kind.OTHER
+    key = idempotency_id("submissions", "k-1")
+    assert parse(key).kind is Kind.KEY and key != idempotency_id("commands of wave-1", "k-1")
 
 
 def test_the_refusal_names_the_machine_the_source_and_the_owner() -> None:

@@ -16,6 +16,7 @@ from migration.payloads.asr_steps import ItemReading, JobReadInput, MachineReque
 from migration.payloads.callbacks import CallbackDelivery, CallbackPost, PostAnswer
 from migration.payloads.claims import ClaimInput, ReleaseRequest
 from migration.payloads.fields import PayloadError
+from migration.payloads.idempotency import KeyRecord
 from migration.payloads.instances import CANCEL_REASON, InstancesRequest
 from migration.payloads.publishing import EventRequest
 from migration.payloads.runbook import (
@@ -84,6 +85,7 @@ FULL_AND_MINIMAL: dict[type[Any], tuple[Any, Any]] = {
     ),
     ClaimInput: (ClaimInput("wave-1", "web01", "source VM", "/subscriptions/s/vm", NOON),) * 2,
     ReleaseRequest: (ReleaseRequest("wave-1"),) * 2,
+    KeyRecord: (KeyRecord("submissions", "k-1", "ab" * 32, "wave-1", "the plan"),) * 2,
     WaveInput: (
         WaveInput({"id": "wave-1", "groups": []}, PlanClock(60.0, NOON, NOON), "ab" * 32, "key-1", "http"),
         WaveInput({"id": "wave-1", "groups": []}, PlanClock.identity(NOON)),

@@ -149,6 +149,19 @@ def test_unknown_machines_unknown_actions_and_repeated_ids_are_handled_once_and_
     assert state.approved_all
 
 
+def test_one_id_for_a_different_command_is_refused_visibly_and_does_not_act() -> None:
+    """An Idempotency-Key or message id reused for another command: not dropped as a repeat, not applied."""
+    state = wave(["a"])
+    command(state, "approve", id="k-1")
+    refused = command(state, "cancel", id="k-1")
+    assert (refused["action"], refused["accepted"]) == ("cancel", False)
+    assert "'k-1' was already used for another command" in refused["detail"]
+    assert not state.cancel_requested
+    assert [e.data["accepted"] for e in state.outbox] == [True, False]  # both told as events
+    command(state, "approve", id="k-1")  # the first command again: a repeat, silently
+    assert len(state.controls) == 2
+
+
 def test_the_status_of_the_largest_wave_stays_far_below_the_limit() -> None:
     names = [f"{'n' * 60}{index:04d}" for index in range(1000)]
     state = prepared(wave(names[:500], names[500:]), *names[::2])
