@@ -49,6 +49,7 @@ from typing import Any
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
 from bench.wave_scale import HistorySampler, fleet_count, instance_kind, machine_requests, wave_plan
+from cli.local_stack import fence_settings
 from emulators.functions import start_host_process
 from emulators.functions.process import HostProcess
 from emulators.servicebus import DEFAULT_CONFIG
@@ -320,8 +321,7 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
     vault = asr.store.topology.vaults[0]
     env = {
         "ASR_ARM_ENDPOINT": asr.base_url,
-        "ASR_ALLOWED_VAULT_IDS": f"/subscriptions/{vault.subscription_id}/resourceGroups/{vault.resource_group}"
-        f"/providers/Microsoft.RecoveryServices/vaults/{vault.name}",
+        **fence_settings([vault.arm_id]),
         "ServiceBusConnection": bus.connection_string,
         "MIGRATION_CLOCK_SPEED": str(config.speed),
         "MIGRATION_CLOCK_ANCHOR": f"{asr.clock.now().isoformat()}@{datetime.now(UTC).isoformat()}",

@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cli.local_stack import fence_settings
 from emulators.functions import start_host_process
 from emulators.functions.process import HostProcess
 from emulators.siterecovery import ArmLimits, EmulatorHandle, start_emulator
@@ -286,13 +287,10 @@ def _throttled(stats: Json) -> dict[str, int]:
 
 
 def start_app_host(asr: EmulatorHandle, data_dir: Path) -> HostProcess:
-    """The app on the local Functions host in a child process, allowed every vault of ``asr``'s topology."""
-    vaults = ",".join(
-        f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
-        f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
-        for v in asr.store.topology.vaults
-    )
-    env = {"ASR_ARM_ENDPOINT": asr.base_url, "ASR_ALLOWED_VAULT_IDS": vaults}
+    """The app on the local Functions host in a child process, allowed every vault of ``asr``'s topology and VMs
+    in its subscriptions."""
+    vaults = [vault.arm_id for vault in asr.store.topology.vaults]
+    env = {"ASR_ARM_ENDPOINT": asr.base_url, **fence_settings(vaults)}
     return start_host_process("function_app:app", app_dir=REPO, data_dir=data_dir, env=env)
 
 

@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -163,11 +163,7 @@ class LocalStack:
         vaults = vault_ids(self.topology)
         settings = {
             "ASR_ARM_ENDPOINT": self.asr_url,
-            "ASR_ALLOWED_VAULT_IDS": ",".join(vaults),
-            # Locally every subscription of the topology may receive VMs; in Azure the template lists them.
-            "ASR_ALLOWED_TARGET_SCOPES": ",".join(
-                sorted({v.split("/resourceGroups/")[0] for v in vault_ids(self.topology)})
-            ),
+            **fence_settings(vaults),
             "ServiceBusConnection": self.servicebus_connection,
             "MIGRATION_CLOCK_SPEED": _num(self.speed),
             "MIGRATION_CLOCK_ANCHOR": f"{clock['now']}@{wall.isoformat()}",
@@ -215,6 +211,17 @@ def vault_ids(topology: Path) -> list[str]:
         f"/providers/Microsoft.RecoveryServices/vaults/{v['name']}"
         for v in doc.get("vaults") or []
     ]
+
+
+def fence_settings(vaults: Iterable[str]) -> dict[str, str]:
+    """The app settings that fence it to the emulators' topology: its vaults (``ASR_ALLOWED_VAULT_IDS``), and their
+    subscriptions as the places VMs may be created (``ASR_ALLOWED_TARGET_SCOPES``; in Azure the template lists the
+    target resource groups instead)."""
+    vault_list = list(vaults)
+    return {
+        "ASR_ALLOWED_VAULT_IDS": ",".join(vault_list),
+        "ASR_ALLOWED_TARGET_SCOPES": ",".join(sorted({v.split("/resourceGroups/")[0] for v in vault_list})),
+    }
 
 
 class Terminated(Exception):

@@ -158,6 +158,14 @@ class VaultSpec(_Model):
     network_mappings: list[NetworkMappingSpec] = Field(default_factory=list, alias="networkMappings")
     protected_items: list[ProtectedItemSpec] = Field(default_factory=list, alias="protectedItems")
 
+    @property
+    def arm_id(self) -> str:
+        """The vault's ARM id as a client writes it (lower-case ``subscriptions``), for allow-lists."""
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.RecoveryServices/vaults/{self.name}"
+        )
+
 
 class TimingSpec(_Model):
     """How long simulated work takes: jobs per scenario, replication from disk size and bandwidth."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from cli.local_stack import fence_settings
 from emulators.functions import HostHandle, start_host
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from migration.plan import Plan, validate_plan
@@ -74,16 +75,8 @@ def running_stack(
 
 
 def fences(asr: EmulatorHandle) -> dict[str, str]:
-    """The app settings that fence it to the emulator's topology: its vaults, and their subscriptions as targets."""
-    vaults = asr.store.topology.vaults
-    return {
-        "ASR_ALLOWED_VAULT_IDS": ",".join(
-            f"/subscriptions/{v.subscription_id}/resourceGroups/{v.resource_group}"
-            f"/providers/Microsoft.RecoveryServices/vaults/{v.name}"
-            for v in vaults
-        ),
-        "ASR_ALLOWED_TARGET_SCOPES": ",".join(sorted({f"/subscriptions/{v.subscription_id}" for v in vaults})),
-    }
+    """The app settings that fence it to the emulator's topology (``cli.local_stack.fence_settings``)."""
+    return fence_settings(vault.arm_id for vault in asr.store.topology.vaults)
 
 
 def example_plan(name: str) -> Plan:
