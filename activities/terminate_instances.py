@@ -58,8 +58,12 @@ def _runtime(status: Any) -> str | None:
     return str(getattr(status.runtime_status, "value", status.runtime_status))
 
 
-async def _terminate(client: df.DurableOrchestrationClient, instance_ids: list[str], reason: str) -> list[str]:
-    """Terminate those of ``instance_ids`` still active, in order; wait until they have ended (or time is up)."""
+async def terminate_and_settle(
+    client: df.DurableOrchestrationClient, instance_ids: list[str], reason: str
+) -> list[str]:
+    """Terminate those of ``instance_ids`` still active, in order; wait until they have ended (or time is up).
+
+    Also what a submission uses to take over a stale machine claim (``triggers.machine_claiming``)."""
     terminated: list[str] = []
     for instance_id in instance_ids:
         if _runtime(await client.get_status(instance_id)) in ACTIVE:
@@ -92,10 +96,10 @@ async def terminate_instances(request: dict[str, Any], client: df.DurableOrchest
     given = list(asked.instance_ids)
     runbooks = [parsed for parsed in map(parse, given) if parsed.kind is Kind.RUNBOOK]
     machines = list({(r.migration_id, r.machine): r for r in runbooks}.values())
-    terminated = await _terminate(client, given, reason)
+    terminated = await terminate_and_settle(client, given, reason)
     for _ in range(_ROUNDS):
         running = await _still_running(client, machines)
         if not running:
             break
-        terminated += [i for i in await _terminate(client, running, reason) if i not in terminated]
+        terminated += [i for i in await terminate_and_settle(client, running, reason) if i not in terminated]
     return {"terminated": terminated}

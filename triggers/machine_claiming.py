@@ -16,9 +16,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from activities.raise_events import raise_on_active
+from activities.terminate_instances import terminate_and_settle
 from migration import function_names as names
 from migration.api_requests import ApiError, StartRequest
-from migration.api_status import decode
 from migration.commands import RELEASE_EVENT
 from migration.instance_ids import wave_id
 from migration.machine_claims import START_GRACE, Claim, claims_of, owned_message
@@ -32,9 +32,6 @@ __all__ = ["claim_machines"]
 _CONCURRENCY = 16
 # Rounds of "start, or see who holds it": a claim that ends or is taken over between two reads needs another.
 _ROUNDS = 3
-# How long a stale claim's termination may take to be seen (the runtime terminates on the claim's next episode).
-_TERMINATION_SECONDS = 15.0
-_POLL_SECONDS = 0.2
 
 
 async def claim_machines(client: df.DurableOrchestrationClient, request: StartRequest) -> None:
@@ -84,28 +81,19 @@ async def _claim(client: df.DurableOrchestrationClient, claim: Claim, owner: str
             return owned_message(claim, holder.owner, str(owner_status))
         if owner_wave is None and now - holder.claimed_at < START_GRACE:
             return owned_message(claim, holder.owner, None)
-        await _terminate(client, claim.instance_id, f"stale claim of {holder.owner!r}, taken over by {owner!r}")
+        reason = f"stale claim of {holder.owner!r}, taken over by {owner!r}"
+        try:
+            await terminate_and_settle(client, [claim.instance_id], reason)
+        except Exception:  # it ended between the read and the terminate (the SDK raises for 404/410)
+            continue
     raise RuntimeError(f"the claim on machine {claim.machine!r} changed hands {_ROUNDS} times while it was taken")
 
 
 def _holder(held: dict[str, Any]) -> ClaimInput | None:
     try:
-        return ClaimInput.from_dict(decode(held.get("input")))
+        return ClaimInput.from_dict(held.get("input"))  # read_instance has decoded it
     except ValueError:
         return None
-
-
-async def _terminate(client: df.DurableOrchestrationClient, instance_id: str, reason: str) -> None:
-    try:
-        await client.terminate(instance_id, reason)
-    except Exception:  # it ended meanwhile (the SDK raises for 404/410)
-        return
-    deadline = asyncio.get_running_loop().time() + _TERMINATION_SECONDS
-    while asyncio.get_running_loop().time() < deadline:
-        held = await read_instance(client, instance_id)
-        if held is None or not is_active(held.get("runtimeStatus")):
-            return
-        await asyncio.sleep(_POLL_SECONDS)
 
 
 async def _release(client: df.DurableOrchestrationClient, claims: list[Claim], owner: str) -> None:
