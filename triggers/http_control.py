@@ -44,10 +44,9 @@ async def send_command(req: func.HttpRequest, client: df.DurableOrchestrationCli
             if command_id
             else None
         )
-        known = record is not None and await idempotency_keys.check_key(client, record)
-        await durable_access.raise_control(client, migration_id, command.payload())
-        if record is not None and not known:
-            await idempotency_keys.remember_key(client, record)
+        await idempotency_keys.once_per_key(
+            client, record, lambda: durable_access.raise_control(client, migration_id, command.payload())
+        )
         links = Links(api_base(req), migration_id).to_dict()
         body = {"accepted": True, "action": action, "commandId": command.id, "links": links}
         return json_response(body, 202, {"Location": links["self"]})

@@ -65,10 +65,7 @@ async def submit_migration(req: func.HttpRequest, client: df.DurableOrchestratio
         data = decode_json(req.get_body(), what="plan")
         start = prepare_start(data, via="http", now=datetime.now(UTC), environ=os.environ, idempotency_key=key)
         record = KeyRecord("submissions", key, start.sha256, start.plan.id, "the plan") if key else None
-        known = record is not None and await idempotency_keys.check_key(client, record)
-        outcome = await starting.start_once(client, start)
-        if record is not None and not known:
-            await idempotency_keys.remember_key(client, record)
+        outcome = await idempotency_keys.once_per_key(client, record, lambda: starting.start_once(client, start))
         base = api_base(req)
         body = submission_document(outcome.instance, base)
         if body["status"] == "Running":

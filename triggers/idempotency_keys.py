@@ -9,6 +9,9 @@ requests racing with one key and different bodies can both pass the read; the wa
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import azure.durable_functions as df
 
 from migration import function_names as names
@@ -17,10 +20,12 @@ from migration.instance_ids import idempotency_id
 from migration.payloads.idempotency import KeyRecord
 from triggers.durable_access import read_instance
 
-__all__ = ["check_key", "remember_key"]
+__all__ = ["once_per_key"]
+
+_T = TypeVar("_T")
 
 
-async def check_key(client: df.DurableOrchestrationClient, asked: KeyRecord) -> bool:
+async def _check(client: df.DurableOrchestrationClient, asked: KeyRecord) -> bool:
     """Whether ``asked``'s key is already recorded (for this body); ``ApiError`` 422 when it is, for another."""
     known = await read_instance(client, idempotency_id(asked.scope, asked.key), show_input=True)
     if known is None:
@@ -34,6 +39,18 @@ async def check_key(client: df.DurableOrchestrationClient, asked: KeyRecord) -> 
     return True
 
 
-async def remember_key(client: df.DurableOrchestrationClient, asked: KeyRecord) -> None:
+async def _remember(client: df.DurableOrchestrationClient, asked: KeyRecord) -> None:
     """Record ``asked`` as its key's first use (its request was acted on)."""
     await client.start_new(names.IDEMPOTENCY_RECORD, idempotency_id(asked.scope, asked.key), asked.to_dict())
+
+
+async def once_per_key(
+    client: df.DurableOrchestrationClient, asked: KeyRecord | None, act: Callable[[], Awaitable[_T]]
+) -> _T:
+    """``act()`` under ``asked``'s key (or without a key, when None): 422 first if the key was used for another
+    body, the key recorded after ``act`` succeeded if it was new."""
+    known = asked is not None and await _check(client, asked)
+    result = await act()
+    if asked is not None and not known:
+        await _remember(client, asked)
+    return result
