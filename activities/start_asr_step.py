@@ -103,7 +103,8 @@ def start_asr_step(request: dict[str, Any]) -> dict[str, Any]:
             started = _start(Step.DISABLE_REPLICATION, asked, asr, scenario, machine, item)
         if started is None:
             return StepStarted(decision.decision.value, decision.reason).to_dict()
-        job = (started.job_name, started.job_id, started.retry_after_seconds)
-        return StepStarted(decision.decision.value, decision.reason, *job).to_dict()
+        return StepStarted(
+            decision.decision.value, decision.reason, started.job_name, started.job_id, started.retry_after_seconds
+        ).to_dict()
     except AsrPermanentError as error:
         return {"error": error.to_dict()}

@@ -56,7 +56,7 @@ _ROLLBACK = "rollback"
 _MAKE_SAFE = "makeSafe"
 _CLAIM = "claim"
 _KEY = "key"
-_CLAIM_DIGITS = 40
+_DIGEST_DIGITS = 40
 
 
 def wave_id(migration_id: str) -> str:
@@ -82,7 +82,7 @@ def idempotency_id(scope: str, key: str) -> str:
 
 
 def _digest_id(root: str, text: str) -> str:
-    return f"{root}{_SEP}{hashlib.sha256(text.encode()).hexdigest()[:_CLAIM_DIGITS]}"
+    return f"{root}{_SEP}{hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_DIGITS]}"
 
 
 def batch_id(migration_id: str, phase: str, round_: int, index: int) -> str:
@@ -194,4 +194,4 @@ def parse(instance_id: str) -> InstanceId:
 
 
 def _is_digest(text: str) -> bool:
-    return len(text) == _CLAIM_DIGITS and all(char in "0123456789abcdef" for char in text)
+    return len(text) == _DIGEST_DIGITS and all(char in "0123456789abcdef" for char in text)

@@ -223,15 +223,13 @@ class WaveState:
             if known == fingerprint:
                 return  # the same command delivered again
             if known is not None:  # one id for two commands: an Idempotency-Key or message id reused
-                action, actor = str(payload.get("action"))[:50], str(payload.get("actor") or "unknown")[:200]
                 detail = f"command id {key[:100]!r} was already used for another command; this one is not applied"
-                self._record({"action": action, "actor": actor}, False, detail, now)
+                self._record(_refused_excerpt(payload), False, detail, now)
                 return
             self.applied[key] = fingerprint
         if not isinstance(payload, dict) or payload.get("action") not in ACTIONS:
             shown = payload if isinstance(payload, dict) else {"payload": str(payload)[:200]}
-            action, actor = str(shown.get("action"))[:50], str(shown.get("actor") or "unknown")[:200]
-            self._record({"action": action, "actor": actor}, False, "unknown action", now)
+            self._record(_refused_excerpt(shown), False, "unknown action", now)
             return
         control: Json = {
             "action": payload["action"],
@@ -446,3 +444,8 @@ class WaveState:
             ],
         }
         return OutboxEvent("migration.completed", "completed", data, result["status"])
+
+
+def _refused_excerpt(payload: Json) -> Json:
+    """What a refused command is recorded as when it is not applied at all: its action and actor, clipped."""
+    return {"action": str(payload.get("action"))[:50], "actor": str(payload.get("actor") or "unknown")[:200]}
