@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from emulators.servicebus import start_emulator as start_bus
 from emulators.siterecovery import EmulatorHandle as AsrHandle
 from emulators.siterecovery import start_emulator as start_asr
 from tests.e2e.stack import EXAMPLES, REPO, example_plan, fences
+from tests.support import polling
 from tests.support.http_client import Reply as Reply  # re-exported: the tests import it from here
 from tests.support.http_client import http as http
 
@@ -43,15 +43,8 @@ def free_port() -> int:
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 120, interval: float = 0.2) -> Any:
-    """Poll until ``predicate`` is truthy; the timeout only guards against a hang."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
+    """``tests.support.polling.wait_until`` with the longer pace a whole stack needs."""
+    return polling.wait_until(predicate, timeout, interval)
 
 
 def small_plan(plan_id: str, *machines: str, **options: Any) -> dict[str, Any]:

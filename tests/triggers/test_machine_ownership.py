@@ -90,7 +90,14 @@ def test_a_claim_whose_owner_was_terminated_is_taken_over(stack: ApiStack) -> No
     wait_until(lambda: _instances(stack, wave_id("stale-1"))[0]["runtimeStatus"] == "Terminated" or None, 60)
     assert set(_claims(stack, first).values()) == {"Running"}  # still held by the ended wave
     assert stack.call("POST", "/migrations", small_plan("stale-2", "db01")).status == 202
-    held = stack.management("GET", f"instances/{next(iter(_claims(stack, first)))}?showInput=true").json()
+    claim_url = f"instances/{next(iter(_claims(stack, first)))}?showInput=true"
+
+    # The new claim may not have run its first episode yet (Pending): it is the new owner's once it runs.
+    def started() -> Any:
+        instance = stack.management("GET", claim_url).json()
+        return instance if instance["runtimeStatus"] != "Pending" else None
+
+    held = wait_until(started, 30)
     claim = held["input"] if isinstance(held["input"], dict) else json.loads(held["input"])
     assert held["runtimeStatus"] == "Running" and claim["owner"] == "stale-2"
 

@@ -7,7 +7,6 @@ its stored history through the SDK and must reproduce the stored status, output 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,7 @@ from emulators.functions import HostHandle, start_host
 from emulators.functions.consistency import check_hub
 from tests.support.http_client import Reply as Reply  # re-exported: the tests import it from here
 from tests.support.http_client import http as http
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.05) -> Any:
-    """Poll until ``predicate`` is truthy; the timeout is only a hang guard."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(interval)
+from tests.support.polling import wait_until as wait_until
 
 
 def mgmt(handle: Any, method: str, path: str, body: bytes | str | None = None, **headers: str) -> Reply:
