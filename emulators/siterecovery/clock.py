@@ -5,6 +5,12 @@ simulated clock so the same behaviour can take seconds in tests and minutes in a
 ``now = start + wall_elapsed * speed + manual_offset``. Tests usually freeze the clock
 (``speed=0``) and move it explicitly with :meth:`SimClock.advance`, so nothing depends on how
 fast the machine is.
+
+Wall time is the system's real-time clock (``time.time``), not ``time.monotonic``: the app maps its own
+timestamps (Durable's ``current_utc_datetime``, which the host takes from the real-time clock) onto this
+calendar, so both sides must read one clock, or a step of the machine's clock (NTP, a VM resumed) moves
+one calendar and not the other, by ``speed`` times the step. A step backwards holds simulated time still
+instead of reversing it, so the clock stays monotonic.
 """
 
 from __future__ import annotations
@@ -25,8 +31,14 @@ class SimClock:
         self._lock = threading.Lock()
         self._start = start
         self._speed = speed
-        self._wall_anchor = time.monotonic()
+        self._latest_wall = time.time()
+        self._wall_anchor = self._latest_wall
         self._sim_anchor = 0.0  # simulated seconds since start at _wall_anchor
+
+    def _wall(self) -> float:
+        """The real-time clock, never earlier than it was last read (call with the lock held)."""
+        self._latest_wall = max(self._latest_wall, time.time())
+        return self._latest_wall
 
     @property
     def speed(self) -> float:
@@ -39,7 +51,7 @@ class SimClock:
     def seconds(self) -> float:
         """Simulated seconds elapsed since :attr:`start`."""
         with self._lock:
-            return self._sim_anchor + (time.monotonic() - self._wall_anchor) * self._speed
+            return self._sim_anchor + (self._wall() - self._wall_anchor) * self._speed
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=self.seconds())
@@ -53,7 +65,7 @@ class SimClock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
-            wall = time.monotonic()
+            wall = self._wall()
             self._sim_anchor += (wall - self._wall_anchor) * self._speed + seconds
             self._wall_anchor = wall
             return self._sim_anchor
@@ -62,7 +74,7 @@ class SimClock:
         if speed < 0:
             raise ValueError("speed must be >= 0")
         with self._lock:
-            wall = time.monotonic()
+            wall = self._wall()
             self._sim_anchor += (wall - self._wall_anchor) * self._speed
             self._wall_anchor = wall
             self._speed = speed

@@ -157,7 +157,8 @@ def test_a_future_window_holds_cutover_until_its_start(tmp_path: Path) -> None:
             for job in client.replication_jobs.list(stack.asr.resource_group, stack.asr.vault_name)
             if job.properties and job.properties.scenario_name == "UnplannedFailover"
         ]
-        assert failovers and all(job.properties.start_time >= opens for job in failovers)
+        starts = [job.properties.start_time for job in failovers]
+        assert starts and all(start >= opens for start in starts), f"window opens {opens}, failovers started {starts}"
 
 
 def test_a_missed_window_holds_until_postponed(tmp_path: Path) -> None:
