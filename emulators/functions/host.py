@@ -23,8 +23,10 @@ from aiohttp import web
 
 from . import app_loader, settings
 from .dispatcher import Dispatcher
+from .easy_auth import EasyAuth
 from .http_server import HttpTriggers, build_web_app
 from .keys import HostKeys, load_or_create_keys
+from .local_entra import LocalEntra
 from .management_api import ManagementApi
 from .servicebus_triggers import ServiceBusListeners
 from .taskhub import TaskHub
@@ -47,6 +49,8 @@ class HostOptions:
     settings_file: Path | None = None
     host_json: Path | None = None
     extra_settings: dict[str, str] = field(default_factory=dict)
+    # An authsettingsV2 properties document: App Service authentication in front of the app (easy_auth.py).
+    easy_auth: Path | None = None
 
     def resolved_data_dir(self) -> Path:
         return self.data_dir or (self.app_dir / ".data" / "functions")
@@ -66,6 +70,8 @@ class FunctionsHost:
         self.management: ManagementApi | None = None
         self.servicebus: ServiceBusListeners | None = None
         self.timers: TimerListeners | None = None
+        self.entra: LocalEntra | None = None
+        self.easy_auth: EasyAuth | None = None
         self._runner: web.AppRunner | None = None
         self._executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="function")
         self.config = settings.HostConfig()
@@ -81,6 +87,12 @@ class FunctionsHost:
         local = settings.load_local_settings(o.settings_file or o.app_dir / "local.settings.json")
         local.update(o.extra_settings)
         settings.apply_to_environment(local)
+        if o.easy_auth is not None:
+            # The platform's settings go in last, so local.settings.json cannot claim authentication is on.
+            self.entra = LocalEntra.load_or_create(self.data_dir / "entra")
+            self.easy_auth = EasyAuth.from_file(o.easy_auth, self.entra, app_settings=settings.merged_settings(local))
+            local.update(self.easy_auth.app_settings())
+            settings.apply_to_environment(local)
         merged = settings.merged_settings(local)
         self.config = settings.load_host_json(o.host_json or o.app_dir / "host.json")
         self.app = app_loader.load_app(o.app, o.app_dir)
@@ -90,7 +102,7 @@ class FunctionsHost:
             self.hub, self.app, self.config.hub_name, lambda: self.base_url, self.keys.durable_system_key
         )
         triggers = HttpTriggers(self.app, self.keys, self.config.route_prefix, self._executor, self.client_binding_json)
-        webapp = build_web_app(triggers, self.management, self.keys, self.status)
+        webapp = build_web_app(triggers, self.management, self.keys, self.status, self.easy_auth)
         self._runner = web.AppRunner(webapp, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, o.bind, o.port, reuse_address=True)
@@ -226,6 +238,13 @@ class HostHandle:
         assert self._host.hub is not None
         return self._host.hub
 
+    @property
+    def entra(self) -> LocalEntra:
+        """The local token issuer App Service authentication trusts (only when started with ``easy_auth``)."""
+        if self._host.entra is None:
+            raise RuntimeError("this host runs without App Service authentication (start it with easy_auth=...)")
+        return self._host.entra
+
     def client_binding(self) -> str:
         """The ``durableClient`` binding JSON, for ``df.DurableOrchestrationClient(handle.client_binding())``."""
         return self._host.client_binding_json()
@@ -267,6 +286,7 @@ def start_host(
     hub_path: str | Path | None = None,
     host_json: str | Path | None = None,
     settings_file: str | Path | None = None,
+    easy_auth: str | Path | None = None,
 ) -> HostHandle:
     """Start a host in this process on ``port`` (0 = a free one) and return once it serves requests."""
     options = HostOptions(
@@ -278,6 +298,7 @@ def start_host(
         host_json=Path(host_json) if host_json else None,
         settings_file=Path(settings_file) if settings_file else None,
         extra_settings=dict(settings or {}),
+        easy_auth=Path(easy_auth) if easy_auth else None,
     )
     host = FunctionsHost(options)
     future = asyncio.run_coroutine_threadsafe(host.start(), host_loop())

@@ -4,6 +4,12 @@ Requests become ``func.HttpRequest`` objects and responses come back from ``func
 ``str``) exactly as the Python worker converts them. Keys are checked the way the host checks them:
 ``x-functions-key`` header or ``code`` query parameter; function-level routes accept a function key or the
 master key, admin-level routes only the master key; failures are a bare 401.
+
+With App Service authentication on (``easy_auth.py``), its module runs first, as it runs in front of the host in
+Azure: for the app's routes and ``/runtime/webhooks/durabletask`` (a caller then needs a token *and* the key the
+route asks for: "Admin endpoints are no longer blocked by EasyAuth", Azure/azure-functions-ux#499, so ``/admin/*``
+stays on keys alone). The ``/durabletask`` loopback API is the worker talking to its own host and never passes
+through App Service in Azure.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from typing import Any
 
 import azure.functions as func
 from aiohttp import web
+from multidict import CIMultiDict
 
 from .app_loader import FunctionSpec, LoadedApp
+from .easy_auth import DENIED_BODY, EasyAuth, Outcome, is_identity_header
 from .invoke import call
 from .keys import HostKeys
 from .management_api import ManagementApi, error_response
@@ -114,11 +122,40 @@ def to_response(result: Any) -> web.Response:
     return web.Response(status=200, text=json.dumps(result), content_type="application/json")
 
 
+def behind_easy_auth(path: str) -> bool:
+    """Whether App Service authentication sees this path: all but ``/admin`` and the ``/durabletask`` loopback."""
+    return not any(path == p or path.startswith(p + "/") for p in ("/admin", "/durabletask"))
+
+
+def easy_auth_middleware(auth: EasyAuth) -> Any:
+    """App Service authentication in front of the routes: strip forged identity headers, decide, add the real ones."""
+
+    @web.middleware
+    async def easy_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not auth.enabled:
+            return await handler(request)  # platform.enabled false: no module runs, nothing is touched
+        kept: CIMultiDict[str] = CIMultiDict((k, v) for k, v in request.headers.items() if not is_identity_header(k))
+        if behind_easy_auth(request.path):
+            try:
+                outcome = auth.decide(request.path, request.headers.getall("Authorization", []), request.host)
+            except Exception:
+                log.exception("easy auth: unexpected error on %s %s; refusing", request.method, request.path)
+                outcome = Outcome(status=401, response_headers={"WWW-Authenticate": 'Bearer realm="localhost"'})
+            if not outcome.passes:
+                assert outcome.status is not None
+                return web.Response(status=outcome.status, text=DENIED_BODY, headers=outcome.response_headers)
+            kept.extend(outcome.identity)
+        return await handler(request.clone(headers=kept))
+
+    return easy_auth
+
+
 def build_web_app(
     triggers: HttpTriggers,
     management: ManagementApi,
     keys: HostKeys,
     status: Callable[[], dict[str, Any]],
+    easy_auth: EasyAuth | None = None,
 ) -> web.Application:
     """One aiohttp application: management routes, the host status route and the app's routes."""
 
@@ -135,7 +172,8 @@ def build_web_app(
             log.exception("unhandled error on %s %s", request.method, request.path)
             return web.json_response({"Message": "An error has occurred."}, status=500)
 
-    webapp = web.Application(middlewares=[errors], client_max_size=100 * 1024 * 1024)
+    middlewares: list[Any] = [errors] + ([easy_auth_middleware(easy_auth)] if easy_auth is not None else [])
+    webapp = web.Application(middlewares=middlewares, client_max_size=100 * 1024 * 1024)
 
     def system_guard(handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:

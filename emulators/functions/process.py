@@ -13,16 +13,32 @@ import urllib.request
 from pathlib import Path
 
 from .host import free_port
+from .local_entra import LocalEntra
 
 
 class HostProcess:
     """A host in a child process. ``kill()`` is SIGKILL (a crash); ``stop()`` is a clean shutdown."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        port: int,
+        data_dir: Path,
+        log_path: Path,
+        entra: LocalEntra | None = None,
+    ) -> None:
         self.proc = proc
         self.port = port
         self.data_dir = data_dir
         self.log_path = log_path
+        self._entra = entra
+
+    @property
+    def entra(self) -> LocalEntra:
+        """The local token issuer the child's App Service authentication trusts (``<data>/entra``)."""
+        if self._entra is None:
+            raise RuntimeError("this host runs without App Service authentication (start it with easy_auth=...)")
+        return self._entra
 
     @property
     def pid(self) -> int:
@@ -100,6 +116,7 @@ def start_host_process(
     env: dict[str, str] | None = None,
     wait: bool = True,
     python: str | None = None,
+    easy_auth: str | Path | None = None,
 ) -> HostProcess:
     """Start ``python -m emulators.functions`` for ``app`` and (by default) wait until it answers."""
     app_path = Path(app_dir) if app_dir else Path.cwd()
@@ -112,6 +129,12 @@ def start_host_process(
         p for p in [str(repo_root), str(app_path), child_env.get("PYTHONPATH", "")] if p
     )
     child_env.update(env or {})
+    entra = None
+    extra_args: list[str] = []
+    if easy_auth:
+        # Created here, before the child starts, so parent and child never race to create two different keys.
+        entra = LocalEntra.load_or_create(data / "entra")
+        extra_args = ["--easy-auth", str(Path(easy_auth).resolve())]
     log_path = data / "host.log"
     log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed when the parent exits
     proc = subprocess.Popen(
@@ -125,6 +148,7 @@ def start_host_process(
             str(chosen),
             "--data",
             str(data),
+            *extra_args,
         ],
         cwd=str(app_path),
         env=child_env,
@@ -132,7 +156,7 @@ def start_host_process(
         stderr=subprocess.STDOUT,
     )
     log_file.close()
-    handle = HostProcess(proc, chosen, data, log_path)
+    handle = HostProcess(proc, chosen, data, log_path, entra)
     if wait:
         handle.wait_ready()
     return handle
