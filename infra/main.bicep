@@ -1,7 +1,9 @@
 // The migration orchestrator in one resource group: a Flex Consumption Function App running the Durable
 // orchestrations, its storage (task hub, deployment package), Service Bus with exactly the entities the app uses,
-// monitoring, and one user-assigned identity holding every permission the app needs and no more.
-// No keys, SAS tokens or connection strings anywhere: every connection is identity-based.
+// monitoring, one user-assigned identity holding every permission the app needs and no more, and the app's Entra
+// registration (app roles Migrations.Read, .Operate, .Approve) that App Service authentication checks every caller
+// against.
+// No keys, SAS tokens, client secrets or connection strings anywhere: every connection is identity-based.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -18,8 +20,16 @@ param environmentName string
 })
 param location string
 
-@description('Object id of the person deploying, given read access to the logs and the right to send test messages. Empty to skip.')
+@description('Object id of the person deploying, given read access to the logs, the right to send test messages and the app roles of migrationDeployerAppRoles. Empty to skip.')
 param principalId string = ''
+
+@description('Comma-separated app roles of the app\'s registration given to principalId (Migrations.Read, Migrations.Operate, Migrations.Approve). Empty gives the deployer none; grant people roles afterwards in Entra (infra/README.md).')
+param migrationDeployerAppRoles string = 'Migrations.Operate,Migrations.Approve'
+
+// Azure CLI's public client id (azure-cli, src/azure-cli-core/azure/cli/core/auth/identity.py); azd signs in with the same
+// one (azure-dev, cAZD_CLIENT_ID).
+@description('Comma-separated client ids of the public clients pre-authorised to ask for a user token for the app\'s registration. The default is the Azure CLI (and azd, which signs in as it), which the command line\'s DefaultAzureCredential uses.')
+param migrationApiClientAppIds string = '04b07795-8ddb-461a-bbee-02f9e1bf7b46'
 
 @description('Comma-separated ARM ids of the Recovery Services vaults the app may touch. Site Recovery Contributor is granted on each vault, never on a subscription, and the app refuses every other vault.')
 param siteRecoveryVaultIds string
@@ -45,9 +55,6 @@ param logicAppsApproverEmail string = ''
 @description('Logic Apps only: who hears about finished waves.')
 param logicAppsNotifyEmail string = ''
 
-@description('Logic Apps only: audience of the Entra token the workflows present to the Function App (the app registration App Service authentication accepts).')
-param logicAppsFunctionAudience string = ''
-
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -57,6 +64,8 @@ var vaultIds = empty(siteRecoveryVaultIds) ? [] : split(siteRecoveryVaultIds, ',
 var targetGroupIds = empty(targetResourceGroupIds) ? [] : split(targetResourceGroupIds, ',')
 var networkIds = empty(targetNetworkIds) ? [] : split(targetNetworkIds, ',')
 var storageIds = empty(replicationStorageAccountIds) ? [] : split(replicationStorageAccountIds, ',')
+var deployerAppRoles = empty(migrationDeployerAppRoles) ? [] : split(migrationDeployerAppRoles, ',')
+var apiClientAppIds = empty(migrationApiClientAppIds) ? [] : split(migrationApiClientAppIds, ',')
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -175,6 +184,20 @@ module serviceBus './app/servicebus.bicep' = {
   }
 }
 
+// The app's Entra registration and service principal (Microsoft Graph Bicep extension; Graph objects belong to the
+// tenant, the module's resource group only hosts the deployment).
+module entra './app/entra.bicep' = {
+  name: 'entra'
+  scope: rg
+  params: {
+    uniqueName: 'migrate-api-${resourceToken}'
+    displayName: 'Migration orchestrator (${environmentName})'
+    deployerPrincipalId: principalId
+    deployerRoles: deployerAppRoles
+    preAuthorizedClientIds: apiClientAppIds
+  }
+}
+
 module api './app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -192,6 +215,8 @@ module api './app/api.bicep' = {
     serviceBusNamespaceFqdn: serviceBus.outputs.fullyQualifiedNamespace
     allowedVaultIds: siteRecoveryVaultIds
     allowedTargetScopes: targetResourceGroupIds
+    apiClientId: entra.outputs.clientId
+    apiIdentifierUri: entra.outputs.identifierUri
   }
 }
 
@@ -235,7 +260,8 @@ module storageAccess './app/replication-storage-access.bicep' = [for storageId i
   }
 }]
 
-// The sample workflows, when asked for: their own identity, receive rights on the two subscriptions they read.
+// The sample workflows, when asked for: their own identity, receive rights on the two subscriptions they read, and
+// the two app roles their HTTP calls need; their tokens are asked for the app's registration.
 module logicApps './app/logicapps.bicep' = if (deployLogicApps) {
   name: 'logicApps'
   scope: rg
@@ -245,7 +271,10 @@ module logicApps './app/logicapps.bicep' = if (deployLogicApps) {
     resourceToken: resourceToken
     serviceBusNamespaceName: last(split(serviceBus.outputs.namespaceId, '/'))
     functionAppUrl: api.outputs.uri
-    functionAppAudience: logicAppsFunctionAudience
+    functionAppAudience: entra.outputs.identifierUri
+    apiServicePrincipalId: entra.outputs.servicePrincipalId
+    operateRoleId: entra.outputs.operateRoleId
+    approveRoleId: entra.outputs.approveRoleId
     approverEmail: logicAppsApproverEmail
     notifyEmail: logicAppsNotifyEmail
   }
@@ -259,3 +288,6 @@ output SERVICE_API_NAME string = api.outputs.name
 output SERVICE_API_URI string = api.outputs.uri
 output SERVICEBUS_FULLY_QUALIFIED_NAMESPACE string = serviceBus.outputs.fullyQualifiedNamespace
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.name
+// What the command line asks azure-identity for (cli/api_client.py), and the registration's client id.
+output MIGRATION_API_SCOPE string = entra.outputs.scope
+output MIGRATION_API_CLIENT_ID string = entra.outputs.clientId

@@ -1,8 +1,11 @@
 // The sample Logic Apps (Consumption) of infra/logicapps/: submit and wait, approval by email, completion notice.
 // They run as their own user-assigned identity, separate from the app's, which may only receive from the two topic
-// subscriptions they read. No key or connection string: the Service Bus connection signs in with that identity, the
-// HTTP actions present its Entra token to the Function App (see infra/logicapps/README.md for the app-side setup),
-// and the Office 365 connection is created unauthorised, for an operator to sign in to once in the portal.
+// subscriptions they read and holds exactly the two app roles of the app's registration their HTTP calls need. No key
+// or connection string: the Service Bus connection signs in with that identity, the HTTP actions present its Entra
+// token for the app's registration to the Function App (App Service authentication, app/api.bicep), and the Office 365
+// connection is created unauthorised, for an operator to sign in to once in the portal.
+extension microsoftGraphV1
+
 param location string
 param tags object
 @description('Short unique suffix for resource names.')
@@ -11,8 +14,14 @@ param resourceToken string
 param serviceBusNamespaceName string
 @description('Base URL of the Function App (https://..., no trailing slash).')
 param functionAppUrl string
-@description('Audience of the token the workflows present to the Function App: the app registration (client id or Application ID URI) that App Service authentication on the Function App accepts.')
+@description('Audience of the token the workflows present to the Function App: the Application ID URI of the app\'s registration (app/entra.bicep), which App Service authentication accepts.')
 param functionAppAudience string
+@description('Object id of the service principal of the app\'s registration, which holds its app roles.')
+param apiServicePrincipalId string
+@description('Id of the app role Migrations.Operate (submit, and read what was submitted).')
+param operateRoleId string
+@description('Id of the app role Migrations.Approve (approve or reject a cutover).')
+param approveRoleId string
 @description('Who approves cutovers (a person or a mail-enabled group).')
 param approverEmail string
 @description('Who hears about finished waves (a person or a mail-enabled group).')
@@ -105,6 +114,21 @@ resource finalResultsReceiver 'Microsoft.Authorization/roleAssignments@2022-04-0
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
   }
+}
+
+// The app roles the workflows' HTTP actions need, and no others: submit-and-wait POSTs /api/migrations and polls
+// the status it is sent to (Migrations.Operate; any role reads), approval POSTs approveUri or rejectUri
+// (Migrations.Approve); the completion notice calls nothing. Not Migrations.Read: Operate already reads.
+resource operateAssignment 'Microsoft.Graph/appRoleAssignedTo@v1.0' = {
+  principalId: identity.properties.principalId
+  resourceId: apiServicePrincipalId
+  appRoleId: operateRoleId
+}
+
+resource approveAssignment 'Microsoft.Graph/appRoleAssignedTo@v1.0' = {
+  principalId: identity.properties.principalId
+  resourceId: apiServicePrincipalId
+  appRoleId: approveRoleId
 }
 
 // Managed-identity authentication: the managedIdentityAuth parameter set, with the namespace endpoint and no key.

@@ -27,6 +27,7 @@ SERVICE_BUS = "ServiceBusConnection"
 TEMPLATE = "set by infra/app/api.bicep"
 DEFAULTED = "optional: the default is right in Azure"
 LOCAL_ONLY = "local emulators only; never set in Azure"
+PLATFORM = "set by App Service itself when authentication (authsettingsV2) is on; never by the template"
 SETTINGS = {
     "ASR_ALLOWED_VAULT_IDS": TEMPLATE,
     "ASR_ALLOWED_TARGET_SCOPES": TEMPLATE,
@@ -38,6 +39,8 @@ SETTINGS = {
     "MIGRATION_CLOCK_SPEED": LOCAL_ONLY,
     "MIGRATION_CLOCK_ANCHOR": LOCAL_ONLY,
     SERVICE_BUS: LOCAL_ONLY,  # a connection string: the emulator's; in Azure the identity-based form above
+    # The app trusts X-MS-CLIENT-PRINCIPAL only when this is True; set by hand, it would believe a forged header.
+    "WEBSITE_AUTH_ENABLED": PLATFORM,
 }
 
 
@@ -120,6 +123,15 @@ def test_every_setting_azure_needs_is_provided_by_the_template() -> None:
     for name, source in SETTINGS.items():
         if source == LOCAL_ONLY:
             assert name not in provided, f"{name} is for the local emulators and must not be set in Azure"
+    for name, source in SETTINGS.items():
+        if source == PLATFORM:
+            assert name not in provided, f"{name} is App Service's to set, never the template's"
+    auth = next(
+        unwrap(r["config"])
+        for r in parsed(INFRA / "app" / "api.bicep")["resources"].values()
+        if r["type"] == "Microsoft.Web/sites/config" and unwrap(r["config"]).get("name") == "authsettingsV2"
+    )
+    assert auth["properties"]["platform"]["enabled"] is True, "without authentication App Service sets no identity"
     # The Service Bus triggers and DefaultAzureCredential pick the user-assigned identity.
     assert provided[f"{SERVICE_BUS}__credential"] == "managedidentity"
     assert "AZURE_CLIENT_ID" in provided

@@ -160,7 +160,10 @@ def test_parameters_file_supplies_every_required_parameter_and_nothing_unknown()
     required = {name for name, spec in declared.items() if spec.get("default") is None}
     assert required <= set(supplied), required - set(supplied)
     for name, spec in supplied.items():
-        assert re.fullmatch(r"\$\{[A-Z_]+=?\}", spec["value"]), f"{name} is not mapped to an azd environment value"
+        # `${NAME=default}`: azd's default when the environment has no NAME (a plain list of names, ids or roles).
+        assert re.fullmatch(r"\$\{[A-Z_]+(=[A-Za-z0-9.,-]*)?\}", spec["value"]), (
+            f"{name} is not mapped to an azd environment value"
+        )
 
 
 def test_registry_modules_are_pinned_to_a_version() -> None:
