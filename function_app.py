@@ -42,7 +42,7 @@ from triggers import (
     servicebus_requests,
 )
 
-app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
 for blueprint in (
     health.bp,

@@ -57,6 +57,7 @@ class ApiError(Exception):
     code: str
     message: str
     details: list[dict[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. a 401's WWW-Authenticate challenge
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -147,6 +148,7 @@ def prepare_start(
     environ: Mapping[str, str],
     idempotency_key: str | None = None,
     overrides: Mapping[str, str] | None = None,
+    submitted_by: dict[str, str] | None = None,
 ) -> StartRequest:
     """Validate a plan (with ``overrides`` applied: ``id``, ``callbackUrl``) and build the wave's input.
 
@@ -175,6 +177,7 @@ def prepare_start(
         plan_sha256=plan_sha256(plan),
         idempotency_key=idempotency_key,
         submitted_via=via,
+        submitted_by=submitted_by,
     )
     return StartRequest(plan, wave_id(plan.id), wave_input.to_dict())
 
@@ -221,9 +224,13 @@ class ControlCommand:
     machines: list[str]
     window: dict[str, str] | None
     id: str
+    # The authenticated caller's Entra object id; None when the actor is only asserted (a Service Bus message).
+    actor_id: str | None = None
+    # What the body said as ``actor`` when an authenticated caller sent it: kept as a note, never as the actor.
+    asserted_actor: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "action": self.action,
             "actor": self.actor,
             "reason": self.reason,
@@ -231,6 +238,11 @@ class ControlCommand:
             "window": self.window,
             "id": self.id,
         }
+        if self.actor_id is not None:
+            payload["actorId"] = self.actor_id
+        if self.asserted_actor is not None:
+            payload["assertedActor"] = self.asserted_actor
+        return payload
 
     @property
     def fingerprint(self) -> str:
@@ -252,11 +264,16 @@ def _utc_text(value: Any, path: str, problems: list[dict[str, str]]) -> str | No
     return parsed.isoformat()
 
 
-def parse_control_body(action: str, data: Any, *, command_id: str | None) -> ControlCommand:
+def parse_control_body(
+    action: str, data: Any, *, command_id: str | None, caller: tuple[str, str] | None = None
+) -> ControlCommand:
     """Check a control command's body; ApiError 400 ``InvalidCommand`` listing every problem by path.
 
-    ``{"actor" (required, ≤200), "reason" (required, ≤1000), "machines"?: [names], "window"?: {notBefore,
-    notAfter}}``; ``window`` is required for postpone and refused for the other actions.
+    ``{"actor" (≤200), "reason" (required, ≤1000), "machines"?: [names], "window"?: {notBefore, notAfter}}``;
+    ``window`` is required for postpone and refused for the other actions. ``caller`` is the authenticated
+    principal's (name, object id): it becomes the actor, and the body's ``actor`` (optional then) only a note.
+    Without a caller (a Service Bus message, authorized by the queue's data role) the body's ``actor`` is
+    required and recorded as asserted.
     """
     if action not in ACTIONS:
         raise ApiError(400, "InvalidCommand", f"action {action[:40]!r} is not one of {', '.join(ACTIONS)}")
@@ -268,6 +285,8 @@ def parse_control_body(action: str, data: Any, *, command_id: str | None) -> Con
         problems.append({"path": str(key)[:100], "message": "unknown field (expected actor, reason, machines, window)"})
     actor, reason = data.get("actor"), data.get("reason")
     for name, value, limit in (("actor", actor, 200), ("reason", reason, 1000)):
+        if name == "actor" and caller is not None and value is None:
+            continue
         if not isinstance(value, str) or not value.strip():
             problems.append({"path": name, "message": "required: a non-empty string"})
         elif len(value) > limit:
@@ -305,5 +324,11 @@ def parse_control_body(action: str, data: Any, *, command_id: str | None) -> Con
     if problems:
         listing = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
         raise ApiError(400, "InvalidCommand", f"the {action} command has problems: {listing}", problems)
-    assert isinstance(actor, str) and isinstance(reason, str)
-    return ControlCommand(action, actor.strip(), reason.strip(), machines, window, command_id or str(uuid.uuid4()))
+    assert isinstance(reason, str)
+    command_key = command_id or str(uuid.uuid4())
+    if caller is None:
+        assert isinstance(actor, str)
+        return ControlCommand(action, actor.strip(), reason.strip(), machines, window, command_key)
+    name, object_id = caller
+    asserted = actor.strip() if isinstance(actor, str) and actor.strip() != name else None
+    return ControlCommand(action, name, reason.strip(), machines, window, command_key, object_id, asserted)

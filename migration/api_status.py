@@ -287,6 +287,7 @@ def status_document(
         "lastControl": custom.get("lastControl"),
         "idempotencyKey": wave_input.get("idempotencyKey"),
         "submittedVia": wave_input.get("submittedVia"),
+        "submittedBy": wave_input.get("submittedBy"),
         "createdAt": wave.get("createdTime"),
         "lastUpdatedAt": wave.get("lastUpdatedTime"),
         "startedAt": output.get("startedAt"),
@@ -389,6 +390,7 @@ def submission_document(instance: Mapping[str, Any], base_url: str) -> Json:
         "planSha256": wave_input.get("planSha256"),
         "idempotencyKey": wave_input.get("idempotencyKey"),
         "submittedVia": wave_input.get("submittedVia"),
+        "submittedBy": wave_input.get("submittedBy"),
         "createdAt": instance.get("createdTime"),
         "links": Links(base_url, migration_id).to_dict(),
     }

@@ -40,6 +40,6 @@ def command_fingerprint(payload: Mapping[str, Any]) -> str:
     The same fields as the ``control`` event carries them (``migration.api_requests.ControlCommand``), so the route
     that checks an ``Idempotency-Key`` and the wave that applies the command compute the same value.
     """
-    asked = {key: payload.get(key) for key in ("action", "actor", "reason", "machines", "window")}
+    asked = {key: payload.get(key) for key in ("action", "actor", "actorId", "reason", "machines", "window")}
     canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

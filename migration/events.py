@@ -212,7 +212,13 @@ class ControlData(PlanModel):
 
     migration_id: Slug
     action: ControlAction
-    actor: ShortText
+    actor: ShortText = Field(description="The signed-in caller's name; for a Service Bus command, what it asserted.")
+    actor_id: ShortText | None = Field(
+        default=None, description="The caller's Entra object id; absent when the actor is only asserted."
+    )
+    asserted_actor: ShortText | None = Field(
+        default=None, description="The body's actor when it differs from the signed-in caller: a note, not proof."
+    )
     reason: Text | None = None
     machines: list[MachineName] = Field(default_factory=list, description="Empty: the command is for the wave.")
     accepted: bool

@@ -4,7 +4,8 @@ Custom connectors take Swagger 2.0 with Microsoft's extensions: ``x-ms-summary``
 ``x-ms-visibility`` (important | advanced | internal), ``x-ms-notification-url`` (the webhook's callback field) and
 ``x-ms-notification-content`` (what the callback receives). ``POST /migrations`` is both the action that starts a
 migration and the webhook subscription: a plan's ``callbackUrl`` is POSTed the final result once the migration
-ends. Every operation but the health check needs the function key (``x-functions-key`` header or ``code`` query).
+ends. Every operation but the health check needs an Entra ID bearer token for the app's registration, checked by
+App Service authentication, and an app role (``migration.access``): custom connectors declare that as ``oauth2``.
 
 The document is built, not hand-written, so the route table and the schemas cannot drift apart silently: a test
 calls every route the app registers and checks it is described here, with the status codes it answers.
@@ -83,6 +84,14 @@ _DEFINITIONS: Json = {
             }
         },
     },
+    "Actor": {
+        "type": "object",
+        "description": "A caller as App Service authentication named them.",
+        "properties": {
+            "actor": {"type": "string", "x-ms-summary": "Name"},
+            "actorId": {"type": "string", "x-ms-summary": "Entra object id", "x-ms-visibility": "advanced"},
+        },
+    },
     "Links": {
         "type": "object",
         "properties": {
@@ -129,6 +138,7 @@ _DEFINITIONS: Json = {
             "planSha256": {"type": "string", "x-ms-visibility": "advanced"},
             "idempotencyKey": {"type": "string", "x-ms-visibility": "advanced"},
             "submittedVia": {"type": "string", "x-ms-visibility": "advanced"},
+            "submittedBy": _ref("Actor"),
             "createdAt": {"type": "string", "format": "date-time", "x-ms-summary": "Created"},
             "links": _ref("Links"),
         },
@@ -255,7 +265,11 @@ def _paths() -> Json:
                 "operationId": "GetOpenApi",
                 "summary": "This document",
                 "x-ms-visibility": "internal",
-                "responses": {"200": {"description": "OpenAPI 2.0"}, "401": {"description": "No valid key."}},
+                "responses": {
+                    "200": {"description": "OpenAPI 2.0"},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
+                },
             }
         },
         "/migrations": {
@@ -287,7 +301,8 @@ def _paths() -> Json:
                         "schema": _ref("Submission"),
                     },
                     "400": _error("The plan is invalid: every problem by path."),
-                    "401": {"description": "No valid key."},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
                     "409": _error(
                         "A migration with this id exists with a different plan (MigrationExists), or one of the "
                         "plan's machines belongs to another running migration (MachineOwned, naming it)."
@@ -328,7 +343,8 @@ def _paths() -> Json:
                         },
                     },
                     "400": _error("A query parameter is invalid."),
-                    "401": {"description": "No valid key."},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
                 },
             },
         },
@@ -350,7 +366,8 @@ def _paths() -> Json:
                     "200": {"description": "Migrated.", "schema": _ref("Status")},
                     "202": running,
                     "400": _error("A query parameter is invalid."),
-                    "401": {"description": "No valid key."},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
                     "404": _error("No such migration."),
                     "409": _error(
                         "The migration ended PartiallyMigrated, Failed or Cancelled (the body is the status)."
@@ -377,7 +394,8 @@ def _paths() -> Json:
                 ],
                 "responses": {
                     "200": {"description": "The machine.", "schema": _ref("Machine")},
-                    "401": {"description": "No valid key."},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
                     "404": _error("No such migration or machine."),
                 },
             }
@@ -391,7 +409,8 @@ def _paths() -> Json:
                 "parameters": [_id_param()],
                 "responses": {
                     "200": {"description": "One row per machine."},
-                    "401": {"description": "No valid key."},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
                     "404": _error("No such migration."),
                     "406": _error("Accept is neither application/json nor text/csv."),
                 },
@@ -413,7 +432,8 @@ def _paths() -> Json:
                 "responses": {
                     "202": {"description": "The wave received the command.", "schema": _ref("CommandAccepted")},
                     "400": _error("The command is invalid."),
-                    "401": {"description": "No valid key."},
+                    "401": {"description": "No valid Entra ID token."},
+                    "403": {"description": "The caller lacks the app role."},
                     "404": _error("No such migration."),
                     "409": _error("The migration has ended."),
                     "413": _error("The body is too large."),
@@ -439,9 +459,16 @@ def openapi_document(host: str | None = None, scheme: str = "https") -> Json:
         "consumes": ["application/json"],
         "produces": ["application/json"],
         "securityDefinitions": {
-            "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+            # Microsoft Entra ID as a custom connector declares it (Swagger 2.0 OAuth 2.0, authorization code).
+            "entra": {
+                "type": "oauth2",
+                "flow": "accessCode",
+                "authorizationUrl": "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+                "tokenUrl": "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+                "scopes": {},
+            },
         },
-        "security": [{"functionKey": []}],
+        "security": [{"entra": []}],
         "paths": _paths(),
         "definitions": _DEFINITIONS,
     }

@@ -56,7 +56,7 @@ def error_excerpt(error: dict[str, Any] | None) -> dict[str, Any] | None:
 def control_excerpt(control: dict[str, Any]) -> dict[str, Any]:
     """A recorded operator command as a status shows it: its texts clipped and its machines counted."""
     machines = control.get("machines") or []
-    shown = ("action", "actor", "accepted", "at", "window")
+    shown = ("action", "actor", "actorId", "assertedActor", "accepted", "at", "window")
     kept: dict[str, Any] = {key: control[key] for key in shown if key in control}
     return {
         **kept,

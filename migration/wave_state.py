@@ -236,6 +236,7 @@ class WaveState:
             "actor": str(payload.get("actor") or "unknown")[:200],
             "reason": str(payload.get("reason") or "")[:1000],
             "machines": [str(m) for m in payload.get("machines") or []],
+            **_caller_fields(payload),
         }
         unknown = [m for m in control["machines"] if m not in self.machines]
         if unknown:
@@ -293,6 +294,7 @@ class WaveState:
             "migrationId": self.plan.id,
             "action": control["action"],
             "actor": control.get("actor") or "unknown",
+            **_caller_fields(control),
             "reason": control.get("reason") or None,
             "machines": [m for m in control.get("machines") or [] if m in self.machines],
             "accepted": accepted,
@@ -448,4 +450,22 @@ class WaveState:
 
 def _refused_excerpt(payload: Json) -> Json:
     """What a refused command is recorded as when it is not applied at all: its action and actor, clipped."""
-    return {"action": str(payload.get("action"))[:50], "actor": str(payload.get("actor") or "unknown")[:200]}
+    return {
+        "action": str(payload.get("action"))[:50],
+        "actor": str(payload.get("actor") or "unknown")[:200],
+        **_caller_fields(payload),
+    }
+
+
+def _caller_fields(payload: Json) -> Json:
+    """Who sent a command beyond its actor's name: the authenticated object id, and what the body claimed.
+
+    ``actorId`` is present only when App Service authentication vouched for the caller (``migration.access``);
+    a command without it (a Service Bus message) names an actor its sender asserted.
+    """
+    fields: Json = {}
+    for key, limit in (("actorId", 64), ("assertedActor", 200)):
+        value = payload.get(key)
+        if isinstance(value, str) and value:
+            fields[key] = value[:limit]
+    return fields

@@ -1,4 +1,4 @@
-"""An anonymous health route, the one route that needs no function key (load balancers and smoke tests)."""
+"""An anonymous health route, the one route App Service authentication lets through without a token (probes)."""
 
 import json
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,10 +17,19 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
+from migration.access import Principal, Role, authorize
 from migration.api_requests import ApiError
 from migration.errors import redact
 
-__all__ = ["api_base", "error_response", "guarded", "json_response", "query_int", "require_migration_id"]
+__all__ = [
+    "api_base",
+    "caller",
+    "error_response",
+    "guarded",
+    "json_response",
+    "query_int",
+    "require_migration_id",
+]
 
 log = logging.getLogger("triggers.http")
 ROUTE_PREFIX = "api"  # host.json extensions.http.routePrefix
@@ -33,7 +43,17 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(error: ApiError) -> func.HttpResponse:
-    return json_response(error.to_dict(), error.status)
+    return json_response(error.to_dict(), error.status, error.headers)
+
+
+def caller(req: func.HttpRequest, allowed: frozenset[Role], what: str) -> Principal:
+    """The signed-in caller of ``what`` if it holds one of ``allowed`` (``migration.access``); else 401 or 403.
+
+    Every route but ``/api/health`` calls this first: the routes are ``anonymous`` to the Functions host
+    because App Service authentication, not a function key, checks who calls (Microsoft Learn, *Azure Functions
+    HTTP trigger*, "Secure an HTTP endpoint in production").
+    """
+    return authorize(req.headers, os.environ, allowed, what)
 
 
 def api_base(req: func.HttpRequest) -> str:

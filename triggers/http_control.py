@@ -1,6 +1,8 @@
 """HTTP routes that steer a running migration: approve, reject, cancel, retry, postpone.
 
-Each checks the body (actor and reason required; a window for postpone), then raises the wave's ``control`` event
+Each checks the caller's app role (approvers approve and reject, operators cancel, retry and postpone) and the body
+(a reason; a window for postpone), records the signed-in principal as the actor (the body's ``actor`` only as a
+note), then raises the wave's ``control`` event
 with a command id (the ``Idempotency-Key`` header, or a new one) so a repeated request acts once. 202 means the wave
 received the command; whether it accepted it is the wave's decision, shown as ``lastControl`` in the status.
 """
@@ -12,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import azure.durable_functions as df
 import azure.functions as func
 
+from migration.access import ACTION_ROLES
 from migration.api_requests import (
     MAX_CONTROL_BYTES,
     check_json_content_type,
@@ -20,10 +23,10 @@ from migration.api_requests import (
     parse_idempotency_key,
 )
 from migration.api_status import Links
-from migration.commands import ACTIONS
+from migration.commands import ACTIONS, ControlAction
 from migration.payloads.idempotency import KeyRecord
 from triggers import durable_access, idempotency_keys
-from triggers.http_common import api_base, guarded, json_response, require_migration_id
+from triggers.http_common import api_base, caller, guarded, json_response, require_migration_id
 
 name = "http_control"
 bp = df.Blueprint()
@@ -33,11 +36,13 @@ Route = Callable[[func.HttpRequest, df.DurableOrchestrationClient], Awaitable[fu
 
 async def send_command(req: func.HttpRequest, client: df.DurableOrchestrationClient, action: str) -> func.HttpResponse:
     async def handle() -> func.HttpResponse:
+        principal = caller(req, ACTION_ROLES[ControlAction(action)], f"the {action} command")
         migration_id = require_migration_id(req.route_params.get("id"))
         check_json_content_type(req.headers.get("Content-Type"))
         command_id = parse_idempotency_key(req.headers.get("Idempotency-Key"))
         data = decode_json(req.get_body(), what="command", limit=MAX_CONTROL_BYTES)
-        command = parse_control_body(action, data, command_id=command_id)
+        signed_in = (principal.name, principal.object_id)
+        command = parse_control_body(action, data, command_id=command_id, caller=signed_in)
         scope = f"commands of {migration_id}"
         record = (
             KeyRecord(scope, command_id, command.fingerprint, migration_id, f"the {action} command")
@@ -65,7 +70,7 @@ def _route(action: str) -> Route:
 
 for _action in ACTIONS:
     bp.function_name(f"{_action}_migration")(
-        bp.route(route=f"migrations/{{id}}/{_action}", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)(
+        bp.route(route=f"migrations/{{id}}/{_action}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)(
             bp.durable_client_input(client_name="client")(_route(_action))
         )
     )

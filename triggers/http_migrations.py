@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import azure.durable_functions as df
 import azure.functions as func
 
+from migration.access import OPERATORS, READERS
 from migration.api_machine import find_machine, machine_document
 from migration.api_requests import (
     ApiError,
@@ -40,7 +41,7 @@ from migration.json_types import Json
 from migration.payloads.idempotency import KeyRecord
 from migration.report import migration_report, report_csv
 from triggers import durable_access, idempotency_keys, starting
-from triggers.http_common import api_base, guarded, json_response, query_int, require_migration_id
+from triggers.http_common import api_base, caller, guarded, json_response, query_int, require_migration_id
 
 name = "http_migrations"
 bp = df.Blueprint()
@@ -54,16 +55,24 @@ def _polling_headers(location: str) -> dict[str, str]:
 
 
 @bp.function_name("submit_migration")
-@bp.route(route="migrations", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="migrations", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def submit_migration(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Validate the plan and start its wave, or answer the migration this plan already started."""
 
     async def handle() -> func.HttpResponse:
+        submitter = caller(req, OPERATORS, "submitting a migration")
         check_json_content_type(req.headers.get("Content-Type"))
         key = parse_idempotency_key(req.headers.get("Idempotency-Key"))
         data = decode_json(req.get_body(), what="plan")
-        start = prepare_start(data, via="http", now=datetime.now(UTC), environ=os.environ, idempotency_key=key)
+        start = prepare_start(
+            data,
+            via="http",
+            now=datetime.now(UTC),
+            environ=os.environ,
+            idempotency_key=key,
+            submitted_by=submitter.actor(),
+        )
         record = KeyRecord("submissions", key, start.sha256, start.plan.id, "the plan") if key else None
         outcome = await idempotency_keys.once_per_key(client, record, lambda: starting.start_once(client, start))
         base = api_base(req)
@@ -94,12 +103,13 @@ async def _read(
 
 
 @bp.function_name("get_migration")
-@bp.route(route="migrations/{id}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="migrations/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def get_migration(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """The status document: 202 while running, 200 when migrated, 409 when it ended otherwise, 404 unknown."""
 
     async def handle() -> func.HttpResponse:
+        caller(req, READERS, "reading a migration")
         migration_id = require_migration_id(req.route_params.get("id"))
         skip = query_int(req, "machinesSkip", 0, 0, 1_000_000)
         top = query_int(req, "machinesTop", MACHINES_TOP_DEFAULT, 1, MACHINES_TOP_MAX)
@@ -146,12 +156,13 @@ def _status_filter(req: func.HttpRequest) -> set[str]:
 
 
 @bp.function_name("list_migrations")
-@bp.route(route="migrations", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="migrations", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def list_migrations(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Migrations, newest first, filtered by ``status`` and ``createdFrom``/``createdTo``, paged by ``top``/``skip``."""
 
     async def handle() -> func.HttpResponse:
+        caller(req, READERS, "listing migrations")
         wanted = _status_filter(req)
         created_from, created_to = _time_param(req, "createdFrom"), _time_param(req, "createdTo")
         top = query_int(req, "top", 50, 1, 100)
@@ -171,12 +182,13 @@ async def list_migrations(req: func.HttpRequest, client: df.DurableOrchestration
 
 
 @bp.function_name("get_migration_machine")
-@bp.route(route="migrations/{id}/machines/{name}", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="migrations/{id}/machines/{name}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def get_migration_machine(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """One machine: its status line plus its record (stage timestamps, jobs, recovery point, downtime, error)."""
 
     async def handle() -> func.HttpResponse:
+        caller(req, READERS, "reading a machine")
         migration_id = require_migration_id(req.route_params.get("id"))
         wanted = str(req.route_params.get("name") or "")
         wave = await _wave_or_404(client, migration_id)
@@ -197,12 +209,13 @@ def _wants_csv(accept: str | None) -> bool:
 
 
 @bp.function_name("get_migration_report")
-@bp.route(route="migrations/{id}/report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="migrations/{id}/report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @bp.durable_client_input(client_name="client")
 async def get_migration_report(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """The report, one row per machine: JSON, or CSV when ``Accept`` asks for ``text/csv``."""
 
     async def handle() -> func.HttpResponse:
+        caller(req, READERS, "reading a report")
         migration_id = require_migration_id(req.route_params.get("id"))
         csv_wanted = _wants_csv(req.headers.get("Accept"))
         wave, instances = await _read(client, migration_id)

@@ -2,8 +2,8 @@
 
 ``migration.api_requests.prepare_start`` builds it for every entry point (HTTP, Service Bus, Logic Apps); the wave
 reads ``plan`` and ``clock``. The other fields are there for whoever reads the instance later: ``planSha256`` tells a
-repeated submission of the same plan from a different one, ``idempotencyKey`` and ``submittedVia`` are shown in the
-migration's status. A wave started by a tool (a benchmark, the management API) may send only ``plan`` and
+repeated submission of the same plan from a different one, ``idempotencyKey``, ``submittedVia`` and ``submittedBy`` are
+shown in the migration's status. A wave started by a tool (a benchmark, the management API) may send only ``plan`` and
 ``clock``, so those two alone are required.
 """
 
@@ -36,3 +36,6 @@ class WaveInput(Payload):
     plan_sha256: str | None = None
     idempotency_key: str | None = None
     submitted_via: str | None = None
+    # Who submitted, as App Service authentication named them ({"actor", "actorId"}); None for a Service Bus
+    # message, whose sender is authorized by the queue's data role but not identified.
+    submitted_by: dict[str, str] | None = None

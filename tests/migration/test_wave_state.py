@@ -162,11 +162,28 @@ def test_one_id_for_a_different_command_is_refused_visibly_and_does_not_act() ->
     assert len(state.controls) == 2
 
 
+def test_the_signed_in_caller_and_the_asserted_actor_are_recorded_apart() -> None:
+    """The audit trail keeps whom App Service authentication vouched for, and what the body claimed beside it."""
+    state = wave(["a"])
+    oid = "5f6b1a2e-0c1d-4e7f-9a8b-0123456789ab"
+    recorded = command(state, "approve", actor="ana@contoso.example", actorId=oid, assertedActor="ceo@contoso.example")
+    assert (recorded["actor"], recorded["actorId"], recorded["assertedActor"]) == (
+        "ana@contoso.example",
+        oid,
+        "ceo@contoso.example",
+    )
+    event = state.outbox[-1].data
+    assert (event["actorId"], event["assertedActor"]) == (oid, "ceo@contoso.example")
+    assert state.status(NOW, NOW)["lastControl"]["actorId"] == oid
+    asserted_only = command(state, "retry")  # a Service Bus command: no object id, nothing vouched for
+    assert "actorId" not in asserted_only and "actorId" not in state.outbox[-1].data
+
+
 def test_the_status_of_the_largest_wave_stays_far_below_the_limit() -> None:
     names = [f"{'n' * 60}{index:04d}" for index in range(1000)]
     state = prepared(wave(names[:500], names[500:]), *names[::2])
     for name in names:
-        command(state, "approve", machines=[name], reason="r" * 5000)
+        command(state, "approve", machines=[name], reason="r" * 5000, actorId="f" * 500, assertedActor="a" * 5000)
     command(state, "retry", machines=names)
     state.start_hold(Hold("machinesFailed", "x" * 300), NOW)
     assert utf16_size(state.status(NOW, NOW)) < CUSTOM_STATUS_MAX_BYTES // 2
