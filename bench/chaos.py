@@ -49,6 +49,8 @@ from typing import Any
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
 from bench.wave_scale import HistorySampler, fleet_count, instance_kind, machine_requests, wave_plan
+from cli.local_identity import LOCAL_USER
+from cli.local_identity import prepare as prepare_sign_in
 from cli.local_stack import fence_settings
 from emulators.functions import start_host_process
 from emulators.functions.process import HostProcess
@@ -152,16 +154,22 @@ def plan_faults(config: ChaosConfig, machines: list[str], fleet: list[str], expe
 # -- the moving parts -----------------------------------------------------------------------------------------
 
 
+def _signed_in(host: HostProcess) -> dict[str, str]:
+    """The demo user's bearer token: the host stands in for App Service authentication, as in Azure."""
+    assert host.entra is not None, "the chaos host runs with App Service authentication"
+    return {"Authorization": f"Bearer {LOCAL_USER.token(host.entra)}"}
+
+
 def _management(host: HostProcess, path: str) -> Any:
     url = f"{host.base_url}/runtime/webhooks/durabletask/{path}"
     url += f"{'&' if '?' in url else '?'}code={host.system_key}"
-    with urllib.request.urlopen(url, timeout=30) as reply:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=_signed_in(host)), timeout=30) as reply:
         text = reply.read()
     return json.loads(text) if text else None
 
 
 def _api(host: HostProcess, path: str) -> Any:
-    request = urllib.request.Request(f"{host.base_url}/api{path}", headers={"x-functions-key": host.function_key})
+    request = urllib.request.Request(f"{host.base_url}/api{path}", headers=_signed_in(host))
     try:
         with urllib.request.urlopen(request, timeout=60) as reply:
             return json.loads(reply.read())
@@ -327,7 +335,8 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
         "MIGRATION_CLOCK_ANCHOR": f"{asr.clock.now().isoformat()}@{datetime.now(UTC).isoformat()}",
     }
     data = work / "functions"
-    host = start_host_process("function_app:app", app_dir=REPO, data_dir=data, env=env)
+    _, auth_settings = prepare_sign_in(data)
+    host = start_host_process("function_app:app", app_dir=REPO, data_dir=data, env=env, easy_auth=auth_settings)
     collector = EventCollector(bus.connection_string)
     collector.start()
     operator = Operator("chaos", faults)
@@ -366,7 +375,9 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
                         bus = ServiceBusProcess(bus_config, work / "servicebus", port=bus.port)
                         bus_restarts += 1
                         say("Service Bus emulator killed and restarted")
-                    host = start_host_process("function_app:app", app_dir=REPO, data_dir=data, env=env)
+                    host = start_host_process(
+                        "function_app:app", app_dir=REPO, data_dir=data, env=env, easy_auth=auth_settings
+                    )
                     host_up = time.monotonic()
                     next_kill = rng.uniform(*config.kill_every)
                     say(f"host killed and restarted ({kills}/{config.kills}); phase {custom.get('phase')}")

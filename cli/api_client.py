@@ -5,7 +5,8 @@ endpoint and the credential differ. It uses the standard library's HTTP client: 
 than the app's own dependencies, and its calls are few and sequential.
 
 Every way a call can go wrong becomes a :class:`~cli.errors.CliError` that says what was asked, of whom, and
-what to do: no connection, a refused key, an unknown migration, an invalid plan (every problem by path).
+what to do: no connection, a refused sign-in or a missing app role, an unknown migration, an invalid plan
+(every problem by path).
 """
 
 from __future__ import annotations
@@ -23,25 +24,29 @@ from cli.errors import CliError
 __all__ = ["ApiClient", "ApiResponse", "Credentials", "entra_token_provider"]
 
 Json = dict[str, Any]
-KEY_ENV = "MIGRATION_FUNCTION_KEY"
 ENDPOINT_ENV = "MIGRATION_ENDPOINT"
+# The scope the template prints as MIGRATION_API_SCOPE (``api://<app registration>/.default``).
+SCOPE_ENV = "MIGRATION_API_SCOPE"
+SIGN_IN_HELP = (
+    f"Against Azure pass --entra-scope (or set {SCOPE_ENV}; `azd env get-values` shows it) after `az login`; "
+    "against the local stack pass --local-sign-in with the folder `cli run` printed"
+)
 # Status answers that carry the migration document: 202 running, 200 migrated, 409 ended otherwise.
 _STATUS_OK = (200, 202, 409)
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """A function key, or a callable that returns an Entra ID bearer token (refreshed by azure-identity)."""
+    """Where the Entra ID bearer tokens come from: ``azure-identity`` against Azure, the local issuer locally.
 
-    function_key: str | None = None
+    The app has no key to present: App Service authentication checks the token and the app checks its roles.
+    A callable, not a token, because a long ``watch`` outlives one token (an hour in Entra ID).
+    """
+
     token: Callable[[], str] | None = None
 
     def headers(self) -> dict[str, str]:
-        if self.token is not None:
-            return {"Authorization": f"Bearer {self.token()}"}
-        if self.function_key:
-            return {"x-functions-key": self.function_key}
-        return {}
+        return {"Authorization": f"Bearer {self.token()}"} if self.token is not None else {}
 
 
 def entra_token_provider(scope: str) -> Callable[[], str]:
@@ -57,7 +62,8 @@ def entra_token_provider(scope: str) -> Callable[[], str]:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise CliError(
                 f"Could not get an Entra ID token for {scope}: {first}. Sign in with `az login` (or set the "
-                "AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET variables), or use a function key instead."
+                "AZURE_CLIENT_ID / AZURE_TENANT_ID / AZURE_CLIENT_SECRET variables), and check the scope "
+                f"(the template's {SCOPE_ENV} output)."
             ) from None
 
     return token
@@ -121,11 +127,17 @@ class ApiClient:
     def _fail(self, what: str, response: ApiResponse) -> CliError:
         status = response.status
         error = response.body.get("error") if isinstance(response.body, dict) else None
-        if status == 401 or status == 403:
+        if status == 401:
+            said = f": {error.get('message')}" if isinstance(error, dict) and error.get("message") else ""
             return CliError(
-                f"The app at {self.endpoint} refused the credentials when asked to {what} (HTTP {status}). "
-                f"Pass the function key with --key or the {KEY_ENV} environment variable (Azure portal: Function "
-                "App, App keys), or --entra-scope when the app uses Entra ID sign-in."
+                f"The app at {self.endpoint} did not accept the sign-in when asked to {what} (HTTP 401{said}). "
+                f"{SIGN_IN_HELP}."
+            )
+        if status == 403:
+            said = f": {error.get('message')}" if isinstance(error, dict) and error.get("message") else ""
+            return CliError(
+                f"The app at {self.endpoint} refused to {what} (HTTP 403 Forbidden{said}). App roles are assigned "
+                "in Entra ID: Enterprise applications, the app's registration, Users and groups."
             )
         if isinstance(error, dict):
             code = error.get("code") or "Error"

@@ -1,7 +1,8 @@
 """The ``python -m cli`` command line: parse, dispatch, and turn every failure into one readable paragraph.
 
-Commands that act on the app (``submit``, ``status``, ``watch``, ``approve``…) take ``--endpoint`` and a function
-key (``--key`` or ``MIGRATION_FUNCTION_KEY``) or ``--entra-scope`` for an Entra ID token; ``run`` without an
+Commands that act on the app (``submit``, ``status``, ``watch``, ``approve``…) take ``--endpoint`` and a way to
+sign in: ``--entra-scope`` (Entra ID through ``azure-identity``) against Azure, ``--local-sign-in`` (the local
+token issuer) against the local stack; ``run`` without an
 endpoint brings up the local stand-ins instead. ``validate`` and ``import`` work on files (``validate`` also
 reads Site Recovery). A :class:`~cli.errors.CliError` anywhere ends the command with its message and a
 non-zero status; so do unreadable files and interrupted prompts, never with a traceback.
@@ -20,7 +21,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from cli.api_client import ENDPOINT_ENV, KEY_ENV, ApiClient, Credentials, entra_token_provider
+from cli.api_client import ENDPOINT_ENV, SCOPE_ENV, ApiClient, Credentials, entra_token_provider
 from cli.errors import EXIT_USAGE, CliError
 from cli.local_stack import Terminated
 
@@ -29,6 +30,7 @@ __all__ = ["build_parser", "main"]
 DEFAULT_SPEED = 3600.0
 DEFAULT_DATA = Path(".data") / "cli"
 ACTIONS = ("approve", "reject", "cancel", "retry", "postpone")
+ACTOR_HELP = "a name to note beside the signed-in caller, whom the app records as the actor (default: none)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,11 +58,18 @@ def _endpoint_options(parser: argparse.ArgumentParser, *, required: bool = True)
         help=f"the Function App's base URL (default: ${ENDPOINT_ENV})"
         + ("" if required else "; without one, the local stand-ins are started"),
     )
-    group.add_argument("--key", default=None, help=f"a function key (default: ${KEY_ENV})")
-    group.add_argument(
+    sign_in = group.add_mutually_exclusive_group()
+    sign_in.add_argument(
         "--entra-scope",
+        default=os.environ.get(SCOPE_ENV),
+        help=f"sign in with Entra ID for this scope, the template's {SCOPE_ENV} output (default: ${SCOPE_ENV})",
+    )
+    sign_in.add_argument(
+        "--local-sign-in",
+        type=Path,
         default=None,
-        help="sign in with Entra ID for this scope (e.g. api://<app client id>/.default) instead of a key",
+        metavar="FOLDER",
+        help="sign in as the local demo user with the local token issuer in FOLDER (printed by `run`)",
     )
 
 
@@ -107,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cancel-on-interrupt", action="store_true", help="Ctrl-C cancels the migration instead of detaching"
     )
     run.add_argument("--interval", type=_positive, default=1.0, help="seconds between status reads (default 1)")
-    run.add_argument("--actor", default=None, help="who approves (default user@host)")
+    run.add_argument("--actor", default=None, help=ACTOR_HELP)
 
     validate = commands.add_parser("validate", help="check a plan's schema, then pre-flight it against Site Recovery")
     validate.add_argument("plan", type=Path)
@@ -145,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             sub.add_argument("--approve", choices=("ask", "auto", "never"), default="ask")
             sub.add_argument("--interval", type=_positive, default=2.0)
-            sub.add_argument("--actor", default=None)
+            sub.add_argument("--actor", default=None, help=ACTOR_HELP)
             sub.add_argument("--report", type=Path, action="append", default=None)
         _endpoint_options(sub)
 
@@ -153,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(action, help=f"{action} a migration (optionally only some machines)")
         sub.add_argument("id")
         sub.add_argument("--reason", default="", help="why; recorded with the command")
-        sub.add_argument("--actor", default=None, help="who; default user@host")
+        sub.add_argument("--actor", default=None, help=ACTOR_HELP)
         sub.add_argument("--machine", dest="machines", action="append", default=None, help="a machine (repeatable)")
         if action == "postpone":
             sub.add_argument("--not-before", required=True, help="new cutover window start (ISO 8601 UTC)")
@@ -189,15 +198,17 @@ def _client(args: argparse.Namespace) -> ApiClient:
 
 
 def _credentials(args: argparse.Namespace) -> Credentials:
+    if getattr(args, "local_sign_in", None):
+        from cli.local_identity import local_sign_in
+
+        return Credentials(token=local_sign_in(args.local_sign_in))
     if getattr(args, "entra_scope", None):
         return Credentials(token=entra_token_provider(args.entra_scope))
-    return Credentials(function_key=args.key or os.environ.get(KEY_ENV))
+    return Credentials()
 
 
 def _actor(args: argparse.Namespace) -> str:
-    from cli.watching import default_actor
-
-    return str(args.actor or default_actor())
+    return str(args.actor or "")
 
 
 def _dispatch(args: argparse.Namespace, console: Console) -> int:
@@ -254,22 +265,24 @@ def _dispatch(args: argparse.Namespace, console: Console) -> int:
             console.print(render(status))
         return 0 if status.get("status") in ("Running", "Migrated") else 3
     if command == "watch":
-        from cli.run_command import follow
+        from cli.run_command import command_hint, follow
         from cli.watching import WatchOptions
 
         client = _client(args)
-        hint = f"python -m cli approve {args.id} --endpoint {args.endpoint}"
+        hint = command_hint("approve", args.id, args.endpoint, args.local_sign_in)
         watch_options = WatchOptions(
             approve=args.approve, actor=_actor(args), interval=args.interval, approve_hint=hint
         )
         try:
             return follow(client, args.id, console, watch_options, reports=args.report or [], report_source=client)
         except KeyboardInterrupt:
-            reattach = f"python -m cli watch {args.id} --endpoint {args.endpoint}"
-            console.print(f"Detached; the migration goes on. Reattach with: {reattach}", markup=False)
+            reattach = command_hint("watch", args.id, args.endpoint, args.local_sign_in)
+            console.print(f"Detached; the migration goes on. Reattach with: {reattach}", markup=False, soft_wrap=True)
             return 130
     if command in ACTIONS:
-        request: dict[str, Any] = {"actor": _actor(args), "reason": args.reason}
+        from cli.watching import command_body
+
+        request = command_body(_actor(args), args.reason)
         if args.machines:
             request["machines"] = args.machines
         if command == "postpone":

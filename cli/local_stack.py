@@ -31,6 +31,9 @@ from typing import Any
 import yaml
 
 from cli.errors import CliError
+from cli.local_identity import ISSUER_FOLDER, LOCAL_USER, LocalPrincipal
+from cli.local_identity import prepare as prepare_sign_in
+from emulators.functions.local_entra import LocalEntra
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TOPOLOGY = REPO / "examples" / "topology.yaml"
@@ -115,8 +118,8 @@ class LocalStack:
     asr_url: str = ""
     servicebus_connection: str = ""
     app_url: str = ""
-    function_key: str = ""
     master_key: str = ""
+    entra: LocalEntra | None = None
     children: list[Child] = field(default_factory=list)
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Child:
@@ -157,7 +160,6 @@ class LocalStack:
         self.servicebus_connection = bus.first_line(lambda line: line.startswith("Endpoint=sb://"), START_TIMEOUT)
         clock = _get_json(f"{self.asr_url}/_emulator/clock")
         wall = datetime.now(UTC)
-        self.function_key = secrets.token_urlsafe(24)
         self.master_key = secrets.token_urlsafe(24)
         port = free_port()
         vaults = vault_ids(self.topology)
@@ -167,12 +169,22 @@ class LocalStack:
             "ServiceBusConnection": self.servicebus_connection,
             "MIGRATION_CLOCK_SPEED": _num(self.speed),
             "MIGRATION_CLOCK_ANCHOR": f"{clock['now']}@{wall.isoformat()}",
-            "FUNCTIONS_FUNCTION_KEY": self.function_key,
             "FUNCTIONS_MASTER_KEY": self.master_key,
         }
+        functions_data = self.data_dir / "functions"
+        self.entra, auth_settings = prepare_sign_in(functions_data)
         app = self._spawn(
             "functions-host",
-            ["-m", "emulators.functions", "--port", str(port), "--data", str(self.data_dir / "functions")],
+            [
+                "-m",
+                "emulators.functions",
+                "--port",
+                str(port),
+                "--data",
+                str(functions_data),
+                "--easy-auth",
+                str(auth_settings),
+            ],
             settings,
         )
         app.first_line(lambda line: line.startswith("Host started on"), START_TIMEOUT)
@@ -185,6 +197,17 @@ class LocalStack:
                 child.stop()
             except Exception:  # noqa: BLE001 - cleanup must go on to the next child whatever happened
                 pass
+
+    def sign_in(self, principal: LocalPrincipal = LOCAL_USER) -> Callable[[], str]:
+        """Bearer tokens for ``principal`` from this stack's token issuer (the demo user by default)."""
+        if self.entra is None:
+            raise CliError("The local stack is not started: no token issuer to sign in with.")
+        return principal.token_provider(self.entra)
+
+    @property
+    def sign_in_folder(self) -> Path:
+        """Where the local token issuer keeps its keys (``--local-sign-in`` from another terminal)."""
+        return self.data_dir / "functions" / ISSUER_FOLDER
 
     @property
     def logs(self) -> list[Path]:

@@ -23,16 +23,17 @@ from rich.console import Console
 from cli.api_client import ApiClient, Credentials
 from cli.errors import CliError
 from cli.live_view import stage_counts
+from cli.local_identity import LOCAL_USER
 from cli.local_stack import DEFAULT_TOPOLOGY, local_stack
 from cli.plan_file import load_plan, plan_json
 from cli.plan_topology import topology_for
 from cli.preflight import preflight, site_recovery_for
 from cli.report_files import write_report
 from cli.terminal_text import text
-from cli.watching import MigrationApi, WatchOptions, watch
+from cli.watching import MigrationApi, WatchOptions, command_body, watch
 from migration.plan import Plan
 
-__all__ = ["RunOptions", "run", "follow"]
+__all__ = ["RunOptions", "command_hint", "follow", "run"]
 
 Json = dict[str, Any]
 EXIT_DETACHED = 130
@@ -54,10 +55,11 @@ class RunOptions:
     interval: float
 
 
-def _hint(command: str, migration_id: str, endpoint: str, key: str | None) -> str:
+def command_hint(command: str, migration_id: str, endpoint: str, sign_in: Path | None = None) -> str:
+    """The command that does ``command`` from another terminal; locally it signs in with the stack's issuer."""
     parts = ["python", "-m", "cli", command, migration_id, "--endpoint", endpoint]
-    if key:
-        parts.append(f"--key={key}")  # one word: a key may start with "-", which argparse reads as an option
+    if sign_in is not None:
+        parts += ["--local-sign-in", str(sign_in)]
     return shlex.join(parts)
 
 
@@ -85,11 +87,10 @@ def follow(
 def _interrupted(api: MigrationApi, migration_id: str, console: Console, options: RunOptions, hint: str) -> None:
     if options.cancel_on_interrupt:
         console.print("Interrupted: cancelling the migration (machines that have not failed over are rolled back)…")
-        api.command(
-            migration_id, "cancel", {"actor": options.actor, "reason": "interrupted with --cancel-on-interrupt"}
-        )
+        api.command(migration_id, "cancel", command_body(options.actor, "interrupted with --cancel-on-interrupt"))
         return
-    console.print(f"Detached; the migration was not cancelled. Reattach with: {hint}")
+    # Not wrapped by the console: a command broken across lines would not paste back whole.
+    console.print(f"Detached; the migration was not cancelled. Reattach with: {hint}", markup=False, soft_wrap=True)
 
 
 def choose_topology(plan: Plan, given: Path | None, data_dir: Path, console: Console) -> Path:
@@ -118,13 +119,12 @@ def run(options: RunOptions, console: Console) -> int:
     if options.endpoint is not None:
         client = ApiClient(options.endpoint, options.credentials)
         client.submit(document)
-        key = options.credentials.function_key
-        hint = _hint("watch", plan.id, options.endpoint, None if key is None else "$MIGRATION_FUNCTION_KEY")
+        hint = command_hint("watch", plan.id, options.endpoint)
         watch_options = WatchOptions(
             approve=options.approve,
             actor=options.actor,
             interval=options.interval,
-            approve_hint=_hint("approve", plan.id, options.endpoint, None),
+            approve_hint=command_hint("approve", plan.id, options.endpoint),
         )
         console.print(f"Submitted {plan.id} to {options.endpoint}.")
         try:
@@ -139,17 +139,18 @@ def run(options: RunOptions, console: Console) -> int:
     topology = choose_topology(plan, options.topology, data_dir, console)
     console.print(f"Starting the local Site Recovery, Service Bus and Functions hosts (logs in {data_dir})…")
     with local_stack(data_dir, speed=options.speed, topology=topology) as stack:
-        api = ApiClient(stack.app_url, Credentials(function_key=stack.function_key))
+        api = ApiClient(stack.app_url, Credentials(token=stack.sign_in()))
         api.submit(document)
-        hint = _hint("watch", plan.id, stack.app_url, stack.function_key)
+        hint = command_hint("watch", plan.id, stack.app_url, stack.sign_in_folder)
         watch_options = WatchOptions(
             approve=options.approve,
             actor=options.actor,
             interval=options.interval,
-            approve_hint=_hint("approve", plan.id, stack.app_url, stack.function_key),
+            approve_hint=command_hint("approve", plan.id, stack.app_url, stack.sign_in_folder),
         )
         console.print(
-            f"Submitted {plan.id} ({plan.machine_count} machines) to the local app at {stack.app_url}; "
+            f"Submitted {plan.id} ({plan.machine_count} machines) to the local app at {stack.app_url} as "
+            f"{LOCAL_USER.name} (roles {', '.join(LOCAL_USER.roles)}); "
             f"Site Recovery simulated at {stack.speed:g}× speed."
         )
         try:

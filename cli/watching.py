@@ -8,8 +8,6 @@ detach or cancel.
 
 from __future__ import annotations
 
-import getpass
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -23,13 +21,13 @@ from rich.markup import escape
 from cli.live_view import change_lines, render
 from cli.terminal_text import printable
 
-__all__ = ["MigrationApi", "WatchOptions", "default_actor", "watch"]
+__all__ = ["MigrationApi", "WatchOptions", "command_body", "watch"]
 
 Json = dict[str, Any]
 
 
 class MigrationApi(Protocol):
-    """What watching needs of the app: :class:`cli.api_client.ApiClient` or :class:`cli.durable_api.DurableApi`."""
+    """What watching needs of the app (:class:`cli.api_client.ApiClient`)."""
 
     def status(self, migration_id: str) -> Json: ...
 
@@ -39,18 +37,18 @@ class MigrationApi(Protocol):
 @dataclass(frozen=True)
 class WatchOptions:
     approve: str = "ask"  # ask | auto | never
-    actor: str = ""
+    actor: str = ""  # an optional note; the app records the signed-in caller as the actor
     interval: float = 1.0
     approve_hint: str = ""  # the command that approves from another terminal
 
 
-def default_actor() -> str:
-    """Who the app records as the actor of a command: the local user at this machine."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "operator"
-    return f"{user}@{socket.gethostname()}"
+def command_body(actor: str, reason: str) -> Json:
+    """A command's body: the reason, and ``actor`` only when given.
+
+    The app records whoever signed in as the actor; a name in the body is kept only as a note beside it
+    (``assertedActor``), so the command line sends none unless asked to.
+    """
+    return {"reason": reason, **({"actor": actor} if actor else {})}
 
 
 def _ask(console: Console, status: Json) -> str:
@@ -112,14 +110,16 @@ def watch(
                         live.start()
                 if decision == "wait":
                     console.print(
-                        f"Waiting for approval. To approve from another terminal: {options.approve_hint}", markup=False
+                        f"Waiting for approval. To approve from another terminal: {options.approve_hint}",
+                        markup=False,
+                        soft_wrap=True,
                     )
                 else:
                     reason = (
                         "approved with --approve auto" if options.approve == "auto" else f"{decision} at the prompt"
                     )
-                    api.command(migration_id, decision, {"actor": options.actor, "reason": reason})
-                    console.print(printable(f"Sent {decision} as {options.actor}."), markup=False)
+                    api.command(migration_id, decision, command_body(options.actor, reason))
+                    console.print(f"Sent {decision}.", markup=False)
             elif status.get("phase") != "awaitingApproval":
                 asked = False
             sleep(options.interval)

@@ -10,14 +10,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cli.local_identity import ISSUER_FOLDER
+from cli.local_identity import prepare as prepare_sign_in
 from emulators.functions import HostHandle, start_host
+from emulators.functions.local_entra import LocalEntra
 from tests.cli.helpers import MIXED, REPO, assert_clean_error, cli, free_port
 
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostHandle]:
-    """The app on the local Functions host (no Site Recovery needed: nothing here gets that far)."""
-    handle = start_host("function_app:app", app_dir=REPO, data_dir=tmp_path_factory.mktemp("host"))
+    """The app on the local Functions host behind the local App Service authentication, as ``run`` starts it
+    (no Site Recovery needed: nothing here gets that far)."""
+    data = tmp_path_factory.mktemp("host")
+    _, auth_settings = prepare_sign_in(data)
+    handle = start_host("function_app:app", app_dir=REPO, data_dir=data, easy_auth=auth_settings)
     try:
         yield handle
     finally:
@@ -65,9 +71,7 @@ def test_a_plan_that_is_not_a_mapping(tmp_path: Path) -> None:
 
 def test_an_unreachable_endpoint(tmp_path: Path) -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"
-    assert_clean_error(
-        cli("status", "wave-1", "--endpoint", endpoint, "--key", "k"), f"Cannot reach the app at {endpoint}"
-    )
+    assert_clean_error(cli("status", "wave-1", "--endpoint", endpoint), f"Cannot reach the app at {endpoint}")
     assert_clean_error(cli("submit", str(MIXED), "--endpoint", endpoint), "Cannot reach the app")
 
 
@@ -81,18 +85,26 @@ def test_a_malformed_endpoint() -> None:
     assert_clean_error(cli("list", "--endpoint", "ftp:/nowhere"), "is not an http(s) URL")
 
 
-def test_a_wrong_key_is_refused_and_submits_nothing(host: HostHandle) -> None:
-    result = cli("submit", str(MIXED), "--endpoint", host.base_url, "--key", "wrong-key")
-    assert_clean_error(result, "refused the credentials", "HTTP 401", "--key")
-    result = cli("status", "wave-2026-12", "--endpoint", host.base_url, env={"MIGRATION_FUNCTION_KEY": "wrong"})
-    assert_clean_error(result, "refused the credentials")
-    listing = cli("list", "--json", "--endpoint", host.base_url, f"--key={host.function_key}")
+def _issuer(host: HostHandle) -> str:
+    return str(host.data_dir / ISSUER_FOLDER)
+
+
+def test_no_sign_in_or_another_issuers_token_is_refused_and_submits_nothing(host: HostHandle, tmp_path: Path) -> None:
+    result = cli("submit", str(MIXED), "--endpoint", host.base_url)
+    assert_clean_error(result, "did not accept the sign-in", "HTTP 401", "--entra-scope", "--local-sign-in")
+    stranger = tmp_path / "another-issuer"
+    LocalEntra.load_or_create(stranger)
+    result = cli("submit", str(MIXED), "--endpoint", host.base_url, "--local-sign-in", str(stranger))
+    assert_clean_error(result, "did not accept the sign-in", "HTTP 401")
+    result = cli("status", "wave-2026-12", "--endpoint", host.base_url, "--local-sign-in", str(tmp_path / "nope"))
+    assert_clean_error(result, "No local token issuer in", "nope")
+    listing = cli("list", "--json", "--endpoint", host.base_url, "--local-sign-in", _issuer(host))
     assert listing.code == 0, listing
-    assert json.loads(listing.out)["items"] == [], "the refused submission started nothing"
+    assert json.loads(listing.out)["items"] == [], "the refused submissions started nothing"
 
 
 def test_an_unknown_migration(host: HostHandle) -> None:
-    result = cli("status", "no-such-wave", "--endpoint", host.base_url, f"--key={host.function_key}")
+    result = cli("status", "no-such-wave", "--endpoint", host.base_url, "--local-sign-in", _issuer(host))
     assert_clean_error(result, "no-such-wave")
 
 

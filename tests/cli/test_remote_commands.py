@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cli.local_identity import LOCAL_USER
 from cli.local_stack import LocalStack, local_stack
 from tests.cli.helpers import MIXED, Result, cli
 
@@ -41,7 +42,7 @@ def plan_file(folder: Path, plan_id: str, machines: set[str]) -> Path:
 
 
 def on(stack: LocalStack, *args: str, timeout: float = 60) -> Result:
-    return cli(*args, "--endpoint", stack.app_url, timeout=timeout, env={"MIGRATION_FUNCTION_KEY": stack.function_key})
+    return cli(*args, "--endpoint", stack.app_url, "--local-sign-in", str(stack.sign_in_folder), timeout=timeout)
 
 
 def status(stack: LocalStack, plan_id: str) -> dict[str, Any]:
@@ -86,7 +87,8 @@ def test_submit_approve_watch_report_list(stack: LocalStack, tmp_path: Path) -> 
     assert machine.code == 0 and json.loads(machine.out)["name"] == "db01", machine.text
     final = status(stack, "remote-wave")
     assert final["status"] == "Migrated"
-    assert any(c.get("actor") == "ops@example.com" for c in final.get("controls") or []), final.get("controls")
+    approvals = [(c.get("actor"), c.get("assertedActor")) for c in final.get("controls") or []]
+    assert approvals == [(LOCAL_USER.name, "ops@example.com")], "the signed-in user acted; --actor is a note"
 
     for name in ("report.html", "report.csv", "report.json"):
         written = on(stack, "report", "remote-wave", "-o", str(tmp_path / name))

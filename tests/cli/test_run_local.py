@@ -23,7 +23,7 @@ def test_the_mixed_wave_migrates_every_machine(finished_run: FinishedRun) -> Non
     assert "Traceback" not in result.text
     for machine in MACHINES:
         assert re.search(rf"{machine} \[\w+\] → migrated", result.out), (machine, result.out)
-    assert "Sent approve as" in result.out
+    assert "Sent approve." in result.out
     assert "wave-2026-12: Migrated" in result.out
 
 

@@ -32,7 +32,7 @@ class Terminal:
 
     def screen(self) -> str:
         shown = subprocess.run(
-            [self.tmux, "capture-pane", "-p", "-S", "-2000", "-t", self.name], capture_output=True, text=True
+            [self.tmux, "capture-pane", "-p", "-J", "-S", "-2000", "-t", self.name], capture_output=True, text=True
         )
         return shown.stdout
 
@@ -87,7 +87,7 @@ def test_the_live_view_shows_stages_and_asks_for_approval(
     screen = term.wait_for(r"EXIT=\d+")
     assert "EXIT=0" in screen, screen
     assert "wave-2026-12: Migrated" in screen
-    assert re.search(r"Sent approve as \S+", screen)
+    assert "Sent approve." in screen
 
 
 def test_ctrl_c_detaches_and_watch_reattaches(terminal: Callable[[list[str]], Terminal], tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_ctrl_c_detaches_and_watch_reattaches(terminal: Callable[[list[str]], Te
     term.type("C-c")
     screen = term.wait_for(r"Reattach with: .*")
     assert "Detached; the migration was not cancelled" in screen
-    reattach = re.search(r"Reattach with: (python -m cli watch .*)", " ".join(screen.split("\n")))
+    reattach = re.search(r"Reattach with: (python -m cli watch .*)", screen)
     assert reattach, screen
     args = shlex.split(reattach.group(1).split(" The local stand-ins")[0])
     assert args[:4] == ["python", "-m", "cli", "watch"]

@@ -2,8 +2,9 @@
 
 The host runs ``function_app:app`` unchanged in its own process, with the settings an Azure deployment would have
 (``ServiceBusConnection`` included, so the Service Bus triggers listen and events are published) and the plan clock
-aligned with the Site Recovery emulator's. Tests reach it only from outside: HTTP with the function key, the real
-``azure-servicebus`` client, and the Durable management API with the system key.
+aligned with the Site Recovery emulator's. Tests reach it only from outside: HTTP with a bearer token from the
+local token issuer (the host stands in for App Service authentication, as ``cli run`` configures it), the real
+``azure-servicebus`` client, and the Durable management API with a token and the system key.
 """
 
 from __future__ import annotations
@@ -20,18 +21,27 @@ from typing import Any
 
 from azure.servicebus import ServiceBusClient, ServiceBusMessage
 
+from cli.local_identity import LOCAL_USER, LocalPrincipal
+from cli.local_identity import prepare as prepare_sign_in
 from emulators.functions import start_host_process
+from emulators.functions.local_entra import LocalEntra
 from emulators.functions.process import HostProcess
 from emulators.servicebus import EmulatorHandle as BusHandle
 from emulators.servicebus import start_emulator as start_bus
 from emulators.siterecovery import EmulatorHandle as AsrHandle
 from emulators.siterecovery import start_emulator as start_asr
+from migration.access import Role
 from tests.e2e.stack import EXAMPLES, REPO, example_plan, fences
 from tests.support import polling
 from tests.support.http_client import Reply as Reply  # re-exported: the tests import it from here
 from tests.support.http_client import http as http
 
 SPEED = 3600.0
+# Who signs in, besides the demo user (Operate + Approve): one principal per role, and one with no role at all.
+READER = LocalPrincipal("reader@local.example", "1a1a1a1a-0000-4000-8000-000000000001", (Role.READ,))
+OPERATOR = LocalPrincipal("operator-only@local.example", "2b2b2b2b-0000-4000-8000-000000000002", (Role.OPERATE,))
+APPROVER = LocalPrincipal("approver@local.example", "3c3c3c3c-0000-4000-8000-000000000003", (Role.APPROVE,))
+NOBODY = LocalPrincipal("guest@local.example", "4d4d4d4d-0000-4000-8000-000000000004", ())
 MIXED = example_plan("mixed-wave.yaml").model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
@@ -68,6 +78,7 @@ class ApiStack:
     asr: AsrHandle
     bus: BusHandle
     host: HostProcess
+    entra: LocalEntra
     callback_port: int = 0  # the one local receiver port on the app's callback allow list
     logs: list[str] = field(default_factory=list)
 
@@ -82,12 +93,13 @@ class ApiStack:
         body: Any = None,
         *,
         headers: dict[str, str] | None = None,
-        key: bool = True,
+        principal: LocalPrincipal | None = LOCAL_USER,
         raw: bytes | None = None,
     ) -> Reply:
+        """``method path`` as ``principal`` (a fresh token of the local issuer), or with no token when None."""
         sent = dict(headers or {})
-        if key:
-            sent.setdefault("x-functions-key", self.host.function_key)
+        if principal is not None:
+            sent.setdefault("Authorization", f"Bearer {self.token(principal)}")
         data = raw
         if data is None and body is not None:
             data = json.dumps(body).encode()
@@ -95,12 +107,16 @@ class ApiStack:
         url = path if path.startswith("http") else f"{self.api}{path}"
         return http(method, url, data, sent)
 
+    def token(self, principal: LocalPrincipal = LOCAL_USER) -> str:
+        return principal.token(self.entra)
+
     def management(self, method: str, path: str, body: Any = None) -> Reply:
-        """The Durable management API with the system key (what only an operator's tooling holds)."""
+        """The Durable management API: behind App Service authentication and the system key, as in Azure."""
         sep = "&" if "?" in path else "?"
         url = f"{self.host.base_url}/runtime/webhooks/durabletask/{path}{sep}code={self.host.system_key}"
         data = json.dumps(body).encode() if body is not None else None
-        return http(method, url, data, {"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token()}"}
+        return http(method, url, data, headers)
 
     def wait_final(self, migration_id: str, timeout: float = 180) -> Reply:
         last: list[Reply] = []
@@ -199,9 +215,10 @@ def api_stack(
         **(settings or {}),
     }
     try:
-        host = start_host_process("function_app:app", app_dir=REPO, data_dir=data_dir, env=env)
+        entra, auth_settings = prepare_sign_in(data_dir)
+        host = start_host_process("function_app:app", app_dir=REPO, data_dir=data_dir, env=env, easy_auth=auth_settings)
         try:
-            yield ApiStack(asr, bus, host, callback_port)
+            yield ApiStack(asr, bus, host, entra, callback_port)
         finally:
             host.stop()
     finally:

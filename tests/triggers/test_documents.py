@@ -259,7 +259,7 @@ def test_each_operation_is_usable_by_a_custom_connector(path: str, method: str) 
     assert operation["operationId"] and operation["summary"]
     assert operation["x-ms-visibility"] in ("important", "advanced", "internal")
     if path != "/health":
-        assert "401" in operation["responses"]
+        assert {"401", "403"} <= set(operation["responses"]), (path, method)
     for parameter in operation.get("parameters", []):
         if parameter["in"] == "path":
             assert parameter["required"] is True and "{" + parameter["name"] + "}" in path
@@ -270,5 +270,6 @@ def test_the_callback_field_is_the_webhook_notification_url() -> None:
     callback = document["definitions"]["Plan"]["properties"]["callbackUrl"]
     assert callback["x-ms-notification-url"] is True and callback["x-ms-visibility"] == "internal"
     assert "x-ms-notification-content" in document["paths"]["/migrations"]["post"]
-    assert document["swagger"] == "2.0" and document["securityDefinitions"]["functionKey"]["in"] == "header"
+    assert document["swagger"] == "2.0" and document["security"] == [{"entra": []}]
+    assert document["securityDefinitions"]["entra"]["type"] == "oauth2", "a custom connector signs in with Entra ID"
     assert document["paths"]["/health"]["get"]["security"] == []

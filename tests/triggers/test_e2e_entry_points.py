@@ -2,11 +2,12 @@
 
 One stack for the module (Functions host in a child process, Site Recovery and Service Bus emulators); each test
 uses its own migration ids, so tests do not see each other's migrations. Everything is reached from outside, as a
-client would: HTTP with the function key, the real ``azure-servicebus`` client, the Durable management API.
+client would: HTTP with an Entra bearer token, the real ``azure-servicebus`` client, the Durable management API.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -17,10 +18,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from cli.local_identity import LOCAL_USER, LocalPrincipal
 from migration.instance_ids import callback_id, wave_id
 from migration.stages import Stage
 from tests.e2e.stack import REPO
-from tests.triggers.stack import ApiStack, api_stack, small_plan, wait_until
+from tests.infra.test_identity import logic_apps_roles
+from tests.triggers.stack import APPROVER, NOBODY, OPERATOR, READER, ApiStack, api_stack, small_plan, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -68,7 +71,7 @@ def test_http_submission_is_polled_approved_and_ends_migrated(stack: ApiStack) -
     conflict = stack.call("POST", "/migrations", changed)
     assert conflict.status == 409 and conflict.json()["error"]["code"] == "MigrationExists"
 
-    running = get(stack, f"/migrations/http-1?code={stack.host.function_key}", key=False)
+    running = get(stack, "/migrations/http-1", principal=READER)
     assert running.status == 202 and running.headers["location"] == f"{stack.api}/migrations/http-1"
     gate = stack.wait_phase("http-1", "awaitingApproval")
     assert gate["status"] == "Running"
@@ -99,7 +102,10 @@ def test_http_submission_is_polled_approved_and_ends_migrated(stack: ApiStack) -
     document = final.json()
     assert document["status"] == "Migrated" and document["phase"] == "completed"
     assert document["counts"]["byOutcome"] == {"migrated": 2}
-    assert [c["actor"] for c in document["controls"]] == ["ops@example.com"], "the repeated command acted once"
+    # The signed-in caller is the actor; what the body claimed is kept beside it as a note, never in its place.
+    recorded = [(c["actor"], c.get("actorId"), c.get("assertedActor")) for c in document["controls"]]
+    assert recorded == [(LOCAL_USER.name, LOCAL_USER.object_id, "ops@example.com")], "the repeated command acted once"
+    assert document["submittedBy"] == {"actor": LOCAL_USER.name, "actorId": LOCAL_USER.object_id}
     assert all(m["outcome"] == "Migrated" and m["progressPercent"] == 100 for m in document["machines"])
     assert "location" not in final.headers
 
@@ -168,20 +174,103 @@ def test_refusals_are_specific_and_start_nothing(stack: ApiStack) -> None:
     assert get(stack, "/migrations?createdFrom=0001-01-01T00%3A06%3A51%2B20%3A26").status == 400
 
 
-def test_every_route_but_health_refuses_a_request_without_a_valid_key(stack: ApiStack) -> None:
-    routes = [
-        ("POST", "/migrations"),
-        ("GET", "/migrations"),
-        ("GET", "/migrations/http-1"),
-        ("GET", "/migrations/http-1/machines/db01"),
-        ("GET", "/migrations/http-1/report"),
-        ("GET", "/openapi.json"),
-        *[("POST", f"/migrations/http-1/{action}") for action in ("approve", "reject", "cancel", "retry", "postpone")],
-    ]
-    for method, path in routes:
-        assert stack.call(method, path, {}, key=False).status == 401, path
-        assert stack.call(method, path, {}, key=False, headers={"x-functions-key": "wrong"}).status == 401, path
-    assert stack.call("GET", "/health", key=False).status == 200
+ANY_ROLE = (READER, OPERATOR, APPROVER, LOCAL_USER)
+# Each route and who may call it: readers read, operators submit, cancel, retry and postpone, approvers decide.
+ROUTES: list[tuple[str, str, tuple[LocalPrincipal, ...]]] = [
+    ("POST", "/migrations", (OPERATOR, LOCAL_USER)),
+    ("GET", "/migrations", ANY_ROLE),
+    ("GET", "/migrations/http-1", ANY_ROLE),
+    ("GET", "/migrations/http-1/machines/db01", ANY_ROLE),
+    ("GET", "/migrations/http-1/report", ANY_ROLE),
+    ("GET", "/openapi.json", ANY_ROLE),
+    *[("POST", f"/migrations/http-1/{action}", (APPROVER, LOCAL_USER)) for action in ("approve", "reject")],
+    *[("POST", f"/migrations/http-1/{action}", (OPERATOR, LOCAL_USER)) for action in ("cancel", "retry", "postpone")],
+]
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_each_route_lets_in_exactly_the_roles_it_names(
+    stack: ApiStack, method: str, path: str, allowed: tuple[LocalPrincipal, ...]
+) -> None:
+    # An empty body: whoever is let in is refused by the body check, so nothing here changes any migration.
+    anonymous = stack.call(method, path, {}, principal=None)
+    assert anonymous.status == 401 and anonymous.headers["www-authenticate"].startswith("Bearer"), anonymous.body
+    garbage = stack.call(method, path, {}, principal=None, headers={"Authorization": "Bearer not.a.token"})
+    assert garbage.status == 401, garbage.body
+    forged = {"X-MS-CLIENT-PRINCIPAL": _forged_principal(), "X-MS-CLIENT-PRINCIPAL-NAME": "admin"}
+    assert stack.call(method, path, {}, principal=None, headers=forged).status == 401, "a forged header is stripped"
+    for principal in (NOBODY, *ANY_ROLE):
+        reply = stack.call(method, path, {}, principal=principal)
+        if principal in allowed:
+            assert reply.status not in (401, 403), (principal.name, reply.body)
+        else:
+            assert reply.status == 403, (principal.name, reply.body)
+            message = reply.json()["error"]["message"]
+            assert principal.name in message and "needs the app role" in message, message
+
+
+def _forged_principal() -> str:
+    """What an attacker would write into the header App Service sets: an approver's claims, unsigned."""
+    claims = [{"typ": "oid", "val": LOCAL_USER.object_id}, {"typ": "roles", "val": "Migrations.Approve"}]
+    return base64.b64encode(json.dumps({"auth_typ": "aad", "claims": claims}).encode()).decode()
+
+
+def test_health_needs_no_token(stack: ApiStack) -> None:
+    assert stack.call("GET", "/health", principal=None).status == 200
+
+
+def _workflow_action(workflow: str, action: str) -> dict[str, Any]:
+    """An HTTP action of a sample workflow in ``infra/logicapps`` (searched through scopes and branches)."""
+    document = json.loads((REPO / "infra" / "logicapps" / f"{workflow}.json").read_text(encoding="utf-8"))
+
+    def find(actions: dict[str, Any]) -> dict[str, Any] | None:
+        for name, value in actions.items():
+            if name == action:
+                return dict(value["inputs"])
+            for nested in (value.get("actions"), (value.get("else") or {}).get("actions")):
+                found = find(nested or {})
+                if found is not None:
+                    return found
+        return None
+
+    found = find(document.get("definition", document)["actions"])
+    assert found is not None, f"{workflow} has no action {action}"
+    return found
+
+
+def test_the_logic_apps_calls_are_accepted_with_the_roles_the_template_assigns(stack: ApiStack) -> None:
+    """The sample workflows' HTTP actions, made as Logic Apps makes them: its managed identity's app token, carrying
+    the app roles the template assigns that identity (read from ``infra/app/logicapps.bicep``)."""
+    roles = tuple(sorted(logic_apps_roles()))
+    workflows = LocalPrincipal(
+        "9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a", "5e5e5e5e-0000-4000-8000-000000000005", roles, application=True
+    )
+    submit = _workflow_action("submit-and-wait", "Start_and_wait_for_the_migration")
+    assert submit["authentication"]["type"] == "ManagedServiceIdentity" and submit["method"] == "POST"
+    plan = small_plan("logic-1", "db01", approval=APPROVAL)
+    app_url = "@{parameters('functionAppUrl')}"
+    started = stack.call("POST", submit["uri"].replace(app_url, stack.host.base_url), plan, principal=workflows)
+    assert started.status == 202, started.body
+    # The HTTP action polls Location with the same authentication until the answer is not 202.
+    assert stack.call("GET", started.headers["location"], principal=workflows).status == 202
+    stack.wait_phase("logic-1", "awaitingApproval")
+    event = wait_until(
+        lambda: [e for e in stack.events(migration_id="logic-1") if e["body"]["type"] == "migration.awaiting_approval"]
+    )[0]["body"]
+    approve = _workflow_action("approval", "Approve_the_cutover")
+    assert approve["authentication"]["type"] == "ManagedServiceIdentity"
+    body = {"actor": "approver@contoso.example", "reason": approve["body"]["reason"].split(" (", 1)[0]}
+    approve_at = stack.host.base_url + event["data"]["approveUri"]
+    assert approve["uri"].startswith(app_url) and approve["uri"].endswith("['approveUri']}")
+    approved = stack.call("POST", approve_at, body, principal=workflows)
+    assert approved.status == 202, approved.body
+    final = stack.wait_final("logic-1")
+    assert final.status == 200, final.body
+    document = final.json()
+    assert document["submittedBy"]["actorId"] == workflows.object_id
+    control = document["controls"][0]
+    # The workflow's identity is the actor; the person who answered the e-mail is what the workflow asserts.
+    assert (control["actorId"], control["assertedActor"]) == (workflows.object_id, "approver@contoso.example")
 
 
 # -- Service Bus --------------------------------------------------------------------------------------------------
@@ -201,7 +290,8 @@ def test_a_plan_on_the_queue_starts_once_and_is_approved_over_the_control_queue(
     assert final.status == 200, final.body
     document = final.json()
     assert document["submittedVia"] == "servicebus" and document["idempotencyKey"] == "msg-sb-1"
-    assert [c["actor"] for c in document["controls"]] == ["approver@example.com"]
+    # Service Bus commands are authorized by the queue's data role, so their actor is only what they assert.
+    assert [(c["actor"], c.get("actorId")) for c in document["controls"]] == [("approver@example.com", None)]
     assert len(wave_instances(stack, "sb-1")) == 1
 
 
@@ -422,7 +512,6 @@ def test_a_service_bus_callback_property_pointing_inside_is_rejected(stack: ApiS
 def test_no_status_report_event_or_log_line_carries_a_secret(stack: ApiStack) -> None:
     assert CAPTURED, "the scan needs what the other tests captured"
     secrets = {
-        "function key": stack.host.function_key,
         "master key": stack.host.admin_key,
         "system key": stack.host.system_key,
         "Service Bus key": re.search(r"SharedAccessKey=([^;]+)", stack.bus.connection_string).group(1),  # type: ignore[union-attr]

@@ -39,7 +39,7 @@ def test_schemathesis_finds_no_server_error_and_starts_nothing_invalid(stack: Ap
         "run",
         f"{stack.api}/openapi.json",
         "--header",
-        f"x-functions-key: {stack.host.function_key}",
+        f"Authorization: Bearer {stack.token()}",
         "--checks",
         "not_a_server_error,status_code_conformance,response_schema_conformance",
         "--max-examples",
