@@ -185,6 +185,10 @@ def _resource_body(ctx: Ctx, resource_id: str) -> dict[str, Any] | None:
     vault = ctx.vault
     if key in vault.items:
         return item_view(vault.items[key], ctx.now)
+    if key in vault.migration_items:
+        from emulators.siterecovery.migration_views import migration_item_view  # local: it imports this module
+
+        return migration_item_view(vault.migration_items[key], ctx.now)
     for plan in vault.plans.values():
         if plan.id.lower() == key:
             return plan_view(plan, ctx.now)
@@ -270,7 +274,7 @@ def protectables_get(ctx: Ctx, p: list[str]) -> Reply:
 
 # -- policies and mappings -----------------------------------------------------------------------
 
-_SUPPORTED = ("A2A", "InMageRcm", "HyperVReplicaAzure")
+_SUPPORTED = ("A2A", "InMageRcm", "HyperVReplicaAzure", "VMwareCbt")
 
 
 def policies_list(ctx: Ctx, p: list[str]) -> Reply:
@@ -920,9 +924,16 @@ def resolve(method: str, segments: list[str]) -> Route | None:
 
 
 def _item_name(pattern: tuple[str, ...], params: list[str]) -> str | None:
-    """The protected item (or recovery plan) a path addresses, for the call log."""
-    if pattern[: len(RPI)] == RPI:
+    """The protected or migration item (or recovery plan) a path addresses, for the call log."""
+    if pattern[: len(RPI)] == RPI or pattern[: len(RMI)] == RMI:
         return params[2]
     if pattern[:2] == PLAN:
         return params[0]
     return None
+
+
+# Migration items (VMwareCbt): their handlers live in migration_arm, which uses this module's helpers.
+from emulators.siterecovery.migration_arm import RMI  # noqa: E402
+from emulators.siterecovery.migration_arm import ROUTES as _MIGRATION_ROUTES  # noqa: E402
+
+ROUTES.extend(_MIGRATION_ROUTES)

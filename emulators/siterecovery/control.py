@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from emulators.siterecovery import lifecycle
 from emulators.siterecovery.arm_limits import ArmLimitsError, parse_arm_limits
 from emulators.siterecovery.clock import iso
-from emulators.siterecovery.faults import FAULT_ADAPTER, JobStallFault, ReplicationFault
+from emulators.siterecovery.faults import FAULT_ADAPTER, JobStallFault, ReplicationFault, SeedingFailureFault
 from emulators.siterecovery.state import Store
 
 if TYPE_CHECKING:
@@ -76,6 +76,16 @@ def add_fault(store: Store, spec_data: Any) -> int:
                 for item in vault.items.values():
                     if store.faults.replication(item.name, item.friendly_name) is spec:
                         item.bind_replication_fault(spec, now)
+                for migration in vault.migration_items.values():
+                    if store.faults.replication(migration.name, migration.friendly_name) is spec:
+                        migration.bind_replication_fault(spec, now)
+        if isinstance(spec, SeedingFailureFault):
+            now = store.settle()
+            for vault in store.vaults.values():
+                for migration in vault.migration_items.values():
+                    seeding = migration.seed_failure is None and not migration.seeded(now)
+                    if seeding and store.faults.seeding_failure(migration.name, migration.friendly_name) is spec:
+                        migration.seed_failure = spec
     return fault_id
 
 
@@ -91,6 +101,14 @@ def remove_fault(store: Store, fault_id: int | None) -> bool:
                     for item in vault.items.values():
                         if item.ir_fault is spec:
                             item.clear_replication_fault(now)
+                    for migration in vault.migration_items.values():
+                        if migration.seed_fault is spec:
+                            migration.clear_replication_fault(now)
+            if isinstance(spec, SeedingFailureFault):
+                for vault in store.vaults.values():
+                    for migration in vault.migration_items.values():
+                        if migration.seed_failure is spec and not migration.seed_failed(now):
+                            migration.seed_failure = None  # not reached yet: the seeding is spared
             if isinstance(spec, JobStallFault):
                 for vault in store.vaults.values():
                     for job in vault.jobs.values():

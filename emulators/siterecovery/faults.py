@@ -87,6 +87,34 @@ class ReplicationFault(_Spec):
     factor: float = Field(0.1, gt=0, le=1)
 
 
+class SeedingFailureFault(_Spec):
+    """A VMwareCbt migration item's initial seeding that fails at ``atPercent`` (``InitialSeedingFailed``).
+
+    Bound to the items it matches when they start seeding (or when added, if they are seeding); a failure that has
+    happened stays: removing the fault only spares items that have not reached ``atPercent`` yet.
+    """
+
+    kind: Literal["seedingFailure"] = "seedingFailure"
+    machine: str = Field("*", description="migration item name or discovered machine display name (glob)")
+    at_percent: int = Field(50, alias="atPercent", ge=0, le=99)
+    error_code: str = Field("InitialSeedingFailed", alias="errorCode")
+    message: str = "Initial replication of the virtual machine failed."
+    possible_causes: str = Field("The appliance lost the connection to the vCenter Server.", alias="possibleCauses")
+    recommended_action: str = Field(
+        "Resolve the issue and resynchronize the virtual machine.", alias="recommendedAction"
+    )
+
+
+class ResyncRequiredFault(_Spec):
+    """A change on the source (a VMware snapshot reverted, CBT reset) that makes a replicating VMwareCbt item need a
+    resynchronization: ``resyncRequired: "true"`` and a health warning until a resync runs (or the fault goes)."""
+
+    kind: Literal["resyncRequired"] = "resyncRequired"
+    machine: str = Field("*", description="migration item name or discovered machine display name (glob)")
+    error_code: str = Field("ResyncRequired", alias="errorCode")
+    message: str = "Replication of the virtual machine needs a resynchronization: changed block tracking was reset."
+
+
 class LatencyFault(_Spec):
     """Extra wall-clock delay before the answer (seeded jitter)."""
 
@@ -96,7 +124,16 @@ class LatencyFault(_Spec):
     jitter_ms: int = Field(0, alias="jitterMs", ge=0)
 
 
-AnyFault = ThrottleFault | TransientFault | JobFailureFault | JobStallFault | ReplicationFault | LatencyFault
+AnyFault = (
+    ThrottleFault
+    | TransientFault
+    | JobFailureFault
+    | JobStallFault
+    | ReplicationFault
+    | SeedingFailureFault
+    | ResyncRequiredFault
+    | LatencyFault
+)
 FaultSpec = Annotated[AnyFault, Field(discriminator="kind")]
 FAULT_ADAPTER: TypeAdapter[FaultSpec] = TypeAdapter(FaultSpec)
 
@@ -255,3 +292,23 @@ class FaultBook:
                 if isinstance(spec, ReplicationFault) and (_glob(spec.machine, name) or _glob(spec.machine, friendly)):
                     return spec
         return None
+
+    def seeding_failure(self, name: str, friendly: str) -> SeedingFailureFault | None:
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if isinstance(spec, SeedingFailureFault) and (
+                    _glob(spec.machine, name) or _glob(spec.machine, friendly)
+                ):
+                    return spec
+        return None
+
+    def resync_required(self, name: str, friendly: str) -> list[tuple[int, ResyncRequiredFault]]:
+        """The resync-required faults (id, spec) in place for an item: it needs a resync for each it has not had."""
+        with self._lock:
+            return [
+                (active.fault_id, active.spec)
+                for active in self._faults
+                if isinstance(active.spec, ResyncRequiredFault)
+                and (_glob(active.spec.machine, name) or _glob(active.spec.machine, friendly))
+            ]

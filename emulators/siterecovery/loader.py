@@ -7,6 +7,8 @@ from emulators.siterecovery.state import (
     AzureVm,
     Container,
     ContainerMapping,
+    DiscoveredDisk,
+    DiscoveredMachine,
     Fabric,
     Machine,
     Network,
@@ -15,10 +17,41 @@ from emulators.siterecovery.state import (
     ProcessServer,
     Store,
     Vault,
+    VMwareSite,
 )
-from emulators.siterecovery.topology import FabricSpec, MachineKind, MachineSpec, Topology
+from emulators.siterecovery.topology import FabricSpec, MachineKind, MachineSpec, Topology, VaultSpec
 
-_DEFAULT_KIND: dict[str, MachineKind] = {"Azure": "AzureVM", "InMageRcm": "VMware", "HyperVSite": "HyperV"}
+_DEFAULT_KIND: dict[str, MachineKind] = {
+    "Azure": "AzureVM",
+    "InMageRcm": "VMware",
+    "HyperVSite": "HyperV",
+    "VMwareV2": "VMware",
+}
+
+
+def _vmware_sites(vault: Vault, vspec: VaultSpec) -> None:
+    """The vault's Azure Migrate VMware sites and their discovered machines (what VMwareCbt enables name)."""
+    for sspec in vspec.vmware_sites:
+        site = VMwareSite(vspec.subscription_id, sspec.resource_group or vspec.resource_group, sspec.name)
+        for mspec in sspec.machines:
+            disks = [
+                DiscoveredDisk(d.id, d.name or f"{mspec.name}_disk{i}", d.size_gb, d.is_os_disk)
+                for i, d in enumerate(mspec.disks)
+            ]
+            default_os = (
+                "Microsoft Windows Server 2019 (64-bit)" if mspec.os_type == "Windows" else "Ubuntu Linux (64-bit)"
+            )
+            site.machines[mspec.name.lower()] = DiscoveredMachine(
+                site,
+                mspec.name,
+                mspec.display_name or mspec.name,
+                mspec.os_type,
+                mspec.os_name or default_os,
+                mspec.firmware_type,
+                disks,
+                mspec.bandwidth_mbps,
+            )
+        vault.vmware_sites[sspec.name.lower()] = site
 
 
 def _machine(spec: MachineSpec, fabric_kind: str, location: str | None) -> Machine:
@@ -54,6 +87,7 @@ def populate(store: Store, topology: Topology) -> None:
     for vspec in topology.vaults:
         vault = Vault(store, vspec.subscription_id, vspec.resource_group, vspec.name, vspec.location)
         store.vaults[f"{vspec.subscription_id}/{vspec.resource_group}/{vspec.name}".lower()] = vault
+        _vmware_sites(vault, vspec)
         for fspec in vspec.fabrics:
             fabric = Fabric(
                 vault,
@@ -64,6 +98,8 @@ def populate(store: Store, topology: Topology) -> None:
                 store.new_guid(),
             )
             fabric.process_servers = _process_servers(fspec)
+            if fspec.vmware_site is not None:
+                fabric.vmware_site = vault.vmware_sites[fspec.vmware_site.lower()]
             vault.fabrics[fspec.name.lower()] = fabric
             for nspec in fspec.networks:
                 fabric.networks[nspec.name.lower()] = Network(

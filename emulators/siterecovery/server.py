@@ -17,6 +17,7 @@ from emulators.siterecovery.arm_limits import ArmLimits, parse_arm_limits
 from emulators.siterecovery.calls import CallLog
 from emulators.siterecovery.clock import SimClock
 from emulators.siterecovery.control import add_fault, clock_state, item_states, remove_fault
+from emulators.siterecovery.migration_items import MigrationItem
 from emulators.siterecovery.state import Item, Store
 from emulators.siterecovery.topology import Topology, load_topology, parse_topology
 
@@ -113,6 +114,15 @@ class EmulatorHandle:
                 done = item.ir_done_at()
                 if done is not None:
                     ends.append(done)
+            for migration in vault.migration_items.values():
+                # seeding, a resync and a resume sync end on their own: advancing until idle waits for them
+                for end in (
+                    migration.seed_done_at(),
+                    migration.resync_start + migration.resync_seconds if migration.resync_start is not None else None,
+                    migration.resume_start + migration.resume_seconds if migration.resume_start is not None else None,
+                ):
+                    if end is not None:
+                        ends.append(end)
         return ends
 
     # -- introspection ------------------------------------------------------------------------
@@ -129,6 +139,14 @@ class EmulatorHandle:
     def find_item(self, name: str) -> Item:
         for vault in self.store.vaults.values():
             for item in vault.items.values():
+                if name.lower() in (item.name.lower(), item.friendly_name.lower()):
+                    return item
+        raise KeyError(name)
+
+    def find_migration_item(self, name: str) -> MigrationItem:
+        """The live VMwareCbt migration item by item name or machine display name (KeyError if none)."""
+        for vault in self.store.vaults.values():
+            for item in vault.migration_items.values():
                 if name.lower() in (item.name.lower(), item.friendly_name.lower()):
                     return item
         raise KeyError(name)

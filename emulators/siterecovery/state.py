@@ -14,7 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from emulators.siterecovery.clock import SimClock
 from emulators.siterecovery.faults import FaultBook, ReplicationFault
@@ -28,7 +28,15 @@ from emulators.siterecovery.topology import (
     Topology,
 )
 
-PROVIDER_BY_FABRIC: dict[str, Provider] = {"Azure": "A2A", "InMageRcm": "InMageRcm", "HyperVSite": "HyperVReplicaAzure"}
+if TYPE_CHECKING:
+    from emulators.siterecovery.migration_items import MigrationItem
+
+PROVIDER_BY_FABRIC: dict[str, Provider] = {
+    "Azure": "A2A",
+    "InMageRcm": "InMageRcm",
+    "HyperVSite": "HyperVReplicaAzure",
+    "VMwareV2": "VMwareCbt",
+}
 GIB = 1024**3
 
 
@@ -47,6 +55,49 @@ class Machine:
     bandwidth_mbps: float | None
     vm_id: str | None
     location: str | None
+
+
+@dataclass(frozen=True)
+class DiscoveredDisk:
+    id: str
+    name: str
+    size_gb: int
+    is_os_disk: bool
+
+
+@dataclass(eq=False)
+class DiscoveredMachine:
+    """A VMware VM an Azure Migrate appliance discovered: what a VMwareCbt enable names by ``vmwareMachineId``."""
+
+    site: VMwareSite
+    name: str
+    display_name: str
+    os_type: str
+    os_name: str
+    firmware_type: str
+    disks: list[DiscoveredDisk]
+    bandwidth_mbps: float | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.site.id}/machines/{self.name}"
+
+
+@dataclass(eq=False)
+class VMwareSite:
+    """``Microsoft.OffAzure/VMwareSites/{name}`` (ids spelled as a client writes them: ``/subscriptions/``)."""
+
+    subscription_id: str
+    resource_group: str
+    name: str
+    machines: dict[str, DiscoveredMachine] = field(default_factory=dict)  # key: name lower
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.OffAzure/VMwareSites/{self.name}"
+        )
 
 
 @dataclass(eq=False)
@@ -93,6 +144,7 @@ class Fabric:
     containers: dict[str, Container] = field(default_factory=dict)
     networks: dict[str, Network] = field(default_factory=dict)
     process_servers: dict[str, ProcessServer] = field(default_factory=dict)  # key: id lower
+    vmware_site: VMwareSite | None = None  # VMwareV2 fabrics
 
     @property
     def id(self) -> str:
@@ -283,6 +335,8 @@ class Vault:
     items: dict[str, Item] = field(default_factory=dict)  # key: item id lower
     plans: dict[str, RecoveryPlan] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
+    vmware_sites: dict[str, VMwareSite] = field(default_factory=dict)  # key: name lower
+    migration_items: dict[str, MigrationItem] = field(default_factory=dict)  # key: item id lower
 
     @property
     def id(self) -> str:

@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from emulators.siterecovery.arm_limits import ArmLimits
 from emulators.siterecovery.faults import FaultSpec
 
-Provider = Literal["A2A", "InMageRcm", "HyperVReplicaAzure"]
-FabricKind = Literal["Azure", "InMageRcm", "HyperVSite"]
+Provider = Literal["A2A", "InMageRcm", "HyperVReplicaAzure", "VMwareCbt"]
+# VMwareV2: the fabric Azure Migrate's agentless VMware replication registers (VMwareV2FabricSpecificDetails)
+FabricKind = Literal["Azure", "InMageRcm", "HyperVSite", "VMwareV2"]
 MachineKind = Literal["AzureVM", "VMware", "Physical", "AWS", "HyperV"]
 
 
@@ -89,11 +90,43 @@ class ProcessServerSpec(_Model):
     health_errors: list[HealthErrorSpec] = Field(default_factory=list, alias="healthErrors")
 
 
+class DiscoveredDiskSpec(_Model):
+    """A disk of a discovered VMware machine (what a VMwareCbt enable's ``disksToInclude[].diskId`` names)."""
+
+    id: str = Field(min_length=1, description="the disk's id in the VMware site (the vCenter disk key or uuid)")
+    size_gb: int = Field(alias="sizeGB", gt=0)
+    is_os_disk: bool = Field(False, alias="isOSDisk")
+    name: str | None = None
+
+
+class DiscoveredMachineSpec(_Model):
+    """A VMware VM an Azure Migrate appliance discovered (``Microsoft.OffAzure/VMwareSites/{site}/machines/{name}``)."""
+
+    name: str = Field(min_length=1, description="the machine resource's name in the site")
+    display_name: str | None = Field(None, alias="displayName")
+    os_type: Literal["Windows", "Linux"] = Field("Windows", alias="osType")
+    os_name: str | None = Field(None, alias="osName")
+    firmware_type: Literal["BIOS", "EFI"] = Field("BIOS", alias="firmwareType")
+    disks: list[DiscoveredDiskSpec] = Field(min_length=1)
+    bandwidth_mbps: float | None = Field(None, alias="bandwidthMbps", gt=0)
+
+
+class VMwareSiteSpec(_Model):
+    """An Azure Migrate VMware site (``Microsoft.OffAzure/VMwareSites``) and the machines its appliance discovered."""
+
+    name: str = Field(min_length=1)
+    resource_group: str | None = Field(None, alias="resourceGroup", description="default: the vault's")
+    machines: list[DiscoveredMachineSpec] = Field(default_factory=list)
+
+
 class FabricSpec(_Model):
     name: str = Field(min_length=1)
     friendly_name: str | None = Field(None, alias="friendlyName")
     kind: FabricKind
     location: str | None = Field(None, description="Azure region (Azure fabrics)")
+    vmware_site: str | None = Field(
+        None, alias="vmwareSite", description="VMwareV2 fabrics: the name of the vault's VMware site it replicates"
+    )
     containers: list[ContainerSpec] = Field(default_factory=list)
     networks: list[NetworkSpec] = Field(default_factory=list)
     process_servers: list[ProcessServerSpec] | None = Field(
@@ -157,6 +190,7 @@ class VaultSpec(_Model):
     container_mappings: list[ContainerMappingSpec] = Field(default_factory=list, alias="containerMappings")
     network_mappings: list[NetworkMappingSpec] = Field(default_factory=list, alias="networkMappings")
     protected_items: list[ProtectedItemSpec] = Field(default_factory=list, alias="protectedItems")
+    vmware_sites: list[VMwareSiteSpec] = Field(default_factory=list, alias="vmwareSites")
 
     @property
     def arm_id(self) -> str:
@@ -222,8 +256,21 @@ def parse_topology(data: Any) -> Topology:
     return topology
 
 
-_PROVIDER_OF_FABRIC = {"Azure": "A2A", "InMageRcm": "InMageRcm", "HyperVSite": "HyperVReplicaAzure"}
-_UNION_TAGS = {"throttle", "transient", "jobFailure", "replication", "latency"}
+_PROVIDER_OF_FABRIC = {
+    "Azure": "A2A",
+    "InMageRcm": "InMageRcm",
+    "HyperVSite": "HyperVReplicaAzure",
+    "VMwareV2": "VMwareCbt",
+}
+_UNION_TAGS = {
+    "throttle",
+    "transient",
+    "jobFailure",
+    "replication",
+    "latency",
+    "seedingFailure",
+    "resyncRequired",
+}
 
 
 def load_topology(path: str | Path) -> Topology:
@@ -258,6 +305,7 @@ def _cross_references(topology: Topology) -> list[str]:
         problems += _dupes([p.name for p in vault.policies], f"{base}.policies")
         fabrics = {f.name.lower(): f for f in vault.fabrics}
         policies = {p.name.lower(): p for p in vault.policies}
+        problems += _vmware_sites(vault, base)
         for fi, fabric in enumerate(vault.fabrics):
             fbase = f"{base}.fabrics[{fi}]"
             if fabric.kind == "Azure" and not fabric.location:
@@ -330,4 +378,36 @@ def _cross_references(topology: Topology) -> list[str]:
                     problems.append(f"{where}.machine: unknown machine '{item.machine}' in that container")
             if item.mapping.lower() not in mappings:
                 problems.append(f"{where}.mapping: unknown container mapping '{item.mapping}'")
+    return problems
+
+
+def _vmware_sites(vault: VaultSpec, base: str) -> list[str]:
+    """VMware sites: unique names, unique machines and disk ids, one OS disk; VMwareV2 fabrics name a site."""
+    problems = _dupes([s.name for s in vault.vmware_sites], f"{base}.vmwareSites")
+    for si, site in enumerate(vault.vmware_sites):
+        sbase = f"{base}.vmwareSites[{si}]"
+        problems += _dupes([m.name for m in site.machines], f"{sbase}.machines")
+        for mi, machine in enumerate(site.machines):
+            problems += _dupes([d.id for d in machine.disks], f"{sbase}.machines[{mi}].disks", what="id")
+            if sum(d.is_os_disk for d in machine.disks) != 1:
+                problems.append(f"{sbase}.machines[{mi}].disks: exactly one disk must have isOSDisk: true")
+    if not any(f.kind == "VMwareV2" for f in vault.fabrics):
+        for pi, policy in enumerate(vault.policies):
+            if policy.provider == "VMwareCbt":
+                problems.append(
+                    f"{base}.policies[{pi}].provider: a VMwareCbt policy needs a VMwareV2 fabric (agentless VMware, "
+                    "naming a vmwareSites entry) in the vault"
+                )
+    sites = {s.name.lower() for s in vault.vmware_sites}
+    for fi, fabric in enumerate(vault.fabrics):
+        where = f"{base}.fabrics[{fi}].vmwareSite"
+        if fabric.kind == "VMwareV2":
+            if fabric.vmware_site is None:
+                problems.append(f"{where}: required for a VMwareV2 fabric")
+            elif fabric.vmware_site.lower() not in sites:
+                problems.append(f"{where}: unknown VMware site '{fabric.vmware_site}'")
+            if any(c.machines for c in fabric.containers):
+                problems.append(f"{base}.fabrics[{fi}].containers: a VMwareV2 fabric's machines are its site's")
+        elif fabric.vmware_site is not None:
+            problems.append(f"{where}: only VMwareV2 fabrics name a VMware site")
     return problems

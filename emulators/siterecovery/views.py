@@ -54,6 +54,9 @@ def fabric_view(fabric: Fabric, now: float) -> dict[str, Any]:
         custom["location"] = fabric.location
     if fabric.kind == "InMageRcm":
         custom = providers.rcm_fabric_details(fabric, now)
+    if fabric.kind == "VMwareV2" and fabric.vmware_site is not None:
+        # VMwareV2FabricSpecificDetails (SDK 2.0): the Azure Migrate site the fabric replicates from
+        custom["vmwareSiteId"] = fabric.vmware_site.id
     return {
         "name": fabric.name,
         "type": T_FABRIC,
@@ -114,7 +117,7 @@ def protectable_view(container: Container, machine: Machine) -> dict[str, Any]:
 @_compacted
 def policy_view(policy: Policy) -> dict[str, Any]:
     details: dict[str, Any] = {"instanceType": policy.provider}
-    if policy.provider in ("A2A", "InMageRcm"):
+    if policy.provider in ("A2A", "InMageRcm", "VMwareCbt"):  # VMwareCbt: VmwareCbtPolicyDetails
         details["recoveryPointHistory" if policy.provider == "A2A" else "recoveryPointHistoryInMinutes"] = (
             policy.history_minutes
         )
@@ -149,6 +152,11 @@ def mapping_view(mapping: ContainerMapping) -> dict[str, Any]:
     }
     if mapping.policy.provider == "A2A":
         props["providerSpecificDetails"] = {"instanceType": "A2A", "agentAutoUpdateStatus": "Disabled"}
+    if mapping.policy.provider == "VMwareCbt":  # VMwareCbtProtectionContainerMappingDetails
+        props["providerSpecificDetails"] = {
+            "instanceType": "VMwareCbt",
+            "targetLocation": mapping.container.fabric.vault.location,
+        }
     return {
         "id": mapping.id,
         "name": mapping.name,

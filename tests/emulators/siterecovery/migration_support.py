@@ -1,0 +1,107 @@
+"""Shared by the migration-item tests: the example topology with an agentless VMware fabric, and enable bodies.
+
+``examples/topology.yaml`` declares the VMware site and its discovered machines; the VMwareV2 fabric, the VMwareCbt
+policy (Az.Migrate's Initialize-AzMigrateReplicationInfrastructure figures: 360 / 240 / 60 minutes) and the container
+mapping are added here so the example's fabric, policy and mapping lists stay as other tests expect them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
+
+from emulators.siterecovery import EmulatorHandle, start_emulator
+from emulators.siterecovery.client import emulator_client
+from emulators.siterecovery.topology import load_topology
+
+TOPOLOGY = Path(__file__).resolve().parents[3] / "examples" / "topology.yaml"
+SUB = "00000000-1111-2222-3333-444444444444"
+RG = "rg-migration"
+VAULT = "vault-migration"
+SITE = "vmware-agentless-site"
+FABRIC = "vmware-agentless"
+CONTAINER = "vmware-agentless-container"
+POLICY = "vmwarecbt-policy"
+MAPPING = "vmware-agentless-to-azure"
+SITE_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OffAzure/VMwareSites/{SITE}"
+VAULT_ID = f"/Subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{VAULT}"
+POLICY_ID = f"{VAULT_ID}/replicationPolicies/{POLICY}"
+TARGET_RG = f"/subscriptions/{SUB}/resourceGroups/rg-target"
+TARGET_NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-target"
+TEST_NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-test"
+LOG_SA = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/migratelsa01"
+DISKS = {
+    "vmw-agentless01": [
+        ("6000C291-1a2b-4c3d-8e9f-000000000101", True),
+        ("6000C291-1a2b-4c3d-8e9f-000000000102", False),
+    ],
+    "vmw-agentless02": [("6000C292-1a2b-4c3d-8e9f-000000000201", True)],
+}
+
+
+def migration_topology(faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    topology: dict[str, Any] = load_topology(TOPOLOGY).model_dump(by_alias=True)
+    vault = topology["vaults"][0]
+    vault["fabrics"].append(
+        {"name": FABRIC, "kind": "VMwareV2", "vmwareSite": SITE, "containers": [{"name": CONTAINER}]}
+    )
+    vault["policies"].append(
+        {
+            "name": POLICY,
+            "provider": "VMwareCbt",
+            "recoveryPointHistoryMinutes": 360,
+            "appConsistentFrequencyMinutes": 240,
+            "crashConsistentFrequencyMinutes": 60,
+        }
+    )
+    vault["containerMappings"].append({"name": MAPPING, "fabric": FABRIC, "container": CONTAINER, "policy": POLICY})
+    topology["faults"] = faults or []
+    return topology
+
+
+def machine_id(name: str) -> str:
+    return f"{SITE_ID}/machines/{name}"
+
+
+def enable_body(machine: str = "vmw-agentless01", **overrides: Any) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "instanceType": "VMwareCbt",
+        "vmwareMachineId": machine_id(machine),
+        "disksToInclude": [
+            {
+                "diskId": disk,
+                "isOSDisk": "true" if is_os else "false",
+                "logStorageAccountId": LOG_SA,
+                "logStorageAccountSasSecretName": "migratelsa01-sas",
+                "diskType": "Premium_LRS" if is_os else "Standard_LRS",
+            }
+            for disk, is_os in DISKS[machine]
+        ],
+        "dataMoverRunAsAccountId": f"{SITE_ID}/runasaccounts/datamover",
+        "snapshotRunAsAccountId": f"{SITE_ID}/runasaccounts/snapshot",
+        "targetResourceGroupId": TARGET_RG,
+        "targetNetworkId": TARGET_NET,
+        "targetSubnetName": "default",
+        "licenseType": "WindowsServer",
+        **overrides,
+    }
+    return {"properties": {"policyId": POLICY_ID, "providerSpecificDetails": details}}
+
+
+def item_args(name: str = "vmw-agentless01") -> tuple[str, str, str, str, str]:
+    return RG, VAULT, FABRIC, CONTAINER, name
+
+
+@pytest.fixture
+def memu() -> Iterator[EmulatorHandle]:
+    with start_emulator(migration_topology(), advance_on_poll=True) as handle:
+        yield handle
+
+
+@pytest.fixture
+def mclient(memu: EmulatorHandle) -> SiteRecoveryManagementClient:
+    return emulator_client(memu.base_url, memu.subscription_id, retry_total=0)
