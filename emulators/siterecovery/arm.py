@@ -131,13 +131,16 @@ def _offset(ctx: Ctx) -> int:
     return value
 
 
-def _page(ctx: Ctx, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> Reply:
-    """``{"value": [...], "nextLink": ...}`` with an opaque skipToken; other query params are kept."""
+def _page(ctx: Ctx, rows: list[Any], render: Callable[[Any], dict[str, Any]], *, take_param: str = "$take") -> Reply:
+    """``{"value": [...], "nextLink": ...}`` with an opaque skipToken; other query params are kept.
+
+    ``take_param`` names the page-size parameter: ``$take`` on most lists, ``takeToken`` on migration items (the
+    2025-08-01 spec of ``ReplicationMigrationItems_List``)."""
     size = ctx.store.timing.page_size
-    take = ctx.query.get("$take")
+    take = ctx.query.get(take_param)
     if take is not None:
         if not take.isdigit() or int(take) < 1:
-            raise bad_request("InvalidParameter", "$take must be a positive integer.", target="$take")
+            raise bad_request("InvalidParameter", f"{take_param} must be a positive integer.", target=take_param)
         size = min(size, int(take))
     start = _offset(ctx)
     chunk = rows[start : start + size]

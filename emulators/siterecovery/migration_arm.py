@@ -8,18 +8,19 @@ Lists page like the protected-item lists (an opaque ``skipToken`` in ``nextLink`
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from emulators.siterecovery import arm, migration_lifecycle, migration_schema, schema
-from emulators.siterecovery.errors import bad_request, not_found
+from emulators.siterecovery.errors import not_found
 from emulators.siterecovery.filters import parse_filter
 from emulators.siterecovery.migration_items import MigrationItem
 from emulators.siterecovery.migration_points import point_view, points
 from emulators.siterecovery.migration_states import TEST_STATES, row
 from emulators.siterecovery.migration_views import migration_item_view
+
+# The migration item lists' page-size parameter (ReplicationMigrationItems_List in the 2025-08-01 spec).
+TAKE = "takeToken"
 
 FILTER_FIELDS = {"migrationState", "testMigrateState", "health", "machineName", "instanceType", "policyFriendlyName"}
 
@@ -30,23 +31,6 @@ def _item(ctx: arm.Ctx, p: list[str]) -> MigrationItem:
     if item is None:
         raise not_found("replicationMigrationItems", p[2])
     return item
-
-
-def _page(ctx: arm.Ctx, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> arm.Reply:
-    size = ctx.store.timing.page_size
-    take = ctx.query.get("takeToken")
-    if take is not None:
-        if not take.isdigit() or int(take) < 1:
-            raise bad_request("InvalidParameter", "takeToken must be a positive integer.", target="takeToken")
-        size = min(size, int(take))
-    start = arm._offset(ctx)
-    chunk = rows[start : start + size]
-    body: dict[str, Any] = {"value": [render(r) for r in chunk]}
-    if start + size < len(rows):
-        query = {k: v for k, v in ctx.query.items() if k not in ("skipToken", "$skipToken")}
-        query["skipToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
-        body["nextLink"] = f"{ctx.base_url}{ctx.path}?{urlencode(query)}"
-    return arm.Reply(200, body)
 
 
 def _filter(ctx: arm.Ctx) -> Callable[[MigrationItem], bool]:
@@ -83,14 +67,14 @@ def _render(ctx: arm.Ctx) -> Callable[[MigrationItem], dict[str, Any]]:
 
 def list_all(ctx: arm.Ctx, p: list[str]) -> arm.Reply:
     keep = _filter(ctx)
-    return _page(ctx, [i for i in ctx.vault.migration_items.values() if keep(i)], _render(ctx))
+    return arm._page(ctx, [i for i in ctx.vault.migration_items.values() if keep(i)], _render(ctx), take_param=TAKE)
 
 
 def list_by_container(ctx: arm.Ctx, p: list[str]) -> arm.Reply:
     container = arm._container(ctx, p[0], p[1])
     keep = _filter(ctx)
     rows = [i for i in ctx.vault.migration_items.values() if i.container is container and keep(i)]
-    return _page(ctx, rows, _render(ctx))
+    return arm._page(ctx, rows, _render(ctx), take_param=TAKE)
 
 
 def get(ctx: arm.Ctx, p: list[str]) -> arm.Reply:
@@ -152,7 +136,7 @@ def results(ctx: arm.Ctx, p: list[str]) -> arm.Reply:
 
 def points_list(ctx: arm.Ctx, p: list[str]) -> arm.Reply:
     item = _item(ctx, p)
-    return _page(ctx, points(item, ctx.now), lambda rp: point_view(item, rp))
+    return arm._page(ctx, points(item, ctx.now), lambda rp: point_view(item, rp))
 
 
 def points_get(ctx: arm.Ctx, p: list[str]) -> arm.Reply:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import requests
 from azure.mgmt.recoveryservicessiterecovery import models
+
+from emulators.siterecovery import EmulatorHandle
 
 
 def json_type(value: Any) -> str:
@@ -67,3 +70,27 @@ def deserialize(result_model: str, body: Any) -> Any:
 
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def example_url(emu: EmulatorHandle, template: str, params: dict[str, Any]) -> str:
+    """An example's request URL on the emulator: the SDK operation's template with the example's parameters."""
+    path = template
+    for key, value in params.items():
+        path = path.replace("{" + key + "}", str(value))
+    assert "{" not in path, path
+    return f"{emu.base_url}{path}?api-version=2025-08-01"
+
+
+def follow(response: requests.Response) -> requests.Response:
+    """Poll like ARMPolling: the operation status until terminal, then the Location."""
+    status_url = response.headers["Azure-AsyncOperation"]
+    status = "InProgress"
+    for _ in range(500):
+        status = requests.get(status_url, timeout=10).json()["status"]
+        if status != "InProgress":
+            break
+    assert status == "Succeeded", status
+    final = requests.get(response.headers["Location"], timeout=10)
+    while final.status_code == 202:
+        final = requests.get(response.headers["Location"], timeout=10)
+    return final

@@ -22,7 +22,7 @@ from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.client import emulator_client
-from tests.emulators.siterecovery.contract import deserialize, missing_paths, populated, snake
+from tests.emulators.siterecovery.contract import deserialize, example_url, follow, missing_paths, populated, snake
 from tests.emulators.siterecovery.scenario import HYPERV_FAILBACK
 from tests.support.asr_examples import EXAMPLES_DIR
 from tests.support.asr_examples import example as example_data
@@ -277,28 +277,6 @@ def contract_emu() -> Iterator[EmulatorHandle]:
         yield handle
 
 
-def _url(emu: EmulatorHandle, template: str, params: dict[str, Any]) -> str:
-    path = template
-    for key, value in params.items():
-        path = path.replace("{" + key + "}", str(value))
-    assert "{" not in path, path
-    return f"{emu.base_url}{path}?api-version=2025-08-01"
-
-
-def _follow(response: requests.Response) -> requests.Response:
-    """Poll like ARMPolling: the operation status until terminal, then the Location."""
-    status_url = response.headers["Azure-AsyncOperation"]
-    for _ in range(500):
-        status = requests.get(status_url, timeout=10).json()["status"]
-        if status != "InProgress":
-            break
-    assert status == "Succeeded", status
-    final = requests.get(response.headers["Location"], timeout=10)
-    while final.status_code == 202:
-        final = requests.get(response.headers["Location"], timeout=10)
-    return final
-
-
 @pytest.mark.parametrize("name", served_example_names())
 def test_example(contract_emu: EmulatorHandle, name: str) -> None:
     ex = example(name)
@@ -306,7 +284,7 @@ def test_example(contract_emu: EmulatorHandle, name: str) -> None:
     client = emulator_client(contract_emu.base_url, ex.params["subscriptionId"])
     overrides = PREPARE.get(name, nothing)(contract_emu, client, ex)
     params = {**ex.params, **overrides}
-    url = _url(contract_emu, row["url"], params)
+    url = example_url(contract_emu, row["url"], params)
     body = ex.body
     first = requests.request(row["http_method"], url, json=body, timeout=10)
     codes = set(ex.data["responses"])
@@ -315,7 +293,7 @@ def test_example(contract_emu: EmulatorHandle, name: str) -> None:
         for header in ex.data["responses"]["202"].get("headers", {}):
             assert header in first.headers, header
         assert "Location" in first.headers
-        final = _follow(first)
+        final = follow(first)
     else:
         final = first
     final_codes = codes - {"202"}

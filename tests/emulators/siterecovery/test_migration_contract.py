@@ -28,7 +28,7 @@ from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
 from emulators.siterecovery import EmulatorHandle, migration_schema, start_emulator
 from emulators.siterecovery.client import emulator_client
-from tests.emulators.siterecovery.contract import deserialize, missing_paths, populated
+from tests.emulators.siterecovery.contract import deserialize, example_url, follow, missing_paths, populated
 from tests.support.asr_examples import EXAMPLES_DIR
 from tests.support.sdk_tables import models, operations
 
@@ -183,28 +183,6 @@ def sdk_row(name: str) -> dict[str, Any]:
     raise AssertionError(f"no SDK operation for {name}")
 
 
-def _url(emu: EmulatorHandle, template: str, params: dict[str, Any]) -> str:
-    path = template
-    for key, value in params.items():
-        path = path.replace("{" + key + "}", str(value))
-    assert "{" not in path, path
-    return f"{emu.base_url}{path}?api-version=2025-08-01"
-
-
-def _follow(response: requests.Response) -> requests.Response:
-    status_url = response.headers["Azure-AsyncOperation"]
-    status = "InProgress"
-    for _ in range(500):
-        status = requests.get(status_url, timeout=10).json()["status"]
-        if status != "InProgress":
-            break
-    assert status == "Succeeded", status
-    final = requests.get(response.headers["Location"], timeout=10)
-    while final.status_code == 202:
-        final = requests.get(response.headers["Location"], timeout=10)
-    return final
-
-
 def _merged(body: dict[str, Any], pageable: bool) -> Any:
     if not pageable:
         return body
@@ -233,13 +211,14 @@ def test_example(cemu: EmulatorHandle, name: str) -> None:
     body = _body(data)
     if name == "ReplicationMigrationItems_TestMigrate":
         body = _test_body(client)
-    first = requests.request(row["http_method"], _url(cemu, row["url"], data["parameters"]), json=body, timeout=10)
+    url = example_url(cemu, row["url"], data["parameters"])
+    first = requests.request(row["http_method"], url, json=body, timeout=10)
     codes = set(data["responses"])
     if "202" in codes:
         assert first.status_code == 202, first.text
         for header in data["responses"]["202"].get("headers", {}):
             assert header in first.headers, header
-        final = _follow(first)
+        final = follow(first)
     else:
         final = first
     assert str(final.status_code) in codes - {"202"}, (final.status_code, final.text)
