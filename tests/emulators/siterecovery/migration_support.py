@@ -63,6 +63,10 @@ def migration_topology(faults: list[dict[str, Any]] | None = None) -> dict[str, 
     return topology
 
 
+# VMwareCbtMigrateInput with the source shut down first (performShutdown is a string, as in the example).
+MIGRATE = {"properties": {"providerSpecificDetails": {"instanceType": "VMwareCbt", "performShutdown": "true"}}}
+
+
 def machine_id(name: str) -> str:
     return f"{SITE_ID}/machines/{name}"
 

@@ -13,6 +13,7 @@ from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.arm_limits import ArmLimits
 from emulators.siterecovery.client import emulator_client
 from tests.emulators.siterecovery.migration_support import (
+    MIGRATE,
     RG,
     TEST_NET,
     VAULT,
@@ -24,8 +25,6 @@ from tests.emulators.siterecovery.migration_support import (
 )
 
 __all__ = ["mclient", "memu"]  # fixtures
-
-MIGRATE = {"properties": {"providerSpecificDetails": {"instanceType": "VMwareCbt", "performShutdown": "true"}}}
 
 
 def _props(client: SiteRecoveryManagementClient) -> dict[str, object]:

@@ -14,6 +14,7 @@ from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 from emulators.siterecovery import EmulatorHandle
 from tests.emulators.siterecovery.migration_support import (
     LOG_SA,
+    MIGRATE,
     RG,
     SITE_ID,
     SUB,
@@ -27,7 +28,6 @@ from tests.emulators.siterecovery.migration_support import (
 
 __all__ = ["mclient", "memu"]  # fixtures
 
-MIGRATE = {"properties": {"providerSpecificDetails": {"instanceType": "VMwareCbt", "performShutdown": "true"}}}
 PAUSE = {"properties": {"instanceType": "VMwareCbt"}}
 RESUME = {"properties": {"providerSpecificDetails": {"instanceType": "VMwareCbt"}}}
 RESYNC = {"properties": {"providerSpecificDetails": {"instanceType": "VMwareCbt", "skipCbtReset": "true"}}}
