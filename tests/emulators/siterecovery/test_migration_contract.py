@@ -26,11 +26,11 @@ import pytest
 import requests
 from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
-from emulators.siterecovery import EmulatorHandle, migration_schema, start_emulator
+from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.client import emulator_client
 from tests.emulators.siterecovery.contract import deserialize, example_url, follow, missing_paths, populated
 from tests.support.asr_examples import EXAMPLES_DIR
-from tests.support.sdk_tables import models, operations
+from tests.support.sdk_tables import operations
 
 MIGRATION_DIR = EXAMPLES_DIR / "migration"
 GROUPS = ("ReplicationMigrationItems_", "MigrationRecoveryPoints_")
@@ -293,25 +293,3 @@ def test_migration_fixture_has_its_recorded_size_and_digest(entry: dict[str, str
 
 def test_every_migration_fixture_is_listed() -> None:
     assert {p.name for p in MIGRATION_DIR.glob("*.json")} == {e["file"] for e in _manifest()}
-
-
-SCHEMA_MODELS = sorted(
-    {m.name: m for root in migration_schema.ROOTS for m in migration_schema.all_models(root)}.values(),
-    key=lambda m: m.name,
-)
-
-
-@pytest.mark.parametrize("model", SCHEMA_MODELS, ids=lambda m: m.name)
-def test_migration_input_model_matches_sdk_table(model: Any) -> None:
-    table = models()
-    fields = {f["rest_name"]: f for f in table[model.name]["fields"]}
-    for name, spec in model.fields.items():
-        assert name in fields, f"{model.name}.{name} is not in the SDK model"
-        assert spec.required == fields[name]["required"], f"{model.name}.{name} required flag"
-    required = {n for n, f in fields.items() if f["required"]}
-    assert required <= set(model.fields), f"{model.name}: required fields not validated: {required - set(model.fields)}"
-    if model.subtypes is not None:
-        subtypes = {
-            m["discriminator_value"] for m in table.values() if model.name in m["bases"] and m["discriminator_value"]
-        }
-        assert set(model.subtypes) == subtypes, model.name

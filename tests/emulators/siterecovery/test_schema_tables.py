@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from emulators.siterecovery import schema
+from emulators.siterecovery import migration_schema, schema
 from tests.support.sdk_tables import models
 
-MODELS = sorted({m.name: m for root in schema.ROOTS for m in schema.all_models(root)}.values(), key=lambda m: m.name)
+# The protected items' request models and the migration items' (agentless VMware), checked alike.
+ROOTS = [*schema.ROOTS, *migration_schema.ROOTS]
+MODELS = sorted({m.name: m for root in ROOTS for m in schema.all_models(root)}.values(), key=lambda m: m.name)
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.name)
