@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
-from emulators.functions.local_entra import LocalEntra
+from emulators.functions.local_entra import ISSUER_FOLDER, LocalEntra
 from migration.access import Role
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
 LOCAL_CLIENT_ID = "4c6a3f0e-2b1d-4e9a-8f7c-5d3b2a1c0e9f"
 LOCAL_AUDIENCE = f"api://{LOCAL_CLIENT_ID}"
 HEALTH_PATH = "/api/health"
-ISSUER_FOLDER = "entra"  # under the Functions host's data folder
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def authsettings(entra: LocalEntra, *, allowed_applications: Sequence[str] = ())
 
 def prepare(functions_data: Path) -> tuple[LocalEntra, Path]:
     """The local issuer under the host's data folder and the ``authsettingsV2`` file the host is started with."""
-    entra = LocalEntra.load_or_create(functions_data / ISSUER_FOLDER)
+    entra = LocalEntra.of_host(functions_data)
     path = functions_data / "authsettingsV2.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(authsettings(entra), indent=2), encoding="utf-8")

@@ -62,7 +62,7 @@ def token_main(argv: list[str]) -> int:
     args = parse_token_args(argv)
     data = args.data or Path.cwd() / ".data" / "functions"
     try:
-        entra = LocalEntra.load_or_create(data / "entra")
+        entra = LocalEntra.of_host(data)
     except (LocalEntraError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

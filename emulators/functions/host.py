@@ -89,7 +89,7 @@ class FunctionsHost:
         settings.apply_to_environment(local)
         if o.easy_auth is not None:
             # The platform's settings go in last, so local.settings.json cannot claim authentication is on.
-            self.entra = LocalEntra.load_or_create(self.data_dir / "entra")
+            self.entra = LocalEntra.of_host(self.data_dir)
             self.easy_auth = EasyAuth.from_file(o.easy_auth, self.entra, app_settings=settings.merged_settings(local))
             local.update(self.easy_auth.app_settings())
             settings.apply_to_environment(local)

@@ -28,10 +28,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-__all__ = ["CLI_CLIENT_ID", "LocalEntra", "LocalEntraError"]
+__all__ = ["CLI_CLIENT_ID", "ISSUER_FOLDER", "LocalEntra", "LocalEntraError"]
 
 # The Azure CLI's public client id: the client a signed-in user's token names in azp/appid locally.
 CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+# Where a host keeps its issuer, under its data folder: the host, its launcher and the token command agree on it.
+ISSUER_FOLDER = "entra"
 TENANT_FILE = "tenant.json"
 KEY_FILE = "signing-key.pem"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -88,6 +90,11 @@ class LocalEntra:
         _write_private(key_path, pem)
         _write_private(tenant_path, json.dumps(doc, indent=2).encode("utf-8"))
         return cls(doc["tenantId"], doc["kid"], key)
+
+    @classmethod
+    def of_host(cls, data_dir: Path) -> LocalEntra:
+        """The issuer of the host whose state is in ``data_dir`` (``<data>/entra``), created on first use."""
+        return cls.load_or_create(Path(data_dir) / ISSUER_FOLDER)
 
     @classmethod
     def _load(cls, tenant_path: Path, key_path: Path) -> LocalEntra:

@@ -133,7 +133,7 @@ def start_host_process(
     extra_args: list[str] = []
     if easy_auth:
         # Created here, before the child starts, so parent and child never race to create two different keys.
-        entra = LocalEntra.load_or_create(data / "entra")
+        entra = LocalEntra.of_host(data)
         extra_args = ["--easy-auth", str(Path(easy_auth).resolve())]
     log_path = data / "host.log"
     log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed when the parent exits
