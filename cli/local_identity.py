@@ -47,10 +47,12 @@ class LocalPrincipal:
     application: bool = False
 
     def token(self, entra: LocalEntra) -> str:
+        """A v2 access token as Entra issues one for the registration: whatever scope was asked for
+        (``api://…/.default`` included), a v2 token's audience is the bare client id."""
         if self.application:
-            return entra.token(audience=LOCAL_AUDIENCE, object_id=self.object_id, roles=self.roles, app_id=self.name)
+            return entra.token(audience=LOCAL_CLIENT_ID, object_id=self.object_id, roles=self.roles, app_id=self.name)
         return entra.token(
-            audience=LOCAL_AUDIENCE, object_id=self.object_id, roles=self.roles, username=self.name, name=self.name
+            audience=LOCAL_CLIENT_ID, object_id=self.object_id, roles=self.roles, username=self.name, name=self.name
         )
 
     def token_provider(self, entra: LocalEntra) -> Callable[[], str]:
