@@ -127,14 +127,13 @@ class ApiClient:
     def _fail(self, what: str, response: ApiResponse) -> CliError:
         status = response.status
         error = response.body.get("error") if isinstance(response.body, dict) else None
+        said = f": {error.get('message')}" if isinstance(error, dict) and error.get("message") else ""
         if status == 401:
-            said = f": {error.get('message')}" if isinstance(error, dict) and error.get("message") else ""
             return CliError(
                 f"The app at {self.endpoint} did not accept the sign-in when asked to {what} (HTTP 401{said}). "
                 f"{SIGN_IN_HELP}."
             )
         if status == 403:
-            said = f": {error.get('message')}" if isinstance(error, dict) and error.get("message") else ""
             return CliError(
                 f"The app at {self.endpoint} refused to {what} (HTTP 403 Forbidden{said}). App roles are assigned "
                 "in Entra ID: Enterprise applications, the app's registration, Users and groups."
