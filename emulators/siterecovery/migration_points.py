@@ -16,8 +16,8 @@ from typing import Any
 
 from emulators.siterecovery.clock import iso
 from emulators.siterecovery.migration_items import MigrationItem
+from emulators.siterecovery.recovery_points import MAX_CRASH_POINTS
 
-MAX_CRASH_POINTS = 12
 _NAMESPACE = uuid.UUID("0e6b7a52-93c4-4f0e-8d0b-2b6a8f0c51d7")
 T_POINT = (
     "Microsoft.RecoveryServices/vaults/replicationFabrics/replicationProtectionContainers/"
