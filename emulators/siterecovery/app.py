@@ -1,5 +1,6 @@
 """The aiohttp application: ARM request pipeline (auth, ARM's request limits, api-version, faults,
-errors, call log) in front of :mod:`arm`, plus the control endpoint of :mod:`control` under ``/_emulator/``.
+errors, call log) in front of :mod:`arm` (Site Recovery) and :mod:`offazure` (Azure Migrate discovery), plus the
+control endpoint of :mod:`control` under ``/_emulator/``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from emulators.siterecovery import arm, control
+from emulators.siterecovery import arm, control, offazure
 from emulators.siterecovery.arm_limits import THROTTLED_CODE, ArmLimiter, Decision
 from emulators.siterecovery.calls import Call, CallLog
 from emulators.siterecovery.errors import ArmError
@@ -92,7 +93,8 @@ def _check_auth(auth: AuthSettings, request: web.Request) -> None:
         )
 
 
-def _check_api_version(request: web.Request) -> None:
+def _check_api_version(request: web.Request, supported: tuple[str, ...], resource_type: str) -> None:
+    """ARM's answer to a missing or unregistered api-version (Site Recovery: one version; OffAzure: its stable ones)."""
     version = request.query.get("api-version")
     if version is None:
         raise ArmError(
@@ -100,12 +102,12 @@ def _check_api_version(request: web.Request) -> None:
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         )
-    if version != arm.API_VERSION:
+    if version not in supported:
         raise ArmError(
             400,
             "NoRegisteredProviderFound",
-            f"No registered resource provider found for location and API version '{version}' for type 'vaults'. "
-            f"The supported api-versions are '{arm.API_VERSION}'.",
+            f"No registered resource provider found for location and API version '{version}' for type "
+            f"'{resource_type}'. The supported api-versions are '{', '.join(supported)}'.",
         )
 
 
@@ -160,13 +162,73 @@ def _vault(store: Store, sub: str, rg: str, name: str) -> Any:
     )
 
 
+async def _front_door(store: Store, operation: str) -> None:
+    """Injected latency and front-door faults (throttling, transient errors) for the operation."""
+    verdict = store.faults.front_door(operation)
+    if verdict.delay_seconds:
+        await asyncio.sleep(verdict.delay_seconds)
+    if verdict.status is not None:
+        headers = {"Retry-After": str(verdict.retry_after)} if verdict.retry_after is not None else {}
+        raise ArmError(verdict.status, verdict.code, verdict.message, headers=headers)
+
+
+async def _site_recovery(store: Store, request: web.Request, route: arm.Route | None) -> web.Response:
+    """A vault-scoped Site Recovery request, once authenticated and counted."""
+    if route is None:
+        raise ArmError(
+            404,
+            "InvalidResourceType",
+            f"The resource type could not be found in the namespace 'Microsoft.RecoveryServices' for api "
+            f"version '{request.query.get('api-version', '')}' (path '{request.path}').",
+        )
+    _check_api_version(request, (arm.API_VERSION,), "vaults")
+    # The whole request is received before anything else happens, as at ARM's front door: a caller that goes
+    # away during an injected delay does not undo a request it had fully sent.
+    body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
+    await _front_door(store, route.operation or "Unknown")
+    if route.handler is None:
+        raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+    base_url = f"{request.scheme}://{request.host}"
+    with store.lock:
+        now = store.settle()
+        vault = _vault(store, *route.vault)
+        raw_path = request.raw_path.split("?", 1)[0]
+        ctx = arm.Ctx(store, vault, request.method, raw_path, request.query, body, base_url, now)
+        reply = route.handler(ctx, route.params)
+    return _json(reply.status, reply.body, reply.headers)
+
+
+async def _off_azure(store: Store, request: web.Request, route: offazure.SiteRoute) -> web.Response:
+    """An Azure Migrate discovery request (``Microsoft.OffAzure``, read-only), once authenticated and counted."""
+    if route.resource_type is None:
+        raise ArmError(
+            404,
+            "InvalidResourceType",
+            f"The resource type could not be found in the namespace '{offazure.NAMESPACE}' for api version "
+            f"'{request.query.get('api-version', '')}' (path '{request.path}').",
+        )
+    _check_api_version(request, offazure.API_VERSIONS, route.resource_type)
+    await _front_door(store, route.operation or "Unknown")
+    if route.handler is None:
+        raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+    base_url = f"{request.scheme}://{request.host}"
+    with store.lock:
+        now = store.settle()
+        site = offazure.find_site(store, *route.params[:3])
+        link_base = f"{base_url}{request.raw_path.split('?', 1)[0]}"
+        reply = route.handler(offazure.SiteCtx(store, site, request.query, link_base, base_url, now), route.params)
+    return _json(reply.status, reply.body, reply.headers)
+
+
 async def handle_arm(request: web.Request) -> web.StreamResponse:
-    """Every ARM path: the request pipeline around :func:`arm.resolve` and the handler it finds."""
+    """Every ARM path: the request pipeline around :func:`arm.resolve` (Site Recovery) or
+    :func:`offazure.resolve` (Azure Migrate discovery) and the handler it finds."""
     emulator = request.app[EMULATOR_KEY]
     store = emulator.store
     segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].split("/") if s]
     route = arm.resolve(request.method, segments)
-    operation = route.operation if route and route.operation else "Unknown"
+    site_route = offazure.resolve(request.method, segments) if route is None else None
+    operation = (route.operation if route else site_route.operation if site_route else "") or "Unknown"
     item = route.item if route else None
     response: web.Response
     limit: Decision | None = None
@@ -175,35 +237,12 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
         limit = _take_token(emulator.limits, segments, request.method)
         if limit is not None and not limit.allowed:
             raise _throttled(limit, segments[1])
-        if route is None:
-            if segments and segments[0].lower() == "subscriptions":
-                raise ArmError(
-                    404,
-                    "InvalidResourceType",
-                    f"The resource type could not be found in the namespace 'Microsoft.RecoveryServices' for api "
-                    f"version '{request.query.get('api-version', '')}' (path '{request.path}').",
-                )
+        if site_route is not None:
+            response = await _off_azure(store, request, site_route)
+        elif route is None and not (segments and segments[0].lower() == "subscriptions"):
             raise ArmError(404, "NotFound", f"No route matches '{request.path}'.")
-        _check_api_version(request)
-        # The whole request is received before anything else happens, as at ARM's front door: a caller that goes
-        # away during an injected delay does not undo a request it had fully sent.
-        body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
-        verdict = store.faults.front_door(operation)
-        if verdict.delay_seconds:
-            await asyncio.sleep(verdict.delay_seconds)
-        if verdict.status is not None:
-            headers = {"Retry-After": str(verdict.retry_after)} if verdict.retry_after is not None else {}
-            raise ArmError(verdict.status, verdict.code, verdict.message, headers=headers)
-        if route.handler is None:
-            raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
-        base_url = f"{request.scheme}://{request.host}"
-        with store.lock:
-            now = store.settle()
-            vault = _vault(store, *route.vault)
-            raw_path = request.raw_path.split("?", 1)[0]
-            ctx = arm.Ctx(store, vault, request.method, raw_path, request.query, body, base_url, now)
-            reply = route.handler(ctx, route.params)
-        response = _json(reply.status, reply.body, reply.headers)
+        else:
+            response = await _site_recovery(store, request, route)
     except ArmError as err:
         response = _error(err)
     except web.HTTPException as exc:  # e.g. a body over the size limit

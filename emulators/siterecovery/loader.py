@@ -15,11 +15,20 @@ from emulators.siterecovery.state import (
     NetworkMapping,
     Policy,
     ProcessServer,
+    RunAsAccount,
     Store,
     Vault,
+    VCenter,
     VMwareSite,
 )
-from emulators.siterecovery.topology import FabricSpec, MachineKind, MachineSpec, Topology, VaultSpec
+from emulators.siterecovery.topology import (
+    FabricSpec,
+    MachineKind,
+    MachineSpec,
+    Topology,
+    VaultSpec,
+    VMwareSiteSpec,
+)
 
 _DEFAULT_KIND: dict[str, MachineKind] = {
     "Azure": "AzureVM",
@@ -30,9 +39,18 @@ _DEFAULT_KIND: dict[str, MachineKind] = {
 
 
 def _vmware_sites(vault: Vault, vspec: VaultSpec) -> None:
-    """The vault's Azure Migrate VMware sites and their discovered machines (what VMwareCbt enables name)."""
+    """The vault's Azure Migrate VMware sites: their run-as accounts, vCenters and discovered machines."""
     for sspec in vspec.vmware_sites:
-        site = VMwareSite(vspec.subscription_id, sspec.resource_group or vspec.resource_group, sspec.name)
+        site = VMwareSite(
+            vspec.subscription_id,
+            sspec.resource_group or vspec.resource_group,
+            sspec.name,
+            location=vspec.location,
+            appliance_name=sspec.appliance_name or sspec.name,
+            migrate_project=sspec.migrate_project,
+        )
+        _site_credentials(site, sspec)
+        first_v_center = next(iter(site.v_centers.values()))
         for mspec in sspec.machines:
             disks = [
                 DiscoveredDisk(d.id, d.name or f"{mspec.name}_disk{i}", d.size_gb, d.is_os_disk)
@@ -50,8 +68,26 @@ def _vmware_sites(vault: Vault, vspec: VaultSpec) -> None:
                 mspec.firmware_type,
                 disks,
                 mspec.bandwidth_mbps,
+                v_center=site.v_centers[mspec.v_center.lower()] if mspec.v_center else first_v_center,
+                cores=mspec.cores,
+                memory_mb=mspec.memory_mb,
+                power_status=mspec.power_status,
             )
         vault.vmware_sites[sspec.name.lower()] = site
+
+
+def _site_credentials(site: VMwareSite, spec: VMwareSiteSpec) -> None:
+    """Run-as accounts, then the vCenters reached with them (default: the site's first VMwareFabric account)."""
+    for aspec in spec.declared_run_as_accounts():
+        site.run_as_accounts[aspec.name.lower()] = RunAsAccount(
+            site, aspec.name, aspec.display_name or aspec.name, aspec.credential_type
+        )
+    fabric_account = next(a for a in site.run_as_accounts.values() if a.credential_type == "VMwareFabric")
+    for vspec in spec.declared_v_centers():
+        account = site.run_as_accounts[vspec.run_as_account.lower()] if vspec.run_as_account else fabric_account
+        site.v_centers[vspec.name.lower()] = VCenter(
+            site, vspec.name, vspec.fqdn or f"{vspec.name}.contoso.local", vspec.port, vspec.version, account
+        )
 
 
 def _machine(spec: MachineSpec, fabric_kind: str, location: str | None) -> Machine:

@@ -3,8 +3,9 @@
 The schema (``migration_schema.py``) has checked shapes; this module checks meanings: booleans ASR sends as
 strings (``"true"``/``"false"``, as the examples do), enum values (the SDK 2.0 enums), ARM ids that must be well
 formed (``LinkedInvalidPropertyId``, ARM's code for a malformed resource id in a request body), the discovered
-machine (``vmwareMachineId``: a machine of the fabric's Azure Migrate VMware site) and its disks. Codes ASR's public
-sources do not give are the emulator's (README.md, "Migration items", lists them).
+machine (``vmwareMachineId``: a machine of the fabric's Azure Migrate VMware site), its disks and the run-as
+accounts (accounts of that site). Codes ASR's public sources do not give are the emulator's (README.md, "Migration
+items", lists them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from emulators.siterecovery.errors import ArmError, bad_request
 from emulators.siterecovery.migration_items import IncludedDisk
-from emulators.siterecovery.state import Container, DiscoveredMachine
+from emulators.siterecovery.state import Container, DiscoveredMachine, RunAsAccount
 
 DETAILS = "properties.providerSpecificDetails"
 
@@ -168,6 +169,33 @@ def resolve_machine(container: Container, details: dict[str, Any]) -> Discovered
             f"'{site.name if site else '(none)'}' of fabric '{container.fabric.name}'.",
             target=f"{DETAILS}.vmwareMachineId",
         )
+    return found
+
+
+RUN_AS_KEYS = ("dataMoverRunAsAccountId", "snapshotRunAsAccountId")
+
+
+def resolve_run_as_accounts(machine: DiscoveredMachine, details: dict[str, Any]) -> list[RunAsAccount]:
+    """``dataMoverRunAsAccountId`` / ``snapshotRunAsAccountId``: run-as accounts of the machine's VMware site.
+
+    Az.Migrate passes the vCenter's ``runAsAccountId`` for both; one the site does not hold is refused with the
+    emulator's ``RunAsAccountNotFound`` (ASR's own answer is not public; README.md lists it as inferred).
+    """
+    site = machine.site
+    found: list[RunAsAccount] = []
+    for key in RUN_AS_KEYS:
+        account_id = check_id(details, key)
+        assert account_id is not None  # the schema requires both
+        account = next((a for a in site.run_as_accounts.values() if a.id.lower() == account_id.lower()), None)
+        if account is None:
+            known = ", ".join(a.id for a in site.run_as_accounts.values())
+            raise bad_request(
+                "RunAsAccountNotFound",
+                f"The run-as account '{account_id}' was not found in the VMware site '{site.name}' of machine "
+                f"'{machine.display_name}' (its run-as accounts: {known}).",
+                target=f"{DETAILS}.{key}",
+            )
+        found.append(account)
     return found
 
 

@@ -21,7 +21,14 @@ from emulators.siterecovery import providers
 from emulators.siterecovery.errors import bad_request, conflict
 from emulators.siterecovery.jobs import Job
 from emulators.siterecovery.lifecycle import start_job
-from emulators.siterecovery.migration_inputs import DETAILS, check_bool, check_id, check_targets, resolve_disks
+from emulators.siterecovery.migration_inputs import (
+    DETAILS,
+    check_bool,
+    check_id,
+    check_targets,
+    resolve_disks,
+    resolve_run_as_accounts,
+)
 from emulators.siterecovery.migration_inputs import resolve_machine as resolve_discovered
 from emulators.siterecovery.migration_items import MigrationItem, Stage, mig_state
 from emulators.siterecovery.migration_points import find_point, points
@@ -192,8 +199,7 @@ def enable(store: Store, vault: Vault, container: Container, name: str, props: d
     if mapping.policy.provider != "VMwareCbt":
         raise bad_request("InvalidPolicyId", "The policy's provider is not VMwareCbt.", target="properties.policyId")
     machine = resolve_discovered(container, details)
-    for key in ("dataMoverRunAsAccountId", "snapshotRunAsAccountId"):
-        check_id(details, key)
+    resolve_run_as_accounts(machine, details)
     targets = check_targets(details)
     disks = resolve_disks(machine, list(details["disksToInclude"]))
     for other in vault.migration_items.values():

@@ -129,6 +129,11 @@ class EmulatorHandle:
     def items(self) -> list[dict[str, Any]]:
         return item_states(self.store)
 
+    def migration_items(self) -> list[str]:
+        """The ids of the migration items (VMwareCbt) every vault holds now."""
+        with self.store.lock:
+            return [item.id for vault in self.store.vaults.values() for item in vault.migration_items.values()]
+
     def item(self, name: str) -> dict[str, Any]:
         """State of one protected item by item name or friendly name (KeyError if none)."""
         for state in self.items():

@@ -77,10 +77,44 @@ class DiscoveredMachine:
     firmware_type: str
     disks: list[DiscoveredDisk]
     bandwidth_mbps: float | None
+    v_center: VCenter | None = None  # the vCenter that manages it (always set by the loader)
+    cores: int = 2
+    memory_mb: int = 4096
+    power_status: str = "ON"
 
     @property
     def id(self) -> str:
         return f"{self.site.id}/machines/{self.name}"
+
+
+@dataclass(frozen=True)
+class RunAsAccount:
+    """A credential the site's appliance holds; a vCenter names the one it is reached with (``runAsAccountId``)."""
+
+    site: VMwareSite
+    name: str
+    display_name: str
+    credential_type: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.site.id}/runasaccounts/{self.name}"
+
+
+@dataclass(frozen=True)
+class VCenter:
+    """A vCenter Server the site's appliance discovers machines from."""
+
+    site: VMwareSite
+    name: str
+    fqdn: str
+    port: int
+    version: str
+    run_as_account: RunAsAccount
+
+    @property
+    def id(self) -> str:
+        return f"{self.site.id}/vcenters/{self.name}"
 
 
 @dataclass(eq=False)
@@ -91,6 +125,11 @@ class VMwareSite:
     resource_group: str
     name: str
     machines: dict[str, DiscoveredMachine] = field(default_factory=dict)  # key: name lower
+    location: str = ""
+    appliance_name: str = ""
+    migrate_project: str = ""
+    v_centers: dict[str, VCenter] = field(default_factory=dict)  # key: name lower
+    run_as_accounts: dict[str, RunAsAccount] = field(default_factory=dict)  # key: name lower
 
     @property
     def id(self) -> str:

@@ -91,9 +91,13 @@ class ProcessServerSpec(_Model):
 
 
 class DiscoveredDiskSpec(_Model):
-    """A disk of a discovered VMware machine (what a VMwareCbt enable's ``disksToInclude[].diskId`` names)."""
+    """A disk of a discovered VMware machine (what a VMwareCbt enable's ``disksToInclude[].diskId`` names).
 
-    id: str = Field(min_length=1, description="the disk's id in the VMware site (the vCenter disk key or uuid)")
+    ``isOSDisk`` is the emulator's own knowledge: OffAzure's ``VMwareDisk`` has no such flag (a client names the
+    OS disk itself, as Az.Migrate's ``-OSDiskID`` does); ASR checks the enable's ``isOSDisk`` against it.
+    """
+
+    id: str = Field(min_length=1, description="the disk's uuid in the VMware site (OffAzure VMwareDisk.uuid)")
     size_gb: int = Field(alias="sizeGB", gt=0)
     is_os_disk: bool = Field(False, alias="isOSDisk")
     name: str | None = None
@@ -109,6 +113,41 @@ class DiscoveredMachineSpec(_Model):
     firmware_type: Literal["BIOS", "EFI"] = Field("BIOS", alias="firmwareType")
     disks: list[DiscoveredDiskSpec] = Field(min_length=1)
     bandwidth_mbps: float | None = Field(None, alias="bandwidthMbps", gt=0)
+    v_center: str | None = Field(
+        None, alias="vCenter", description="the vCenter that manages it; default the site's first"
+    )
+    cores: int = Field(2, ge=1, description="OffAzure numberOfProcessorCore")
+    memory_mb: int = Field(4096, alias="memoryMB", ge=1, description="OffAzure allocatedMemoryInMB")
+    power_status: Literal["ON", "OFF"] = Field("ON", alias="powerStatus")
+
+
+# The credential types of an Azure Migrate run-as account (the OffAzure spec's CredentialType enum). The
+# credential an appliance uses to reach a vCenter Server is a VMwareFabric one.
+CredentialType = Literal["VMwareFabric", "HyperVFabric", "LinuxGuest", "WindowsGuest", "LinuxServer", "WindowsServer"]
+
+# What a VMware site has when its topology declares no vCenter / run-as account (README.md, "OffAzure").
+DEFAULT_VCENTER = "vcenter01"
+DEFAULT_RUN_AS_ACCOUNT = "vcenter-account"
+
+
+class RunAsAccountSpec(_Model):
+    """A credential the site's appliance holds (``VMwareSites/{site}/runasaccounts/{name}``)."""
+
+    name: str = Field(min_length=1)
+    display_name: str | None = Field(None, alias="displayName", description="default: the name")
+    credential_type: CredentialType = Field("VMwareFabric", alias="credentialType")
+
+
+class VCenterSpec(_Model):
+    """A vCenter Server the site's appliance discovers from (``VMwareSites/{site}/vcenters/{name}``)."""
+
+    name: str = Field(min_length=1)
+    fqdn: str | None = Field(None, description="default: {name}.contoso.local")
+    run_as_account: str | None = Field(
+        None, alias="runAsAccount", description="the run-as account it is reached with; default the site's first"
+    )
+    port: int = Field(443, ge=1, le=65535)
+    version: str = "7.0.3"
 
 
 class VMwareSiteSpec(_Model):
@@ -116,7 +155,29 @@ class VMwareSiteSpec(_Model):
 
     name: str = Field(min_length=1)
     resource_group: str | None = Field(None, alias="resourceGroup", description="default: the vault's")
+    appliance_name: str | None = Field(None, alias="applianceName", description="default: the site's name")
+    migrate_project: str = Field(
+        "migrate-project", alias="migrateProject", min_length=1, description="the Azure Migrate project it belongs to"
+    )
+    run_as_accounts: list[RunAsAccountSpec] | None = Field(
+        None, alias="runAsAccounts", description=f"absent: one VMwareFabric account '{DEFAULT_RUN_AS_ACCOUNT}'"
+    )
+    v_centers: list[VCenterSpec] | None = Field(
+        None, alias="vCenters", description=f"absent: one vCenter '{DEFAULT_VCENTER}'"
+    )
     machines: list[DiscoveredMachineSpec] = Field(default_factory=list)
+
+    def declared_run_as_accounts(self) -> list[RunAsAccountSpec]:
+        """The site's run-as accounts: the declared ones, else the one default vCenter credential."""
+        if self.run_as_accounts is not None:
+            return list(self.run_as_accounts)
+        return [RunAsAccountSpec.model_validate({"name": DEFAULT_RUN_AS_ACCOUNT})]
+
+    def declared_v_centers(self) -> list[VCenterSpec]:
+        """The site's vCenters: the declared ones, else the one default vCenter."""
+        if self.v_centers is not None:
+            return list(self.v_centers)
+        return [VCenterSpec.model_validate({"name": DEFAULT_VCENTER})]
 
 
 class FabricSpec(_Model):
@@ -387,10 +448,16 @@ def _vmware_sites(vault: VaultSpec, base: str) -> list[str]:
     for si, site in enumerate(vault.vmware_sites):
         sbase = f"{base}.vmwareSites[{si}]"
         problems += _dupes([m.name for m in site.machines], f"{sbase}.machines")
+        problems += _site_credentials(site, sbase)
+        v_centers = {v.name.lower() for v in site.declared_v_centers()}
         for mi, machine in enumerate(site.machines):
             problems += _dupes([d.id for d in machine.disks], f"{sbase}.machines[{mi}].disks", what="id")
             if sum(d.is_os_disk for d in machine.disks) != 1:
                 problems.append(f"{sbase}.machines[{mi}].disks: exactly one disk must have isOSDisk: true")
+            if machine.v_center is not None and machine.v_center.lower() not in v_centers:
+                problems.append(
+                    f"{sbase}.machines[{mi}].vCenter: unknown vCenter '{machine.v_center}' in VMware site '{site.name}'"
+                )
     if not any(f.kind == "VMwareV2" for f in vault.fabrics):
         for pi, policy in enumerate(vault.policies):
             if policy.provider == "VMwareCbt":
@@ -410,4 +477,30 @@ def _vmware_sites(vault: VaultSpec, base: str) -> list[str]:
                 problems.append(f"{base}.fabrics[{fi}].containers: a VMwareV2 fabric's machines are its site's")
         elif fabric.vmware_site is not None:
             problems.append(f"{where}: only VMwareV2 fabrics name a VMware site")
+    return problems
+
+
+def _site_credentials(site: VMwareSiteSpec, sbase: str) -> list[str]:
+    """Run-as accounts and vCenters: unique names, none of the lists empty, and every vCenter reached with a
+    VMwareFabric account of the site (the one it names, else the site's first VMwareFabric account)."""
+    problems = _dupes([a.name for a in site.run_as_accounts or []], f"{sbase}.runAsAccounts")
+    problems += _dupes([v.name for v in site.v_centers or []], f"{sbase}.vCenters")
+    for key, declared in (("runAsAccounts", site.run_as_accounts), ("vCenters", site.v_centers)):
+        if declared == []:
+            problems.append(f"{sbase}.{key}: declare at least one (or leave {key} out for the default)")
+    accounts = {a.name.lower(): a for a in site.declared_run_as_accounts()}
+    for vi, v_center in enumerate(site.declared_v_centers()):
+        where = f"{sbase}.vCenters[{vi}].runAsAccount" if site.v_centers is not None else f"{sbase}.runAsAccounts"
+        if v_center.run_as_account is None:
+            if not any(a.credential_type == "VMwareFabric" for a in accounts.values()):
+                problems.append(f"{where}: vCenter '{v_center.name}' needs a VMwareFabric run-as account in the site")
+            continue
+        account = accounts.get(v_center.run_as_account.lower())
+        if account is None:
+            problems.append(f"{where}: unknown run-as account '{v_center.run_as_account}' in VMware site '{site.name}'")
+        elif account.credential_type != "VMwareFabric":
+            problems.append(
+                f"{where}: run-as account '{account.name}' is a {account.credential_type} credential; a vCenter is "
+                "reached with a VMwareFabric one"
+            )
     return problems

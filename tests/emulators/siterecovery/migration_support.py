@@ -1,9 +1,5 @@
-"""Shared by the migration-item tests: the example topology with an agentless VMware fabric, and enable bodies.
-
-``examples/topology.yaml`` declares the VMware site and its discovered machines; the VMwareV2 fabric, the VMwareCbt
-policy (Az.Migrate's Initialize-AzMigrateReplicationInfrastructure figures: 360 / 240 / 60 minutes) and the container
-mapping are added here so the example's fabric, policy and mapping lists stay as other tests expect them.
-"""
+"""Shared by the migration-item tests: the example topology (its agentless VMware fabric ``vmware-agentless``, the
+VMwareCbt policy and mapping, the VMware site and its discovered machines), and enable bodies."""
 
 from __future__ import annotations
 
@@ -30,6 +26,9 @@ MAPPING = "vmware-agentless-to-azure"
 SITE_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.OffAzure/VMwareSites/{SITE}"
 VAULT_ID = f"/Subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/{VAULT}"
 POLICY_ID = f"{VAULT_ID}/replicationPolicies/{POLICY}"
+# The site declares no run-as accounts: it has the default vCenter credential, which Az.Migrate passes as both the
+# data mover and the snapshot account (the vCenter's runAsAccountId).
+RUN_AS_ACCOUNT_ID = f"{SITE_ID}/runasaccounts/vcenter-account"
 TARGET_RG = f"/subscriptions/{SUB}/resourceGroups/rg-target"
 TARGET_NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-target"
 TEST_NET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-test"
@@ -45,20 +44,6 @@ DISKS = {
 
 def migration_topology(faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     topology: dict[str, Any] = load_topology(TOPOLOGY).model_dump(by_alias=True)
-    vault = topology["vaults"][0]
-    vault["fabrics"].append(
-        {"name": FABRIC, "kind": "VMwareV2", "vmwareSite": SITE, "containers": [{"name": CONTAINER}]}
-    )
-    vault["policies"].append(
-        {
-            "name": POLICY,
-            "provider": "VMwareCbt",
-            "recoveryPointHistoryMinutes": 360,
-            "appConsistentFrequencyMinutes": 240,
-            "crashConsistentFrequencyMinutes": 60,
-        }
-    )
-    vault["containerMappings"].append({"name": MAPPING, "fabric": FABRIC, "container": CONTAINER, "policy": POLICY})
     topology["faults"] = faults or []
     return topology
 
@@ -85,8 +70,8 @@ def enable_body(machine: str = "vmw-agentless01", **overrides: Any) -> dict[str,
             }
             for disk, is_os in DISKS[machine]
         ],
-        "dataMoverRunAsAccountId": f"{SITE_ID}/runasaccounts/datamover",
-        "snapshotRunAsAccountId": f"{SITE_ID}/runasaccounts/snapshot",
+        "dataMoverRunAsAccountId": RUN_AS_ACCOUNT_ID,
+        "snapshotRunAsAccountId": RUN_AS_ACCOUNT_ID,
         "targetResourceGroupId": TARGET_RG,
         "targetNetworkId": TARGET_NET,
         "targetSubnetName": "default",

@@ -87,6 +87,11 @@ def contract_topology() -> dict[str, Any]:
                 "vmwareSites": [
                     {
                         "name": SITE,
+                        # the run-as accounts the enable names (an enable naming one the site lacks is refused)
+                        "runAsAccounts": [
+                            {"name": details[key].rsplit("/", 1)[-1]}
+                            for key in ("dataMoverRunAsAccountId", "snapshotRunAsAccountId")
+                        ],
                         "machines": [
                             {
                                 "name": MACHINE.rsplit("/", 1)[-1],

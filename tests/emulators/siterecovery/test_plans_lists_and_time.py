@@ -214,7 +214,7 @@ def test_faults_declared_in_the_topology_apply_from_the_start() -> None:
         with pytest.raises(HttpResponseError) as throttled:
             list(client.replication_fabrics.list(RG, VAULT))
         assert throttled.value.status_code == 429
-        assert len(list(client.replication_fabrics.list(RG, VAULT))) == 5
+        assert len(list(client.replication_fabrics.list(RG, VAULT))) == 6
 
 
 def test_operation_status_carries_retry_after_while_running() -> None:

@@ -36,7 +36,7 @@ def minimal() -> dict[str, Any]:
 def test_example_topology_loads() -> None:
     topology = load_topology(TOPOLOGY)
     vault = topology.vaults[0]
-    assert {f.kind for f in vault.fabrics} == {"Azure", "InMageRcm", "HyperVSite"}
+    assert {f.kind for f in vault.fabrics} == {"Azure", "InMageRcm", "HyperVSite", "VMwareV2"}
     kinds = {m.kind for f in vault.fabrics for c in f.containers for m in c.machines}
     assert {"VMware", "Physical", "AWS"} <= kinds
 
