@@ -38,6 +38,5 @@ def read_protected_item(request: dict[str, Any]) -> dict[str, Any]:
         return {"error": error.to_dict()}
     if body is None:
         return ItemReading(exists=False).to_dict()
-    properties = body.get("properties") or {}
     view = scenario.read_protected_item(body).to_dict()
-    return ItemReading(True, view, properties.get("failoverRecoveryPointId")).to_dict()
+    return ItemReading(True, view, scenario.recovery_point_used(body)).to_dict()

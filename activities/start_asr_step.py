@@ -24,9 +24,10 @@ from migration.errors import AsrPermanentError, AsrTransientError
 from migration.machine import Machine
 from migration.payloads.asr_steps import StartStepInput, StepStarted
 from migration.plan_options import WaveOptions
-from migration.scenarios import DisableReason, ItemAddress, Scenario, scenario_for
+from migration.scenarios import DisableReason, ItemAddress, Scenario, VMwareCbtScenario, scenario_for
 from migration.scenarios.a2a import A2AScenario
 from migration.steps import Decision, Step, decide, job_name
+from migration.vmware_discovery import read_vmware_source
 
 name = names.START_ASR_STEP
 bp = df.Blueprint()
@@ -44,14 +45,54 @@ def _item(step: Step, scenario: Scenario, machine: Machine) -> ItemAddress:
     return scenario.protected_item(machine)
 
 
+def _migration_scenario(scenario: Scenario, machine: Machine, step: Step) -> VMwareCbtScenario:
+    if not isinstance(scenario, VMwareCbtScenario):
+        message = f"machine {machine.name}: {step.value} exists for agentless VMware migrations only"
+        raise AsrPermanentError(message, code="NotAMigrationItem")
+    return scenario
+
+
+def _enable_body(asr: SiteRecovery, scenario: Scenario, machine: Machine, stage: str) -> dict[str, Any]:
+    """The enable body; an agentless machine's from discovery too (its disks, its vCenter's run-as account)."""
+    try:
+        if isinstance(scenario, VMwareCbtScenario):
+            source = read_vmware_source(asr, machine, stage=stage)
+            if source is None:
+                message = (
+                    f"machine {machine.name}: Azure Migrate has not discovered {machine.asr.discovered_machine_id}"
+                )
+                raise AsrPermanentError(message, code="DiscoveredMachineNotFound", stage=stage)
+            return scenario.enable_protection(machine, source=source)
+        return scenario.enable_protection(machine)
+    except ValueError as error:
+        raise AsrPermanentError(str(error), code="InvalidEnableInput", stage=stage) from None
+
+
+def _latest_point(asr: SiteRecovery, item: ItemAddress, machine: Machine, stage: str) -> str:
+    """The newest recovery point of the item, for a test failover that must name one (VMwareCbt's testMigrate)."""
+    points = asr.list_recovery_points(item, stage=stage)
+    dated = [p for p in points if isinstance(p.get("id"), str)]
+    if not dated:
+        message = f"machine {machine.name}: the item has no recovery point to test-migrate to yet"
+        raise AsrTransientError(message, code="NoRecoveryPoint", stage=stage)
+
+    def taken_at(point: dict[str, Any]) -> str:
+        properties = point.get("properties") or {}
+        return str(properties.get("recoveryPointTime") or properties.get("recovery_point_time") or "")
+
+    return str(max(dated, key=taken_at)["id"])
+
+
 def _start(
     step: Step, request: StartStepInput, asr: SiteRecovery, scenario: Scenario, machine: Machine, item: ItemAddress
 ) -> StartedOperation:
     stage = request.stage_name
     point = request.recovery_point_id
     if step is Step.ENABLE_REPLICATION:
-        return asr.start_enable_replication(item, scenario.enable_protection(machine), stage=stage)
+        return asr.start_enable_replication(item, _enable_body(asr, scenario, machine, stage), stage=stage)
     if step is Step.TEST_FAILOVER:
+        if point is None and scenario.needs_recovery_point_for_test:
+            point = _latest_point(asr, item, machine, stage)
         return asr.start_test_failover(item, scenario.test_failover(machine, recovery_point_id=point), stage=stage)
     if step is Step.TEST_FAILOVER_CLEANUP:
         body = scenario.test_failover_cleanup(machine, comments=request.comments)
@@ -61,6 +102,14 @@ def _start(
         return asr.start_unplanned_failover(item, body, stage=stage)
     if step is Step.COMMIT:
         return asr.start_failover_commit(item, stage=stage)
+    if step is Step.RESYNC:
+        return asr.start_resync(item, _migration_scenario(scenario, machine, step).resync(machine), stage=stage)
+    if step is Step.PAUSE_REPLICATION:
+        body = _migration_scenario(scenario, machine, step).pause_replication(machine)
+        return asr.start_pause_replication(item, body, stage=stage)
+    if step is Step.RESUME_REPLICATION:
+        body = _migration_scenario(scenario, machine, step).resume_replication(machine)
+        return asr.start_resume_replication(item, body, stage=stage)
     if step in (Step.COMPLETE_MIGRATION, Step.DISABLE_REPLICATION):
         reason = DisableReason.MIGRATION_COMPLETE if step is Step.COMPLETE_MIGRATION else DisableReason.NOT_SPECIFIED
         return asr.start_disable_protection(item, scenario.disable_protection(machine, reason=reason), stage=stage)

@@ -4,13 +4,17 @@ container mapping it names.
 ``run`` with no endpoint should run *any* valid plan locally (one imported from an inventory CSV, say), not only
 the examples. The example topology is used when the plan resolves in it; otherwise this builds one from the plan
 itself. What a plan cannot say (disk sizes, Azure regions) gets plausible values: 128 GB and 256 GB disks, and
-distinct regions for each Azure fabric in the order the plan names them.
+distinct regions for each Azure fabric in the order the plan names them. An agentless VMware machine becomes a
+machine of the VMware site its ``discoveredMachineId`` names, with the disks the plan names (the OS disk first)
+and the run-as account it names, so the enable finds what it asks for.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from migration.arm_ids import parse_resource_id
+from migration.machine import Machine
 from migration.plan import Plan
 from migration.source_kinds import Provider
 
@@ -18,7 +22,12 @@ __all__ = ["topology_for"]
 
 Json = dict[str, Any]
 _REGIONS = ["westeurope", "northeurope", "swedencentral", "francecentral", "germanywestcentral", "uksouth"]
-_FABRIC_KIND = {Provider.A2A: "Azure", Provider.IN_MAGE_RCM: "InMageRcm", Provider.HYPER_V_REPLICA_AZURE: "HyperVSite"}
+_FABRIC_KIND = {
+    Provider.A2A: "Azure",
+    Provider.IN_MAGE_RCM: "InMageRcm",
+    Provider.HYPER_V_REPLICA_AZURE: "HyperVSite",
+    Provider.VMWARE_CBT: "VMwareV2",
+}
 _MACHINE_KIND = {"vmware": "VMware", "physical": "Physical", "aws": "AWS", "hyperv": "HyperV", "azure": "AzureVM"}
 
 
@@ -36,7 +45,9 @@ class _Vault:
             "fabrics": [],
             "policies": [],
             "containerMappings": [],
+            "vmwareSites": [],
         }
+        self.sites: dict[str, Json] = {}
         self.fabrics: dict[str, Json] = {}
         self.containers: dict[tuple[str, str], Json] = {}
         self.policies: set[str] = set()
@@ -69,6 +80,38 @@ class _Vault:
             self.containers[key] = container
         return self.containers[key]
 
+    def discovered(self, machine: Machine) -> None:
+        """The agentless machine in its VMware site (and the site on the machine's fabric)."""
+        machine_id = parse_resource_id(machine.asr.discovered_machine_id or "")
+        site_id = machine_id.parent
+        site_name = site_id.name if site_id is not None else "vmware-site"
+        self.fabric(machine.asr.fabric, "VMwareV2").setdefault("vmwareSite", site_name)
+        site = self.sites.get(site_name.lower())
+        if site is None:
+            site = {"name": site_name, "resourceGroup": machine_id.resource_group, "machines": []}
+            self.sites[site_name.lower()] = site
+            self.doc["vmwareSites"].append(site)
+        account = machine.replication.run_as_account_id
+        if account:
+            accounts: list[Json] = site.setdefault("runAsAccounts", [])
+            if all(known["name"].lower() != _last(account).lower() for known in accounts):
+                accounts.append({"name": _last(account)})
+        replication = machine.replication
+        # Nothing named: one disk, so the enable needs no OS disk named either.
+        disk_ids = list(replication.disks_to_include) or [replication.os_disk_id or f"{machine.name}-disk-1"]
+        os_disk = replication.os_disk_id or disk_ids[0]
+        if os_disk.lower() not in {disk.lower() for disk in disk_ids}:
+            disk_ids.insert(0, os_disk)
+        disks = [
+            {
+                "id": disk,
+                "sizeGB": 128 if disk.lower() == os_disk.lower() else 256,
+                "isOSDisk": disk.lower() == os_disk.lower(),
+            }
+            for disk in disk_ids
+        ]
+        site["machines"].append({"name": machine_id.name, "displayName": machine.name, "disks": disks})
+
     def policy(self, name: str, provider: Provider) -> None:
         if name not in self.policies:
             self.policies.add(name)
@@ -98,7 +141,9 @@ def topology_for(plan: Plan) -> Json:
         kind = _FABRIC_KIND[provider]
         container = vault.container(machine.asr.fabric, kind, machine.asr.protection_container)
         entry: Json = {"disksGB": [128, 256]}
-        if provider is Provider.A2A:
+        if provider is Provider.VMWARE_CBT:
+            vault.discovered(machine)
+        elif provider is Provider.A2A:
             entry.update(name=machine.name, vmId=machine.asr.source_vm_id)
         else:
             entry.update(
@@ -109,7 +154,8 @@ def topology_for(plan: Plan) -> Json:
             if provider is Provider.IN_MAGE_RCM:
                 entry["vmId"] = machine.asr.discovered_machine_id
                 vault.process_server(machine.asr.fabric, kind, machine.replication.process_server_id)
-        container["machines"].append({k: v for k, v in entry.items() if v is not None})
+        if provider is not Provider.VMWARE_CBT:
+            container["machines"].append({k: v for k, v in entry.items() if v is not None})
         policy = _last(machine.replication.policy)
         vault.policy(policy, provider)
         target = None

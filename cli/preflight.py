@@ -103,7 +103,7 @@ def preflight(plan: Plan, asr: SiteRecovery) -> list[Json]:
                 "provider": machine.provider.value,
                 "fabric": machine.asr.fabric,
                 "container": machine.asr.protection_container,
-                "item": machine.asr.protectable_item or getattr(machine.asr, "source_vm_id", None),
+                "item": machine.asr.protectable_item or machine.asr.source_vm_id or machine.asr.discovered_machine_id,
                 "policy": machine.replication.policy,
                 "mapping": machine.replication.container_mapping,
                 **verdict,

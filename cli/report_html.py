@@ -178,6 +178,7 @@ def _details(records: list[Json]) -> str:
             "<tr>"
             f"<td>{html.escape(str(record['name']))}</td><td>{html.escape(str(record.get('group') or ''))}</td>"
             f"<td>{html.escape(str(record.get('sourceKind') or ''))}</td>"
+            f"<td>{html.escape(str(record.get('provider') or ''))}</td>"
             f'<td class="{outcome}">{outcome}</td><td>{html.escape(str(record.get("stage") or ""))}</td>'
             f"<td>{html.escape(str((downtime or {}).get('seconds') or ''))}</td>"
             f"<td>{html.escape(str(record.get('recoveryPointId') or '').rsplit('/', 1)[-1])}</td>"
@@ -191,6 +192,7 @@ def _details(records: list[Json]) -> str:
             "machine",
             "group",
             "source",
+            "provider",
             "outcome",
             "last stage",
             "downtime (s)",

@@ -32,6 +32,8 @@ __all__ = [
     "POLICY_TYPE",
     "CONTAINER_MAPPING_TYPE",
     "RECOVERY_POINT_TYPE",
+    "MIGRATION_ITEM_TYPE",
+    "VMWARE_RUN_AS_ACCOUNT_TYPE",
     "JOB_TYPE",
     "VIRTUAL_MACHINE_TYPE",
     "VIRTUAL_NETWORK_TYPE",
@@ -46,6 +48,8 @@ PROTECTED_ITEM_TYPE = f"{PROTECTION_CONTAINER_TYPE}/replicationProtectedItems"
 PROTECTABLE_ITEM_TYPE = f"{PROTECTION_CONTAINER_TYPE}/replicationProtectableItems"
 CONTAINER_MAPPING_TYPE = f"{PROTECTION_CONTAINER_TYPE}/replicationProtectionContainerMappings"
 RECOVERY_POINT_TYPE = f"{PROTECTED_ITEM_TYPE}/recoveryPoints"
+MIGRATION_ITEM_TYPE = f"{PROTECTION_CONTAINER_TYPE}/replicationMigrationItems"
+VMWARE_RUN_AS_ACCOUNT_TYPE = "Microsoft.OffAzure/VMwareSites/runasaccounts"
 POLICY_TYPE = f"{VAULT_TYPE}/replicationPolicies"
 JOB_TYPE = f"{VAULT_TYPE}/replicationJobs"
 VIRTUAL_MACHINE_TYPE = "Microsoft.Compute/virtualMachines"
@@ -269,6 +273,9 @@ class VaultRef:
 
     def protected_item_id(self, fabric: str, container: str, item: str) -> str:
         return str(self._container(fabric, container).child("replicationProtectedItems", item))
+
+    def migration_item_id(self, fabric: str, container: str, item: str) -> str:
+        return str(self._container(fabric, container).child("replicationMigrationItems", item))
 
     def protectable_item_id(self, fabric: str, container: str, item: str) -> str:
         return str(self._container(fabric, container).child("replicationProtectableItems", item))

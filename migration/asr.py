@@ -28,12 +28,13 @@ from urllib.parse import urlsplit
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.core.pipeline import PipelineResponse
+from azure.core.rest import HttpRequest
 from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
 from migration.arm_ids import InvalidResourceIdError, VaultRef, parse_resource_id
 from migration.asr_errors import asr_error_from_exception
 from migration.errors import AsrPermanentError, parse_retry_after
-from migration.scenarios.base import ItemAddress
+from migration.scenarios.base import ItemAddress, ItemKind
 from migration.target_scopes import target_allowed, target_scopes_from
 
 __all__ = [
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 PUBLIC_ARM_ENDPOINT = "https://management.azure.com"
+# Microsoft.OffAzure's stable api-version (VMwareSites, their machines and vCenters), as Az.Migrate reads them.
+OFFAZURE_API_VERSION = "2020-01-01"
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 JsonDict = dict[str, Any]
@@ -244,7 +247,9 @@ class SiteRecovery:
             raise asr_error_from_exception(error, stage=stage) from None
         return body
 
-    def _start(self, vault: VaultRef, stage: str | None, begin: Callable[..., Any], *args: Any) -> StartedOperation:
+    def _start(
+        self, vault: VaultRef, stage: str | None, begin: Callable[..., Any], *args: Any, **options: Any
+    ) -> StartedOperation:
         self._check_vault(vault, stage)
         captured: dict[str, str] = {}
 
@@ -253,7 +258,7 @@ class SiteRecovery:
             captured.update(response.http_response.headers)
 
         with self._translated(stage):
-            begin(*args, **self._options(polling=False, raw_response_hook=keep_headers))
+            begin(*args, **self._options(polling=False, raw_response_hook=keep_headers, **options))
         job_name = job_name_from_headers(captured)
         if job_name is None:
             raise AsrPermanentError(
@@ -266,9 +271,35 @@ class SiteRecovery:
     # -- reads ------------------------------------------------------------------------------------------
 
     def get_protected_item(self, item: ItemAddress, *, stage: str | None = None) -> JsonDict | None:
-        """The item's JSON, or ``None`` when it is not protected (404)."""
-        ops = self.client(item.vault.subscription_id).replication_protected_items
+        """The item's JSON (a protected or a migration item, as its address says), or ``None`` when it does not
+        exist (404)."""
+        client = self.client(item.vault.subscription_id)
+        ops: Any = client.replication_migration_items if _migration(item) else client.replication_protected_items
         return self._read_or_none(item.vault, stage, ops.get, *_item_args(item))
+
+    def get_discovery_resource(self, vault: VaultRef, resource_id: str, *, stage: str | None = None) -> JsonDict | None:
+        """An Azure Migrate discovery resource (``Microsoft.OffAzure/VMwareSites/...``: a machine, a vCenter), or
+        ``None`` when it does not exist. Read with the vault's client and credential, at ARM's own endpoint: the
+        path is rebuilt from the parsed id, so a crafted id cannot point the request anywhere else."""
+        self._check_vault(vault, stage)
+        try:
+            parsed = parse_resource_id(resource_id)
+        except InvalidResourceIdError as error:
+            message = f"{resource_id!r} is not an ARM id: {error}"
+            raise AsrPermanentError(message, code="InvalidResourceId", stage=stage) from None
+        if (parsed.namespace or "").lower() != "microsoft.offazure":
+            raise AsrPermanentError(
+                f"{resource_id} is not an Azure Migrate discovery resource", code="InvalidResourceId", stage=stage
+            )
+        request = HttpRequest("GET", f"{self._settings.arm_endpoint}{parsed}?api-version={OFFAZURE_API_VERSION}")
+        client = self.client(parsed.subscription_id or vault.subscription_id)
+        with self._translated(stage):
+            response = client.send_request(request, **self._options())
+            if response.status_code == 404:
+                return None
+            response.raise_for_status()
+            body: JsonDict = response.json()
+            return body
 
     def get_protectable_item(
         self, vault: VaultRef, fabric: str, container: str, name: str, *, stage: str | None = None
@@ -301,11 +332,17 @@ class SiteRecovery:
         return self._read(vault, stage, ops.get, vault.resource_group, vault.name, job_name)
 
     def list_recovery_points(self, item: ItemAddress, *, stage: str | None = None) -> list[JsonDict]:
-        """Every recovery point of the item (all pages), newest last as the service orders them."""
+        """Every recovery point of the item (all pages) in the service's order: a protected item's recovery points
+        or a migration item's migration recovery points."""
         self._check_vault(item.vault, stage)
-        ops = self.client(item.vault.subscription_id).recovery_points
+        client = self.client(item.vault.subscription_id)
         with self._translated(stage):
-            pages = ops.list_by_replication_protected_items(*_item_args(item), **self._options())
+            if _migration(item):
+                pages: Any = client.migration_recovery_points.list_by_replication_migration_items(
+                    *_item_args(item), **self._options()
+                )
+            else:
+                pages = client.recovery_points.list_by_replication_protected_items(*_item_args(item), **self._options())
             return [point.as_dict() if hasattr(point, "as_dict") else dict(point) for point in pages]
 
     # -- operations (each returns at once with the job to watch) ------------------------------------------
@@ -313,32 +350,83 @@ class SiteRecovery:
     def start_enable_replication(
         self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
     ) -> StartedOperation:
-        ops = self.client(item.vault.subscription_id).replication_protected_items
+        """Enable replication (a protected item's create) or enable migration (a migration item's)."""
+        client = self.client(item.vault.subscription_id)
+        ops: Any = client.replication_migration_items if _migration(item) else client.replication_protected_items
         return self._start(item.vault, stage, ops.begin_create, *_item_args(item), body)
 
     def start_test_failover(self, item: ItemAddress, body: JsonDict, *, stage: str | None = None) -> StartedOperation:
-        ops = self.client(item.vault.subscription_id).replication_protected_items
-        return self._start(item.vault, stage, ops.begin_test_failover, *_item_args(item), body)
+        """Test failover, or a migration item's test migrate."""
+        if _migration(item):
+            ops = self.client(item.vault.subscription_id).replication_migration_items
+            return self._start(item.vault, stage, ops.begin_test_migrate, *_item_args(item), body)
+        protected = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, protected.begin_test_failover, *_item_args(item), body)
 
     def start_test_failover_cleanup(
         self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
     ) -> StartedOperation:
-        ops = self.client(item.vault.subscription_id).replication_protected_items
-        return self._start(item.vault, stage, ops.begin_test_failover_cleanup, *_item_args(item), body)
+        """Test failover cleanup, or a migration item's test migrate cleanup."""
+        if _migration(item):
+            ops = self.client(item.vault.subscription_id).replication_migration_items
+            return self._start(item.vault, stage, ops.begin_test_migrate_cleanup, *_item_args(item), body)
+        protected = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, protected.begin_test_failover_cleanup, *_item_args(item), body)
 
     def start_unplanned_failover(
         self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
     ) -> StartedOperation:
-        ops = self.client(item.vault.subscription_id).replication_protected_items
-        return self._start(item.vault, stage, ops.begin_unplanned_failover, *_item_args(item), body)
+        """Unplanned failover, or a migration item's migrate."""
+        if _migration(item):
+            ops = self.client(item.vault.subscription_id).replication_migration_items
+            return self._start(item.vault, stage, ops.begin_migrate, *_item_args(item), body)
+        protected = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, protected.begin_unplanned_failover, *_item_args(item), body)
 
     def start_failover_commit(self, item: ItemAddress, *, stage: str | None = None) -> StartedOperation:
+        if _migration(item):
+            raise AsrPermanentError("a migration item has no failover to commit", code="NoCommit", stage=stage)
         ops = self.client(item.vault.subscription_id).replication_protected_items
         return self._start(item.vault, stage, ops.begin_failover_commit, *_item_args(item))
 
     def start_disable_protection(
         self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
     ) -> StartedOperation:
-        """``POST …/remove``: disable protection, with ``MigrationComplete`` after a migration."""
-        ops = self.client(item.vault.subscription_id).replication_protected_items
-        return self._start(item.vault, stage, ops.begin_delete, *_item_args(item), body)
+        """``POST …/remove``: disable protection, with ``MigrationComplete`` after a migration; for a migration item,
+        ``DELETE`` (stop replicating; ``body`` may carry its one input, ``deleteOption``)."""
+        if _migration(item):
+            ops = self.client(item.vault.subscription_id).replication_migration_items
+            option = body.get("deleteOption")
+            return self._start(item.vault, stage, ops.begin_delete, *_item_args(item), delete_option=option)
+        protected = self.client(item.vault.subscription_id).replication_protected_items
+        return self._start(item.vault, stage, protected.begin_delete, *_item_args(item), body)
+
+    def start_resync(self, item: ItemAddress, body: JsonDict, *, stage: str | None = None) -> StartedOperation:
+        """A migration item's resynchronization."""
+        ops = self._migration_ops(item, stage)
+        return self._start(item.vault, stage, ops.begin_resync, *_item_args(item), body)
+
+    def start_pause_replication(
+        self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
+    ) -> StartedOperation:
+        ops = self._migration_ops(item, stage)
+        return self._start(item.vault, stage, ops.begin_pause_replication, *_item_args(item), body)
+
+    def start_resume_replication(
+        self, item: ItemAddress, body: JsonDict, *, stage: str | None = None
+    ) -> StartedOperation:
+        ops = self._migration_ops(item, stage)
+        return self._start(item.vault, stage, ops.begin_resume_replication, *_item_args(item), body)
+
+    def _migration_ops(self, item: ItemAddress, stage: str | None) -> Any:
+        if not _migration(item):
+            raise AsrPermanentError(
+                "only migration items (agentless VMware) resync, pause and resume",
+                code="NotAMigrationItem",
+                stage=stage,
+            )
+        return self.client(item.vault.subscription_id).replication_migration_items
+
+
+def _migration(item: ItemAddress) -> bool:
+    return item.kind is ItemKind.MIGRATION

@@ -41,6 +41,7 @@ __all__ = [
     "machine_prefix",
     "parse",
     "rollback_id",
+    "resync_wait_id",
     "rollback_wait_id",
     "round_id",
     "wait_id",
@@ -54,6 +55,7 @@ _BATCH = "batch"
 _CALLBACK = "callback"
 _ROLLBACK = "rollback"
 _MAKE_SAFE = "makeSafe"
+_RESYNC = "resync"
 _CLAIM = "claim"
 _KEY = "key"
 _DIGEST_DIGITS = 40
@@ -113,6 +115,11 @@ def wait_id(runbook: str, stage: str, attempt: int, *, make_safe: bool = False) 
 def round_id(wait: str, round_: int) -> str:
     """The wait of a step asked again after a clear: round 0 keeps the wait's id, later rounds get their own."""
     return f"{wait}{_CHILD}{round_}" if round_ else wait
+
+
+def resync_wait_id(wait: str, resync: int) -> str:
+    """The job wait of the ``resync``-th resynchronization an initial-replication wait started (from 0)."""
+    return f"{wait}{_CHILD}{_RESYNC}{_CHILD}{resync}"
 
 
 def rollback_wait_id(rollback: str, round_: int) -> str:

@@ -10,6 +10,7 @@ with a wrong network id *and* a missing process server reports both at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
@@ -32,6 +33,7 @@ from migration.arm_ids import (
     STORAGE_ACCOUNT_TYPE,
     VIRTUAL_MACHINE_TYPE,
     VIRTUAL_NETWORK_TYPE,
+    VMWARE_RUN_AS_ACCOUNT_TYPE,
     InvalidResourceIdError,
     VaultRef,
     parse_resource_id,
@@ -47,7 +49,7 @@ from migration.plan_types import (
     check_arm_id,
     resource_group_id,
 )
-from migration.source_kinds import Provider, SourceKind, provider_for
+from migration.source_kinds import Provider, ReplicationMethod, SourceKind, method_for, methods_of, provider_for
 
 __all__ = [
     "AsrCoordinates",
@@ -108,6 +110,15 @@ def _check_discovered_machine_id(value: str) -> str:
     return value
 
 
+def _check_run_as_account(value: str) -> str:
+    """InMageRcm names its run-as account by id within the appliance; VMwareCbt by the site's ARM id (checked per
+    provider in :func:`_kind_problems`). Either way it becomes a request field, never a URL segment."""
+    if not value or value != value.strip() or any(ord(ch) < 32 for ch in value):
+        raise PydanticCustomError("run_as_account", "a run-as account id without control characters or edge spaces")
+    return value
+
+
+RunAsAccountId = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_check_run_as_account)]
 VirtualNetworkId = Annotated[str, arm_id(VIRTUAL_NETWORK_TYPE)]
 StorageAccountId = Annotated[str, arm_id(STORAGE_ACCOUNT_TYPE)]
 # Azure VM names: 1-64 characters (Linux; Windows computer names are cut to 15), no leading '_' or trailing '.'/'-'.
@@ -168,10 +179,21 @@ class ReplicationSettings(PlanModel):
     container_mapping: ResourceName | None = Field(
         default=None, description="Protection container mapping that pairs the source container with the policy."
     )
+    method: ReplicationMethod | None = Field(
+        default=None,
+        description="vmware: agentless (Azure Migrate, VMwareCbt) or agent (Mobility agent, InMageRcm); physical and "
+        "aws: agent. VMware's default: agent when processServerId is set, else agentless.",
+    )
     process_server_id: ResourceName | None = Field(default=None, description="InMageRcm: process server id.")
-    run_as_account_id: ResourceName | None = Field(default=None, description="InMageRcm: run-as account id.")
+    run_as_account_id: RunAsAccountId | None = Field(
+        default=None,
+        description="InMageRcm: run-as account id. VMwareCbt: ARM id of the VMware site's run-as account "
+        "(Microsoft.OffAzure/VMwareSites/{site}/runasaccounts/{name}); the machine's vCenter's if omitted.",
+    )
     log_storage_account_id: StorageAccountId | None = Field(
-        default=None, description="InMageRcm, HyperVReplicaAzure: cache/log storage account ARM id."
+        default=None,
+        description="InMageRcm, HyperVReplicaAzure, VMwareCbt: cache/log storage account ARM id (VMwareCbt: the "
+        "container mapping's if omitted).",
     )
     staging_storage_account_id: StorageAccountId | None = Field(
         default=None, description="A2A: cache storage account in the source region."
@@ -179,7 +201,11 @@ class ReplicationSettings(PlanModel):
     disk_type: DiskType | None = Field(default=None, description="Managed disk type of the replica disks.")
     disks_to_include: list[DiskId] = Field(
         default_factory=list,
-        description="Disks to replicate (A2A: managed disk ARM ids); empty means every disk.",
+        description="Disks to replicate (A2A: managed disk ARM ids; VMwareCbt: disk uuids); empty means every disk.",
+    )
+    os_disk_id: DiskId | None = Field(
+        default=None,
+        description="VMwareCbt: uuid of the disk the guest boots from; needed when the machine has several disks.",
     )
 
 
@@ -232,6 +258,10 @@ REQUIREMENTS: Mapping[Provider, tuple[tuple[str, str], ...]] = {
         ("asr", "recoveryProtectionContainer"),
         ("replication", "stagingStorageAccountId"),
     ),
+    # VMwareCbtEnableMigrationInput names the discovered machine (vmwareMachineId); the run-as accounts, the disks
+    # and the log storage account are found the way Az.Migrate's New-AzMigrateServerReplication finds them (the
+    # machine's vCenter, its discovered disks, the container mapping) unless the plan names them.
+    Provider.VMWARE_CBT: (("asr", "discoveredMachineId"),),
 }
 
 # Per provider, groups of fields of which at least one is needed. InMageRcm finds the machine either by
@@ -239,22 +269,32 @@ REQUIREMENTS: Mapping[Provider, tuple[tuple[str, str], ...]] = {
 # machine's ARM id, which the modernized appliance may be the only way to get (azure-powershell#28680).
 ONE_OF: Mapping[Provider, tuple[tuple[tuple[str, str], ...], ...]] = {
     Provider.IN_MAGE_RCM: ((("asr", "protectableItem"), ("asr", "discoveredMachineId")),),
+    Provider.VMWARE_CBT: ((("replication", "logStorageAccountId"), ("replication", "containerMapping")),),
 }
 
 # Fields that mean something to some providers only; set for another one, they are a mistake.
 ONLY_FOR: Mapping[tuple[str, str], frozenset[Provider]] = {
     ("asr", "protectableItem"): frozenset({Provider.IN_MAGE_RCM, Provider.HYPER_V_REPLICA_AZURE}),
-    ("asr", "discoveredMachineId"): frozenset({Provider.IN_MAGE_RCM}),
+    ("asr", "discoveredMachineId"): frozenset({Provider.IN_MAGE_RCM, Provider.VMWARE_CBT}),
     ("asr", "sourceVmId"): frozenset({Provider.A2A}),
     ("asr", "recoveryFabric"): frozenset({Provider.A2A}),
     ("asr", "recoveryProtectionContainer"): frozenset({Provider.A2A}),
     ("replication", "processServerId"): frozenset({Provider.IN_MAGE_RCM}),
-    ("replication", "runAsAccountId"): frozenset({Provider.IN_MAGE_RCM}),
-    ("replication", "logStorageAccountId"): frozenset({Provider.IN_MAGE_RCM, Provider.HYPER_V_REPLICA_AZURE}),
+    ("replication", "runAsAccountId"): frozenset({Provider.IN_MAGE_RCM, Provider.VMWARE_CBT}),
+    ("replication", "logStorageAccountId"): frozenset(
+        {Provider.IN_MAGE_RCM, Provider.HYPER_V_REPLICA_AZURE, Provider.VMWARE_CBT}
+    ),
     ("replication", "stagingStorageAccountId"): frozenset({Provider.A2A}),
+    ("replication", "osDiskId"): frozenset({Provider.VMWARE_CBT}),
 }
 
+# The fields only the agent-based VMware path has: a VMware machine naming one of them, and no method, is agent-based.
+AGENT_ONLY: tuple[tuple[str, str], ...] = (("replication", "processServerId"), ("asr", "protectableItem"))
+
 _MISSING = object()
+# Azure Migrate's target VM name rule for agentless VMware (Az.Migrate New-AzMigrateServerReplication validates
+# TargetVMName with this pattern): no '.' or '_', which other providers accept.
+_AGENTLESS_VM_NAME = re.compile(r"^[^_\W][a-zA-Z0-9\-]{0,63}(?<![-._])$")
 
 
 def _raw_get(data: object, *path: str) -> object:
@@ -272,46 +312,121 @@ def _raw_get(data: object, *path: str) -> object:
     return current
 
 
+def raw_provider(data: object) -> Provider | None:
+    """The provider raw plan input names (source kind, method, process server); None when it names none we know."""
+    kind = _raw_get(data, "sourceKind")
+    method = _raw_get(data, "replication", "method")
+    agent_fields = [_raw_get(data, *path) for path in AGENT_ONLY]
+    try:
+        return provider_for(
+            kind if isinstance(kind, str) else "",
+            method if isinstance(method, str) else None,
+            names_agent_fields=any(value not in (_MISSING, None) for value in agent_fields),
+        )
+    except ValueError:
+        return None
+
+
+def describe_provider(kind: object, provider: Provider) -> str:
+    """How messages name a machine's path: ``sourceKind vmware (InMageRcm)``, ``sourceKind vmware, replication
+    agentless (VMwareCbt)``."""
+    method = ", replication agentless" if provider is Provider.VMWARE_CBT else ""
+    return f"sourceKind {kind}{method} ({provider.value})"
+
+
+def _is(described: str) -> str:
+    return described.replace("sourceKind ", "sourceKind is ", 1)
+
+
+def _problem(kind: str, message: str, loc: tuple[str | int, ...], value: object) -> InitErrorDetails:
+    return {"type": PydanticCustomError(kind, message), "loc": loc, "input": value}
+
+
+def _method_problems(data: object, kind: str) -> list[InitErrorDetails]:
+    """``replication.method`` names a method the source kind has (VMware: both; physical and AWS: agent)."""
+    method = _raw_get(data, "replication", "method")
+    if not isinstance(method, str) or method not in set(ReplicationMethod):
+        return []
+    try:
+        method_for(kind, method)
+    except ValueError:
+        allowed = sorted(m.value for m in methods_of(kind)) if kind in set(SourceKind) else []
+        hint = f"only {', '.join(allowed)}" if allowed else "none: leave replication.method out"
+        message = f"sourceKind {kind} does not replicate {method} (methods: {hint})"
+        return [_problem("method_for_kind", message, ("replication", "method"), method)]
+    return []
+
+
+def _vmware_cbt_problems(data: object) -> list[InitErrorDetails]:
+    """VMwareCbt names a VMware site's machine and, if any, the site's run-as account by their ARM ids."""
+    problems: list[InitErrorDetails] = []
+    machine_id = _raw_get(data, "asr", "discoveredMachineId")
+    if isinstance(machine_id, str):
+        try:
+            rid = parse_resource_id(machine_id)
+            vmware = rid.is_type("Microsoft.OffAzure/VMwareSites/machines")
+        except InvalidResourceIdError:
+            vmware = True  # the field's own check reports the malformed id
+        if not vmware:
+            message = (
+                "agentless replication migrates a VMware site's machine "
+                "(Microsoft.OffAzure/VMwareSites/{site}/machines/{machine})"
+            )
+            problems.append(_problem("arm_id_type", message, ("asr", "discoveredMachineId"), machine_id))
+    name = _raw_get(data, "target", "vmName")
+    if not isinstance(name, str):
+        name = _raw_get(data, "name")
+    if isinstance(name, str) and _AGENTLESS_VM_NAME.match(name) is None:
+        path = ("target", "vmName") if _raw_get(data, "target", "vmName") is not _MISSING else ("name",)
+        message = (
+            "an agentless migration's Azure VM name has letters, digits and '-' only (1-64, not ending with '-'), "
+            "as Azure Migrate requires; set target.vmName"
+        )
+        problems.append(_problem("agentless_vm_name", message, path, name))
+    account = _raw_get(data, "replication", "runAsAccountId")
+    if isinstance(account, str):
+        try:
+            check_arm_id(account, VMWARE_RUN_AS_ACCOUNT_TYPE)
+        except PydanticCustomError as error:
+            problems.append(_problem(error.type, error.message(), ("replication", "runAsAccountId"), account))
+    return problems
+
+
 def _kind_problems(data: object) -> list[InitErrorDetails]:
     """Per-provider rules checked on the raw input, so they run even when other fields are invalid."""
     kind = _raw_get(data, "sourceKind")
-    try:
-        provider = provider_for(kind) if isinstance(kind, str) else None
-    except ValueError:
-        provider = None
-    if provider is None:
+    if not isinstance(kind, str) or kind not in set(SourceKind):
         return []
-    problems: list[InitErrorDetails] = []
+    problems = _method_problems(data, kind)
+    provider = raw_provider(data)
+    if provider is None:
+        return problems
+    described = describe_provider(kind, provider)
     for path in REQUIREMENTS[provider]:
         value = _raw_get(data, *path)
         if (value is _MISSING or value is None) and _raw_get(data, path[0]) is not _MISSING:
-            message = f"required when sourceKind is {kind} ({provider.value})"
-            problems.append({"type": PydanticCustomError("required_for_kind", message), "loc": path, "input": data})
+            problems.append(_problem("required_for_kind", f"required when {_is(described)}", path, data))
     for paths in ONE_OF.get(provider, ()):
         present = [_raw_get(data, *path) not in (_MISSING, None) for path in paths]
         if not any(present) and _raw_get(data, paths[0][0]) is not _MISSING:
             others = " or ".join(".".join(path) for path in paths[1:])
-            message = f"this or {others} is required when sourceKind is {kind} ({provider.value})"
-            problems.append({"type": PydanticCustomError("one_required", message), "loc": paths[0], "input": data})
+            message = f"this or {others} is required when {_is(described)}"
+            problems.append(_problem("one_required", message, paths[0], data))
     for path, providers in ONLY_FOR.items():
         value = _raw_get(data, *path)
         if value is not _MISSING and value is not None and provider not in providers:
             used_by = ", ".join(sorted(p.value for p in providers))
-            message = f"not used for sourceKind {kind} ({provider.value}); only for {used_by}"
-            problems.append({"type": PydanticCustomError("not_for_kind", message), "loc": path, "input": value})
+            message = f"not used for {described}; only for {used_by}"
+            problems.append(_problem("not_for_kind", message, path, value))
+    if provider is Provider.VMWARE_CBT:
+        problems.extend(_vmware_cbt_problems(data))
     if provider is Provider.A2A:
         disks = _raw_get(data, "replication", "disksToInclude")
         if isinstance(disks, list):
             for index, disk in enumerate(disks):
                 if isinstance(disk, str) and not _is_managed_disk_id(disk):
                     message = "not an ARM resource id of type Microsoft.Compute/disks (A2A replicates managed disks)"
-                    problems.append(
-                        {
-                            "type": PydanticCustomError("arm_id_type", message),
-                            "loc": ("replication", "disksToInclude", index),
-                            "input": disk,
-                        }
-                    )
+                    problems.append(_problem("arm_id_type", message, ("replication", "disksToInclude", index), disk))
     return problems
 
 
@@ -360,11 +475,37 @@ def validate_with_problems(
     return validated
 
 
+def _names(section: str, name: str) -> dict[str, Any]:
+    return {"properties": {section: {"required": [name]}}, "required": [section]}
+
+
+def _method_is(method: ReplicationMethod) -> dict[str, Any]:
+    return {"properties": {"replication": {"properties": {"method": {"const": method.value}}, "required": ["method"]}}}
+
+
+def _selects(provider: Provider) -> dict[str, Any]:
+    """The JSON Schema condition under which a machine replicates by ``provider`` (:func:`raw_provider`)."""
+    kinds = [kind.value for kind in SourceKind if kind is not SourceKind.VMWARE and provider_for(kind) is provider]
+    no_method = {"properties": {"replication": {"not": {"required": ["method"]}}}}
+    agent_field = {"anyOf": [_names(*path) for path in AGENT_ONLY]}
+    vmware = {"properties": {"sourceKind": {"const": SourceKind.VMWARE.value}}}
+    if provider is Provider.VMWARE_CBT:
+        default = {"allOf": [no_method, {"not": agent_field}]}
+        return {
+            "allOf": [vmware, {"anyOf": [_method_is(ReplicationMethod.AGENTLESS), default]}],
+            "required": ["sourceKind"],
+        }
+    options: list[dict[str, Any]] = [{"properties": {"sourceKind": {"enum": kinds}}}] if kinds else []
+    if provider is Provider.IN_MAGE_RCM:
+        chosen = {"anyOf": [_method_is(ReplicationMethod.AGENT), {"allOf": [no_method, agent_field]}]}
+        options.append({"allOf": [vmware, chosen]})
+    return {"anyOf": options, "required": ["sourceKind"]}
+
+
 def _provider_rules_schema(schema: dict[str, Any]) -> None:
     """Spell :data:`REQUIREMENTS` as JSON Schema conditions, so editors flag a missing field as the validator would."""
     rules: list[dict[str, Any]] = []
     for provider, paths in REQUIREMENTS.items():
-        kinds = [kind.value for kind in SourceKind if provider_for(kind) is provider]
         sections: dict[str, list[str]] = {}
         for section, name in paths:
             sections.setdefault(section, []).append(name)
@@ -372,12 +513,7 @@ def _provider_rules_schema(schema: dict[str, Any]) -> None:
         for paths in ONE_OF.get(provider, ()):
             section = paths[0][0]
             properties.setdefault(section, {})["anyOf"] = [{"required": [name]} for _, name in paths]
-        rules.append(
-            {
-                "if": {"properties": {"sourceKind": {"enum": kinds}}, "required": ["sourceKind"]},
-                "then": {"properties": properties},
-            }
-        )
+        rules.append({"if": _selects(provider), "then": {"properties": properties}})
     schema["allOf"] = rules
 
 
@@ -402,8 +538,14 @@ class Machine(PlanModel):
         return validate_with_problems(cls, data, handler, extra)
 
     @property
+    def replication_method(self) -> ReplicationMethod | None:
+        """The plan's ``replication.method``, else the source kind's default (``migration.source_kinds``)."""
+        agent_fields = self.replication.process_server_id is not None or self.asr.protectable_item is not None
+        return method_for(self.source_kind, self.replication.method, names_agent_fields=agent_fields)
+
+    @property
     def provider(self) -> Provider:
-        return provider_for(self.source_kind)
+        return provider_for(self.source_kind, self.replication_method)
 
     @property
     def vault(self) -> VaultRef:

@@ -18,6 +18,7 @@ from migration.machine import Machine
 from migration.scenarios import scenario_for
 from migration.source_kinds import Provider
 from migration.target_scopes import target_refusal
+from migration.vmware_discovery import choose_disks, read_vmware_source
 
 __all__ = ["check_machine"]
 
@@ -58,6 +59,26 @@ def check_machine(asr: SiteRecovery, machine: Machine) -> dict[str, Any]:
             )
             if found_mapping is None:
                 missing("replication.containerMapping", f"protection container mapping {mapping!r}")
+        if protected is None and machine.provider is Provider.VMWARE_CBT:
+            problems.extend(_agentless_problems(asr, machine))
     except AsrPermanentError as error:
         return {"ok": False, "problems": [{"path": "asr.vault", "message": error.message}], "protected": False}
     return {"ok": not problems, "problems": problems, "protected": protected is not None}
+
+
+def _agentless_problems(asr: SiteRecovery, machine: Machine) -> list[dict[str, str]]:
+    """An agentless machine's enable reads discovery: the machine must be discovered, the plan's disks must be its
+    disks, and the run-as account and log storage account must be found (in the plan or through discovery)."""
+    source = read_vmware_source(asr, machine, stage="validate")
+    if source is None:
+        where = machine.asr.discovered_machine_id
+        return [{"path": "asr.discoveredMachineId", "message": f"Azure Migrate has not discovered {where}"}]
+    problems = [{"path": path, "message": message} for path, message in choose_disks(machine, source)[1]]
+    replication = machine.replication
+    if replication.run_as_account_id is None and source.run_as_account_id is None:
+        message = "no run-as account: the plan names none and discovery gives the machine no vCenter with one"
+        problems.append({"path": "replication.runAsAccountId", "message": message})
+    if replication.log_storage_account_id is None and source.log_storage_account_id is None:
+        message = "no log storage account: the plan names none and the container mapping has none"
+        problems.append({"path": "replication.logStorageAccountId", "message": message})
+    return problems

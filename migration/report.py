@@ -34,6 +34,7 @@ COLUMNS = [
     "machine",
     "group",
     "sourceKind",
+    "provider",
     "outcome",
     "stage",
     *_STAGE_COLUMNS,
@@ -77,6 +78,7 @@ def report_row(migration_id: str, machine: str, group: str, record: Mapping[str,
     row: Json = {column: None for column in COLUMNS}
     row.update(migrationId=migration_id, machine=machine, group=group)
     row["sourceKind"] = record.get("sourceKind")
+    row["provider"] = record.get("provider")
     row["outcome"] = record.get("outcome")
     row["stage"] = record.get("stage")
     stages = obj(record.get("stages"))

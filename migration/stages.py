@@ -6,6 +6,7 @@ Every machine walks the same path::
       → testFailoverCleanup → cutoverGate → unplannedFailover → commit → completeMigration
       → [drProtection, A2A only] → migrated
 
+(agentless VMware has no ``commit``: its migrate is final as it succeeds)
 and ends in one of three outcomes: ``migrated``, ``failed`` or ``cancelled``. The
 cutover gate (approval, cutover window) is decided by the wave, not the machine; the
 machine only waits at it.
@@ -35,6 +36,7 @@ __all__ = [
     "is_terminal",
     "is_irreversible",
     "can_roll_back",
+    "has_commit",
     "runbook",
     "runbook_for",
 ]
@@ -117,14 +119,25 @@ class Runbook:
         return self.stages[self.stages.index(stage) :]
 
 
-def runbook(*, test_failover: bool = True, dr_protection: bool = False) -> Runbook:
-    """The runbook with or without the test-failover stages and the A2A DR stage."""
+def runbook(*, test_failover: bool = True, dr_protection: bool = False, commit: bool = True) -> Runbook:
+    """The runbook with or without the test-failover stages, the commit and the A2A DR stage."""
     stages = [
         stage
         for stage in FULL_RUNBOOK
-        if (test_failover or stage not in TEST_FAILOVER_STAGES) and (dr_protection or stage is not Stage.DR_PROTECTION)
+        if (test_failover or stage not in TEST_FAILOVER_STAGES)
+        and (dr_protection or stage is not Stage.DR_PROTECTION)
+        and (commit or stage is not Stage.COMMIT)
     ]
     return Runbook((*stages, Stage.MIGRATED))
+
+
+# Providers whose failover is final as it succeeds: VMwareCbt's migrate has no commit to follow it.
+_NO_COMMIT = frozenset({Provider.VMWARE_CBT})
+
+
+def has_commit(provider: Provider) -> bool:
+    """Whether the provider's failover waits for a commit (every one but Azure Migrate's agentless migrate)."""
+    return provider not in _NO_COMMIT
 
 
 def runbook_for(machine: Machine, options: WaveOptions) -> Runbook:
@@ -132,7 +145,7 @@ def runbook_for(machine: Machine, options: WaveOptions) -> Runbook:
 
     Test failover runs when the wave requires it and the machine does not skip it; DR
     protection runs for A2A machines when the wave configures ``drAfterMigration`` and the
-    machine does not opt out.
+    machine does not opt out; the commit runs for providers that have one (:func:`has_commit`).
     """
     test_failover = options.test_failover.required and not machine.options.skip_test_failover
     dr = (
@@ -140,4 +153,4 @@ def runbook_for(machine: Machine, options: WaveOptions) -> Runbook:
         and options.dr_after_migration is not None
         and machine.options.dr_after_migration
     )
-    return runbook(test_failover=test_failover, dr_protection=dr)
+    return runbook(test_failover=test_failover, dr_protection=dr, commit=has_commit(machine.provider))

@@ -20,10 +20,12 @@ from types import MappingProxyType
 from typing import Any
 
 from migration.scenarios.base import ProtectedItemView
-from migration.stages import Runbook, Stage, is_irreversible
+from migration.source_kinds import Provider
+from migration.stages import Runbook, Stage, has_commit, is_irreversible
 
 __all__ = [
     "ASR_STEPS",
+    "MIGRATION_ITEM_STEPS",
     "STEP_OF_STAGE",
     "Decision",
     "JobOutcome",
@@ -48,6 +50,11 @@ class Step(StrEnum):
     DR_PROTECTION = "drProtection"
     # Rollback for a cancelled migration: disable replication with reason NotSpecified.
     DISABLE_REPLICATION = "disableReplication"
+    # Migration items (VMwareCbt) only, in no stage: the resynchronization the service asks for during initial
+    # replication, and the operator's pause and resume of replication.
+    RESYNC = "resync"
+    PAUSE_REPLICATION = "pauseReplication"
+    RESUME_REPLICATION = "resumeReplication"
 
 
 ASR_STEPS = frozenset(Step)
@@ -77,6 +84,21 @@ _SCENARIO = {
     Step.DR_PROTECTION: "EnableDr",
     Step.DISABLE_REPLICATION: "DisableDr",
 }
+# A migration item's jobs (``currentJob.jobName``; emulator: migration_lifecycle.TASKS, whose README says which
+# names are published and which inferred).
+_MIGRATION_SCENARIO = {
+    Step.ENABLE_REPLICATION: "EnableMigration",
+    Step.TEST_FAILOVER: "TestMigrate",
+    Step.TEST_FAILOVER_CLEANUP: "TestMigrateCleanup",
+    Step.UNPLANNED_FAILOVER: "Migrate",
+    Step.COMPLETE_MIGRATION: "DisableMigration",
+    Step.DISABLE_REPLICATION: "DisableMigration",
+    Step.RESYNC: "Resync",
+    Step.PAUSE_REPLICATION: "PauseReplication",
+    Step.RESUME_REPLICATION: "ResumeReplication",
+}
+# Steps only migration items have.
+MIGRATION_ITEM_STEPS = frozenset({Step.RESYNC, Step.PAUSE_REPLICATION, Step.RESUME_REPLICATION})
 
 
 class Decision(StrEnum):
@@ -105,20 +127,35 @@ def _failed_over(view: ProtectedItemView) -> bool:
     return (view.active_location or "").lower() == "recovery"
 
 
+def _is_migration_item(view: ProtectedItemView) -> bool:
+    return view.provider == Provider.VMWARE_CBT.value
+
+
 def _committed(view: ProtectedItemView) -> bool:
     state = (view.protection_state or "").lower()
-    return _failed_over(view) and ("committed" in state or state == "plannedfailoverstatesbegin")
+    if not _failed_over(view):
+        return False
+    if view.provider in set(Provider) and not has_commit(Provider(view.provider)):
+        return True  # a succeeded migrate is final
+    return "committed" in state or state == "plannedfailoverstatesbegin"
 
 
 def _enable_failed(view: ProtectedItemView) -> bool:
     """ASR kept the item of a failed enable (``Enable protection failed``): nothing replicates, and ASR allows
-    only disabling it; enabling again means removing it first."""
+    only disabling it; enabling again means removing it first. A migration item whose seeding failed asks for a
+    resync instead, which keeps what was copied."""
     description = (view.protection_state_description or "").lower()
-    return not view.protected and not view.initial_replication_done and "fail" in description
+    return not view.protected and not view.initial_replication_done and "fail" in description and not view.can_resync
+
+
+def _scenario_name(step: Step, view: ProtectedItemView) -> str | None:
+    table = _MIGRATION_SCENARIO if _is_migration_item(view) else _SCENARIO
+    return table.get(step)
 
 
 def _running(step: Step, view: ProtectedItemView) -> bool:
-    return (view.current_scenario or "").lower() == _SCENARIO[step].lower()
+    name = _scenario_name(step, view)
+    return name is not None and (view.current_scenario or "").lower() == name.lower()
 
 
 def _adopt(view: ProtectedItemView) -> StepDecision:
@@ -155,6 +192,9 @@ def decide(step: Step, view: ProtectedItemView | None) -> StepDecision:
             return StepDecision(Decision.START, "ASR allows disabling protection")
         return _blocked_or_refused(step, view)
 
+    if step in MIGRATION_ITEM_STEPS:
+        return _decide_migration_item_step(step, view)
+
     if view is None:
         return StepDecision(Decision.REFUSED, "the item is not protected")
     done, allowed = {
@@ -174,6 +214,26 @@ def decide(step: Step, view: ProtectedItemView | None) -> StepDecision:
         return _adopt(view)
     if step is Step.UNPLANNED_FAILOVER and _waiting_for_cleanup(view):
         return StepDecision(Decision.REFUSED, "a test failover must be cleaned up before failover")
+    return _blocked_or_refused(step, view)
+
+
+def _decide_migration_item_step(step: Step, view: ProtectedItemView | None) -> StepDecision:
+    """Resync, pause and resume: operations a migration item has and a protected item does not."""
+    if view is None:
+        return StepDecision(Decision.REFUSED, "the machine is not replicating")
+    if not _is_migration_item(view):
+        return StepDecision(Decision.REFUSED, f"{step.value} exists for agentless VMware (VMwareCbt) migrations only")
+    if _running(step, view):
+        return _adopt(view)
+    done, allowed, reason = {
+        Step.RESYNC: (not view.needs_resync, view.can_resync, "no resynchronization is required"),
+        Step.PAUSE_REPLICATION: (view.paused, view.can_pause, "replication is paused"),
+        Step.RESUME_REPLICATION: (not view.paused, view.can_resume, "replication is not paused"),
+    }[step]
+    if done:
+        return StepDecision(Decision.DONE, reason)
+    if allowed:
+        return StepDecision(Decision.START, f"ASR allows {step.value}")
     return _blocked_or_refused(step, view)
 
 

@@ -58,7 +58,7 @@ class RunbookRun:
     """One execution of the runbook; its generator methods are replayed by the Durable runtime.
 
     The result record it returns (and keeps as ``record``) is what waves, reports and events quote:
-    ``{"machine", "sourceKind", "outcome" (ready|migrated|failed|cancelled), "stage", "stages": {stage:
+    ``{"machine", "sourceKind", "provider", "outcome" (ready|migrated|failed|cancelled), "stage", "stages": {stage:
     {"startedAt", "endedAt", "jobId", "decision"}}, "jobs", "recoveryPointId", "downtime": {"startedAt",
     "endedAt", "seconds"}, "error", "target": {"resourceGroupId", "vmName"}}``.
     """
@@ -76,6 +76,7 @@ class RunbookRun:
         self.record: Json = {
             "machine": self.machine.name,
             "sourceKind": self.machine.source_kind.value,
+            "provider": self.machine.provider.value,
             "outcome": None,
             "stage": None,
             "stages": dict(previous.get("stages") or {}),
@@ -99,6 +100,11 @@ class RunbookRun:
     def now(self) -> datetime:
         now: datetime = self.context.current_utc_datetime
         return now
+
+    @property
+    def _downtime_ends(self) -> Stage:
+        """The stage after which the migrated VM serves: the commit, or the failover of a provider without one."""
+        return Stage.COMMIT if Stage.COMMIT in self.book else Stage.UNPLANNED_FAILOVER
 
     def _status(self, stage: Stage, status: str, **extra: Any) -> None:
         self.context.set_custom_status(
@@ -189,6 +195,7 @@ class RunbookRun:
                 stall_warning_after_seconds=self.options.stall_warning_after.total_seconds(),
                 deadline=deadline,
                 time_scale=self.scale,
+                options=self.request.options,
             ).to_dict(),
             self._wait_id(stage),
             stage.value,
@@ -326,7 +333,7 @@ class RunbookRun:
                     return (yield from self._finish("failed", stage))
                 self._leave(stage)
                 self.previous_stage = stage
-                if stage is Stage.COMMIT and self.record.get("downtime"):
+                if stage is self._downtime_ends and self.record.get("downtime"):
                     self.record["downtime"]["endedAt"] = self.now.isoformat()
             stage = self.book.next(stage)
 

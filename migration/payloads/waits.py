@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer, PlainValidator
+from pydantic import BeforeValidator, Field, PlainSerializer, PlainValidator
 from pydantic.dataclasses import dataclass
 
 from migration.json_types import Json
-from migration.payloads.fields import CONFIG, DEFAULT_TIME_SCALE, Count, Payload, Time, TimeScale, from_wire
+from migration.payloads.fields import (
+    CONFIG,
+    DEFAULT_TIME_SCALE,
+    Count,
+    Options,
+    Payload,
+    Time,
+    TimeScale,
+    from_wire,
+)
 from migration.progress import ProgressState
 from migration.steps import Step
 
@@ -54,12 +63,13 @@ class JobWaitInput(Payload):
 class ReplicationWaitInput(Payload):
     """Wait for a machine's initial replication until ``deadline`` (UTC), polling paced by its ETA.
 
-    A continued generation also carries ``polls``, ``stalled``, ``progress`` (the readings so far) and
-    ``next_delay_seconds`` (the wall-clock gap before its first read).
+    A continued generation also carries ``polls``, ``stalled``, ``progress`` (the readings so far),
+    ``next_delay_seconds`` (the wall-clock gap before its first read) and ``resyncs`` (resynchronizations started
+    so far). ``options`` are the wave's (a resync's job is waited for within their ``jobTimeout``).
     """
 
     NAME = "wait_for_initial_replication input"
-    SPARSE = frozenset({"polls", "progress", "next_delay_seconds"})
+    SPARSE = frozenset({"polls", "progress", "next_delay_seconds", "resyncs"})
 
     machine: Json
     # Numbers as given: a continued generation's input repeats the first one's exactly.
@@ -71,3 +81,5 @@ class ReplicationWaitInput(Payload):
     stalled: bool = False
     progress: Progress | None = None
     next_delay_seconds: Annotated[float, BeforeValidator(lambda value: value or 0.0)] = 0.0
+    resyncs: Count = 0
+    options: Options = Field(default_factory=dict)

@@ -28,6 +28,7 @@ __all__ = [
     "DisableReason",
     "HealthIssue",
     "ItemAddress",
+    "ItemKind",
     "Operation",
     "ProtectedItemView",
     "ProviderSteps",
@@ -39,6 +40,7 @@ __all__ = [
     "compact",
     "disable_protection_body",
     "failed_over",
+    "health_issues",
     "point_details",
     "provider_details",
     "source_item",
@@ -64,7 +66,8 @@ class DisableReason(StrEnum):
 
 
 class Operation(StrEnum):
-    """Values of ``allowedOperations`` the runbook relies on (enum ReplicationProtectedItemOperation)."""
+    """Values of ``allowedOperations`` the runbook relies on: a protected item's (enum
+    ReplicationProtectedItemOperation) and a migration item's (enum MigrationItemOperation)."""
 
     TEST_FAILOVER = "TestFailover"
     TEST_FAILOVER_CLEANUP = "TestFailoverCleanup"
@@ -74,19 +77,40 @@ class Operation(StrEnum):
     DISABLE_PROTECTION = "DisableProtection"
     CANCEL_FAILOVER = "CancelFailover"
     CHANGE_PIT = "ChangePit"
+    TEST_MIGRATE = "TestMigrate"
+    TEST_MIGRATE_CLEANUP = "TestMigrateCleanup"
+    MIGRATE = "Migrate"
+    DISABLE_MIGRATION = "DisableMigration"
+    START_RESYNC = "StartResync"
+    PAUSE_REPLICATION = "PauseReplication"
+    RESUME_REPLICATION = "ResumeReplication"
+
+
+class ItemKind(StrEnum):
+    """The two kinds of replicated item under a protection container, spelled as their collection in the URL.
+
+    Site Recovery's providers replicate *protected items*; Azure Migrate's agentless VMware provider (VMwareCbt)
+    replicates *migration items*, with operations of their own (testMigrate, migrate, delete).
+    """
+
+    PROTECTED = "replicationProtectedItems"
+    MIGRATION = "replicationMigrationItems"
 
 
 @dataclass(frozen=True)
 class ItemAddress:
-    """Where a replicated item lives (vault, fabric, container, name): the arguments of every item call."""
+    """Where a replicated item lives (vault, fabric, container, name, kind): the arguments of every item call."""
 
     vault: VaultRef
     fabric: str
     container: str
     name: str
+    kind: ItemKind = ItemKind.PROTECTED
 
     @property
     def id(self) -> str:
+        if self.kind is ItemKind.MIGRATION:
+            return self.vault.migration_item_id(self.fabric, self.container, self.name)
         return self.vault.protected_item_id(self.fabric, self.container, self.name)
 
 
@@ -115,7 +139,8 @@ class ProtectedItemView:
     ``progress_percent`` is the provider's own initial-replication figure;
     ``bytes_processed``/``bytes_transferred`` exist for InMageRcm only (ETA from bytes);
     ``progress_health`` is the provider's progress verdict (InMageRcm: None, InProgress,
-    SlowProgress, NoProgress) where it has one.
+    SlowProgress, NoProgress) where it has one. ``resync_required`` and ``paused`` exist for migration items
+    (VMwareCbt): the service asks for a resynchronization, or replication is paused.
     """
 
     provider: str
@@ -137,6 +162,8 @@ class ProtectedItemView:
     current_scenario: str | None
     current_job_id: str | None
     allowed_operations: frozenset[str] = field(default_factory=frozenset)
+    resync_required: bool = False
+    paused: bool = False
 
     def allows(self, operation: Operation | str) -> bool:
         """Whether ASR currently allows ``operation`` on the item (``allowedOperations``, case-insensitive)."""
@@ -151,15 +178,15 @@ class ProtectedItemView:
 
     @property
     def can_test_failover(self) -> bool:
-        return self.allows(Operation.TEST_FAILOVER)
+        return self.allows(Operation.TEST_FAILOVER) or self.allows(Operation.TEST_MIGRATE)
 
     @property
     def can_clean_up_test_failover(self) -> bool:
-        return self.allows(Operation.TEST_FAILOVER_CLEANUP)
+        return self.allows(Operation.TEST_FAILOVER_CLEANUP) or self.allows(Operation.TEST_MIGRATE_CLEANUP)
 
     @property
     def can_fail_over(self) -> bool:
-        return self.allows(Operation.UNPLANNED_FAILOVER)
+        return self.allows(Operation.UNPLANNED_FAILOVER) or self.allows(Operation.MIGRATE)
 
     @property
     def can_commit(self) -> bool:
@@ -167,11 +194,30 @@ class ProtectedItemView:
 
     @property
     def can_complete_migration(self) -> bool:
-        return self.allows(Operation.COMPLETE_MIGRATION) or self.allows(Operation.DISABLE_PROTECTION)
+        return self.allows(Operation.COMPLETE_MIGRATION) or self.can_disable_protection
 
     @property
     def can_disable_protection(self) -> bool:
-        return self.allows(Operation.DISABLE_PROTECTION)
+        return self.allows(Operation.DISABLE_PROTECTION) or self.allows(Operation.DISABLE_MIGRATION)
+
+    @property
+    def can_resync(self) -> bool:
+        return self.allows(Operation.START_RESYNC)
+
+    @property
+    def needs_resync(self) -> bool:
+        """The service asks for a resynchronization, or initial seeding failed and a resync restarts it (VMwareCbt
+        migration items; a protected item never does)."""
+        failed = "failed" in (self.protection_state or "").lower()
+        return self.resync_required or (failed and self.can_resync)
+
+    @property
+    def can_pause(self) -> bool:
+        return self.allows(Operation.PAUSE_REPLICATION)
+
+    @property
+    def can_resume(self) -> bool:
+        return self.allows(Operation.RESUME_REPLICATION)
 
     def to_dict(self) -> JsonDict:
         """JSON for status pages and events (camelCase, like the rest of the wire format)."""
@@ -195,6 +241,8 @@ class ProtectedItemView:
             "currentScenario": self.current_scenario,
             "currentJobId": self.current_job_id,
             "allowedOperations": sorted(self.allowed_operations),
+            "resyncRequired": self.resync_required,
+            "paused": self.paused,
         }
 
     @classmethod
@@ -228,6 +276,8 @@ class ProtectedItemView:
             current_scenario=data.get("currentScenario"),
             current_job_id=data.get("currentJobId"),
             allowed_operations=frozenset(data.get("allowedOperations") or []),
+            resync_required=bool(data.get("resyncRequired")),
+            paused=bool(data.get("paused")),
         )
 
 
@@ -235,6 +285,8 @@ class Scenario(Protocol):
     """One ASR provider's runbook: request bodies to send, and the replicated item read back."""
 
     provider: Provider
+    # The test failover must name a recovery point (VMwareCbt's testMigrate); the step activity finds the latest.
+    needs_recovery_point_for_test: bool
 
     def protected_item(self, machine: Machine) -> ItemAddress:
         """Where the machine's replicated item lives."""
@@ -268,6 +320,10 @@ class Scenario(Protocol):
 
     def read_protected_item(self, item: Mapping[str, Any]) -> ProtectedItemView:
         """The normalized view of a replicated item (REST JSON, as GET returns it)."""
+        ...
+
+    def recovery_point_used(self, item: Mapping[str, Any]) -> str | None:
+        """The recovery point the item failed over (migrated) to, as its JSON names it."""
         ...
 
 
@@ -307,6 +363,7 @@ class ProviderSteps:
     """
 
     provider: Provider
+    needs_recovery_point_for_test = False
 
     def required(self, value: str | None, what: str, machine: Machine) -> str:
         """``value``, or the ValueError that names the machine, the plan field and the provider that needs it."""
@@ -354,6 +411,10 @@ class ProviderSteps:
             **common,
         )
 
+    def recovery_point_used(self, item: Mapping[str, Any]) -> str | None:
+        point = (item.get("properties") or {}).get("failoverRecoveryPointId")
+        return point if isinstance(point, str) and point else None
+
     def replication_progress(self, details: Mapping[str, Any]) -> ReplicationProgress:
         """Initial replication as the provider's ``providerSpecificDetails`` report it."""
         raise NotImplementedError(f"{type(self).__name__} does not read {self.provider.value} replication details")
@@ -384,7 +445,8 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _health_issues(properties: Mapping[str, Any]) -> tuple[HealthIssue, ...]:
+def health_issues(properties: Mapping[str, Any]) -> tuple[HealthIssue, ...]:
+    """``healthErrors`` (the same ``HealthError`` shape on protected and migration items)."""
     issues = []
     for error in properties.get("healthErrors") or []:
         if not isinstance(error, Mapping):
@@ -411,7 +473,7 @@ def common_view_fields(item: Mapping[str, Any]) -> dict[str, Any]:
         "protection_state_description": _text(properties.get("protectionStateDescription")),
         "protected": state is not None and state.lower() == "protected",
         "replication_health": _text(properties.get("replicationHealth")),
-        "health_errors": _health_issues(properties),
+        "health_errors": health_issues(properties),
         "test_failover_state": _text(properties.get("testFailoverState")),
         "active_location": _text(properties.get("activeLocation")),
         "current_scenario": None if scenario_name is None or scenario_name.lower() == _NONE else scenario_name,

@@ -27,7 +27,7 @@ def test_the_example_inventory_gives_the_mixed_waves_machines(tmp_path: Path) ->
         str(options),
     )
     assert result.code == 0, result.text
-    assert "5 machines in 3 groups" in result.out
+    assert "6 machines in 3 groups" in result.out
     built = validate_plan(yaml.safe_load(out.read_text(encoding="utf-8")))
     example = validate_plan(yaml.safe_load(MIXED.read_text(encoding="utf-8")))
     assert [g.name for g in built.groups] == [g.name for g in example.groups]

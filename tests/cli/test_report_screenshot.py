@@ -54,6 +54,6 @@ def test_the_timeline_renders_a_row_per_machine(finished_run: FinishedRun, tmp_p
         timeout=120,
     )
     rows = bar_rows(shot)
-    assert len(rows) == 5, rows
+    assert len(rows) == 6, rows
     gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:], strict=False)]
     assert all(gap >= 20 for gap in gaps), gaps  # separate rows, not one smeared block

@@ -14,7 +14,7 @@ from tests.cli.conftest import FinishedRun
 from tests.cli.helpers import port_closed
 
 pytestmark = pytest.mark.slow
-MACHINES = ["db01", "hv-file01", "app01", "web01", "aws-web01"]
+MACHINES = ["db01", "hv-file01", "app01", "web01", "aws-web01", "vmw-agentless01"]
 
 
 def test_the_mixed_wave_migrates_every_machine(finished_run: FinishedRun) -> None:

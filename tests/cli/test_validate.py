@@ -23,7 +23,8 @@ def _plan() -> dict[str, Any]:
 def test_the_mixed_wave_resolves_and_says_what_would_run() -> None:
     result = cli("validate", str(MIXED), "--topology", str(TOPOLOGY))
     assert result.code == 0, result.text
-    assert result.out.count("  ok ") == 5
+    assert result.out.count("  ok ") == 6
+    assert "→ unplannedFailover → completeMigration → migrated" in result.out  # agentless: no commit
     assert "would run: validate → enableReplication" in result.out
     assert "→ drProtection → migrated" in result.out  # app01 is protected again toward a secondary region
     assert "the plan can run" in result.out
@@ -43,7 +44,24 @@ def test_unknown_names_are_problems_with_their_plan_path(tmp_path: Path) -> None
     assert "groups[0].machines[0].replication.policy: replication policy 'no-such-policy' does not exist" in text
     assert "groups[2].machines[1].asr.protectableItem: protectable item '99999999-0000-0000-0000-000000000000'" in text
     assert "groups[1].machines[0].asr.fabric: fabric 'asr-a2a-nowhere' does not exist" in text
-    assert "3 of 5 machines cannot run as planned" in text
+    assert "3 of 6 machines cannot run as planned" in text
+
+
+def test_an_agentless_machine_is_checked_against_discovery(tmp_path: Path) -> None:
+    plan = _plan()
+    agentless = plan["groups"][2]["machines"][2]
+    assert agentless["replication"]["method"] == "agentless"
+    unknown = copy.deepcopy(agentless)
+    unknown["name"] = "vmw-gone"
+    unknown["asr"]["discoveredMachineId"] = agentless["asr"]["discoveredMachineId"].replace("vmw-agentless01", "gone")
+    agentless["replication"]["disksToInclude"] = ["6000C291-1a2b-4c3d-8e9f-000000000101", "6000C291-ffff"]
+    plan["groups"][2]["machines"].append(unknown)
+    result = cli("validate", str(_write(tmp_path / "plan.yaml", plan)), "--topology", str(TOPOLOGY))
+    assert result.code == 1, result.text
+    text = " ".join(result.out.split())
+    assert "groups[2].machines[2].replication.disksToInclude[1]: disk '6000C291-ffff' is not a disk of the" in text
+    assert "groups[2].machines[3].asr.discoveredMachineId: Azure Migrate has not discovered" in text
+    assert "2 of 7 machines cannot run as planned" in text
 
 
 def test_an_already_protected_machine_is_adopted(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""One machine of each source kind migrated end to end: app on the local host, real SDK, Site Recovery emulator."""
+"""One machine of each source kind (and both VMware paths) migrated end to end: app on the local host, real SDK,
+Site Recovery emulator."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from tests.e2e.stack import example_plan, runbook_input, running_stack
 pytestmark = pytest.mark.slow
 
 MUTATING = ("Create", "TestFailover", "TestFailoverCleanup", "UnplannedFailover", "FailoverCommit", "Delete")
-# (plan file, machine, provider)
+# A migration item's: no commit, and the migrate is final.
+MIGRATION_MUTATING = ("Create", "TestMigrate", "TestMigrateCleanup", "Migrate", "Delete")
+# (plan file, machine)
 MACHINES = [
     ("vmware.yaml", "web01"),
     ("physical.yaml", "db01"),
     ("aws.yaml", "aws-web01"),
     ("hyperv.yaml", "hv-file01"),
     ("azure.yaml", "app01"),
+    ("vmware-agentless.yaml", "vmw-agentless01"),
+    ("vmware-agentless.yaml", "vmw-agentless02"),
 ]
+AGENTLESS = {"vmw-agentless01", "vmw-agentless02"}
 
 
 def test_one_machine_of_each_source_kind_is_migrated(tmp_path: Path) -> None:
@@ -40,11 +46,18 @@ def test_one_machine_of_each_source_kind_is_migrated(tmp_path: Path) -> None:
                 assert stages[stage]["endedAt"] >= stages[stage]["startedAt"], (machine, stage)
             assert record["downtime"]["seconds"] > 0
             assert record["recoveryPointId"], machine
-            for operation in MUTATING:
-                calls = stack.asr.calls.count(f"ReplicationProtectedItems_{operation}", machine, accepted_only=True)
+            group, operations = (
+                ("ReplicationMigrationItems", MIGRATION_MUTATING)
+                if machine in AGENTLESS
+                else ("ReplicationProtectedItems", MUTATING)
+            )
+            for operation in operations:
+                calls = stack.asr.calls.count(f"{group}_{operation}", machine, accepted_only=True)
                 assert calls == 1, (machine, operation, calls)
+            assert ("commit" in stages) is (machine not in AGENTLESS), machine
         # DR after migration: the A2A machine is protected again, from its new region toward the secondary one.
         items = {item["name"]: item for item in stack.asr.items()}
         assert items["app01-dr"]["protectionState"] in ("Protected", "UnprotectedStatesBegin"), items["app01-dr"]
         migrated = {machine for _, machine in MACHINES}
         assert not migrated & set(items), "completed migrations leave no protected item behind"
+        assert not stack.asr.migration_items(), "completed agentless migrations leave no migration item behind"

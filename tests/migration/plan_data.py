@@ -75,6 +75,26 @@ def a2a_machine(name="az-api-01"):
     }
 
 
+SITE = f"/subscriptions/{SUB}/resourceGroups/rg-migration/providers/Microsoft.OffAzure/VMwareSites/vmware-site"
+RUN_AS = f"{SITE}/runasaccounts/vcenter-account"
+
+
+def agentless_machine(name="vmw-01"):
+    """An agentless VMware machine (VMwareCbt): the discovered machine, the policy and a log storage account."""
+    return {
+        "name": name,
+        "sourceKind": "vmware",
+        "asr": {
+            "vault": dict(VAULT),
+            "fabric": "vmware-agentless",
+            "protectionContainer": "vmware-agentless-container",
+            "discoveredMachineId": f"{SITE}/machines/{name}",
+        },
+        "replication": {"method": "agentless", "policy": "vmwarecbt-policy", "logStorageAccountId": LOG_STORAGE},
+        "target": _target(),
+    }
+
+
 MACHINE_FACTORIES = {
     "vmware": lambda name: inmage_machine(name, "vmware"),
     "physical": lambda name: inmage_machine(name, "physical"),

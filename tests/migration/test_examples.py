@@ -10,7 +10,9 @@ from migration.arm_ids import parse_resource_id
 from migration.plan import validate_plan
 from migration.scenarios import DisableReason, scenario_for
 from migration.scenarios.a2a import A2AScenario
-from migration.source_kinds import SourceKind
+from migration.scenarios.vmware_cbt import VMwareCbtScenario
+from migration.source_kinds import Provider, SourceKind
+from migration.vmware_discovery import DiscoveredDisk, VMwareSource
 
 from .asr_specs import sdk_model_problems
 
@@ -56,6 +58,16 @@ def test_example_names_only_what_the_example_topology_has(path):
             assert parse_resource_id(coordinates.source_vm_id).name in {m.name for m in container.machines}
             recovery = {c.name for c in fabrics[coordinates.recovery_fabric or ""].containers}
             assert coordinates.recovery_protection_container in recovery
+        elif machine.provider is Provider.VMWARE_CBT:
+            site = next(s for s in vault.vmware_sites if s.name == fabrics[coordinates.fabric].vmware_site)
+            discovered = {m.name: m for m in site.machines}
+            found = discovered[parse_resource_id(coordinates.discovered_machine_id or "").name]
+            assert coordinates.discovered_machine_id == (
+                f"/subscriptions/{vault.subscription_id}/resourceGroups/{site.resource_group or vault.resource_group}"
+                f"/providers/Microsoft.OffAzure/VMwareSites/{site.name}/machines/{found.name}"
+            )
+            os_disk = machine.replication.os_disk_id or found.disks[0].id
+            assert os_disk in {d.id for d in found.disks if d.is_os_disk}
         else:
             assert coordinates.protectable_item in {m.name for m in container.machines}
         assert machine.replication.policy in {policy.name for policy in vault.policies}
@@ -79,6 +91,9 @@ def test_example_bodies_pass_the_sdk_checks(path):
     )
     for _, machine in plan.machines():
         scenario = scenario_for(machine)
+        if isinstance(scenario, VMwareCbtScenario):
+            _check_agentless_bodies(scenario, machine)
+            continue
         lookup = discovered if machine.asr.discovered_machine_id is None else None
         bodies = {
             "EnableProtectionInput": scenario.enable_protection(machine, discovered_machine_id=lookup),
@@ -92,3 +107,29 @@ def test_example_bodies_pass_the_sdk_checks(path):
             assert sdk_model_problems(dr, "EnableProtectionInput") == []
         for model, body in bodies.items():
             assert sdk_model_problems(body, model) == [], (machine.name, model)
+
+
+def _check_agentless_bodies(scenario, machine):
+    """A migration item's operations take their own SDK models; the disks come from the topology's site."""
+    vault = TOPOLOGY.vaults[0]
+    name = parse_resource_id(machine.asr.discovered_machine_id).name
+    found = next(m for site in vault.vmware_sites for m in site.machines if m.name == name)
+    run_as = machine.asr.discovered_machine_id.rsplit("/machines/", 1)[0] + "/runasaccounts/vcenter-account"
+    disks = tuple(DiscoveredDisk(d.id, d.name, d.size_gb * 1024**3) for d in found.disks)
+    source = VMwareSource(machine.asr.discovered_machine_id, disks, run_as_account_id=run_as)
+    point = f"{scenario.protected_item(machine).id}/migrationRecoveryPoints/p1"
+    bodies = {
+        "EnableMigrationInput": scenario.enable_protection(machine, source=source),
+        "TestMigrateInput": scenario.test_failover(machine, recovery_point_id=point),
+        "TestMigrateCleanupInput": scenario.test_failover_cleanup(machine),
+        "MigrateInput": scenario.unplanned_failover(machine),
+        "ResyncInput": scenario.resync(machine),
+        "PauseReplicationInput": scenario.pause_replication(machine),
+        "ResumeReplicationInput": scenario.resume_replication(machine),
+    }
+    for model, body in bodies.items():
+        assert sdk_model_problems(body, model) == [], (machine.name, model)
+    enabled = bodies["EnableMigrationInput"]["properties"]["providerSpecificDetails"]
+    assert [d["diskId"] for d in enabled["disksToInclude"]] == [d.id for d in found.disks]
+    flags = ["true" if d.is_os_disk else "false" for d in found.disks]
+    assert [d["isOSDisk"] for d in enabled["disksToInclude"]] == flags
