@@ -29,7 +29,7 @@ __all__ = ["build_parser", "main"]
 
 DEFAULT_SPEED = 3600.0
 DEFAULT_DATA = Path(".data") / "cli"
-ACTIONS = ("approve", "reject", "cancel", "retry", "postpone")
+ACTIONS = ("approve", "reject", "cancel", "retry", "postpone", "pause", "resume")
 ACTOR_HELP = "a name to note beside the signed-in caller, whom the app records as the actor (default: none)"
 
 

@@ -74,6 +74,8 @@ ACTION_ROLES: Mapping[ControlAction, frozenset[Role]] = {
     ControlAction.CANCEL: OPERATORS,
     ControlAction.RETRY: OPERATORS,
     ControlAction.POSTPONE: OPERATORS,
+    ControlAction.PAUSE: OPERATORS,
+    ControlAction.RESUME: OPERATORS,
 }
 
 

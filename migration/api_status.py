@@ -100,6 +100,8 @@ class Links:
             "cancel": f"{own}/cancel",
             "retry": f"{own}/retry",
             "postpone": f"{own}/postpone",
+            "pause": f"{own}/pause",
+            "resume": f"{own}/resume",
             "report": f"{own}/report",
             "machines": f"{own}/machines/{{name}}",
         }

@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ACTIONS", "CONTROL_EVENT", "RELEASE_EVENT", "STOP_EVENT", "ControlAction", "command_fingerprint"]
+__all__ = [
+    "ACTIONS",
+    "CONTROL_EVENT",
+    "RELEASE_EVENT",
+    "REPLICATION_ACTIONS",
+    "STOP_EVENT",
+    "ControlAction",
+    "command_fingerprint",
+]
 
 
 class ControlAction(StrEnum):
@@ -23,9 +31,14 @@ class ControlAction(StrEnum):
     CANCEL = "cancel"
     RETRY = "retry"
     POSTPONE = "postpone"
+    # Agentless VMware machines only: pause or resume their replication (Azure Migrate's pause and resume).
+    PAUSE = "pause"
+    RESUME = "resume"
 
 
 ACTIONS: tuple[str, ...] = tuple(action.value for action in ControlAction)
+# The commands the wave carries out on Site Recovery itself, machine by machine, instead of in its own state.
+REPLICATION_ACTIONS = frozenset({ControlAction.PAUSE, ControlAction.RESUME})
 # The external event that carries an operator's command to the wave.
 CONTROL_EVENT = "control"
 # The external event by which a cancelled wave tells its cutover batches to start no further machine.

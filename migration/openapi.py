@@ -96,7 +96,7 @@ _DEFINITIONS: Json = {
         "type": "object",
         "properties": {
             key: {"type": "string", "x-ms-summary": f"{key.capitalize()} URL"}
-            for key in ("self", "approve", "reject", "cancel", "retry", "postpone", "report", "machines")
+            for key in ("self", *ACTIONS, "report", "machines")
         },
     },
     "Plan": {

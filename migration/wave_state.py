@@ -4,7 +4,9 @@
 of a wave lives here and is tested without a host:
 
 - **commands** (``apply_command``): approve (all, or named machines), reject and cancel (roll back), retry (failed
-  machines, from their failed stage), postpone (a new cutover window). Each is recorded with its actor, reason,
+  machines, from their failed stage), postpone (a new cutover window), pause and resume (the replication of
+  agentless VMware machines: checked here, carried out on Site Recovery by the wave, ``replication_commands``,
+  and recorded once their calls answered). Each is recorded with its actor, reason,
   and whether it was accepted and why, accepted or not; a repeated command id is ignored, so a redelivered command
   acts once; once a cancel is accepted every other command is refused.
 - **the gate** (``gate``): failed machines hold the wave unless the plan (or an approval) says go on with the
@@ -25,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from migration.commands import ACTIONS, ControlAction, command_fingerprint
+from migration.commands import ACTIONS, REPLICATION_ACTIONS, ControlAction, command_fingerprint
 from migration.json_types import Json
 from migration.payloads.runbook import BatchEntry
 from migration.plan import Plan
 from migration.plan_options import OnApprovalTimeout, OnMachineFailure
+from migration.source_kinds import Provider
 from migration.status_bounds import control_excerpt, first_names, names_text
+from migration.steps import Step
 
 __all__ = [
     "BATCH_SIZE",
@@ -40,6 +44,7 @@ __all__ = [
     "Hold",
     "MachineState",
     "OutboxEvent",
+    "ReplicationCommand",
     "WaitForWindow",
     "WaveState",
     "batch_caps",
@@ -130,6 +135,18 @@ class Cutover:
 
 GateDecision = Hold | AwaitApproval | WaitForWindow | Cutover | None  # None: nothing is left to cut over
 
+# The Site Recovery step each replication command runs on every machine it names.
+REPLICATION_STEPS = {ControlAction.PAUSE: Step.PAUSE_REPLICATION, ControlAction.RESUME: Step.RESUME_REPLICATION}
+
+
+@dataclass(frozen=True)
+class ReplicationCommand:
+    """An accepted pause or resume, waiting for the wave to run its step on each machine (``record_replication``)."""
+
+    control: Json
+    step: Step
+    machines: tuple[str, ...]
+
 
 @dataclass
 class WaveState:
@@ -153,6 +170,7 @@ class WaveState:
     events_failed: int = 0
     outbox: list[OutboxEvent] = field(default_factory=list)
     applied: dict[str, str] = field(default_factory=dict)  # command id → what it asked (command_fingerprint)
+    replication_commands: list[ReplicationCommand] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.machines = {
@@ -258,6 +276,8 @@ class WaveState:
             self._record(control, True, "approved", now)
         elif action is ControlAction.RETRY:
             self._apply_retry(control, now)
+        elif action in REPLICATION_ACTIONS:
+            self._apply_replication(control, action, now)
         else:
             self._apply_postpone(control, payload.get("window"), now)
 
@@ -272,6 +292,35 @@ class WaveState:
             state.outcome, state.attempt = None, state.attempt + 1
             state.retry_from = (state.error or {}).get("stage")
         self._record(control, True, f"retrying {names_text(chosen)}", now)
+
+    def _apply_replication(self, control: Json, action: ControlAction, now: datetime) -> None:
+        """Pause or resume: only agentless machines replicate so, and only until they have migrated."""
+        agentless = {machine.name for _, machine in self.plan.machines() if machine.provider is Provider.VMWARE_CBT}
+        named = control["machines"] or [name for name in self.machines if name in agentless]
+        others = [name for name in named if name not in agentless]
+        if others:
+            detail = f"{action.value} exists for agentless VMware machines only, not {names_text(others)}"
+            self._record(control, False, detail, now)
+            return
+        done = [name for name in named if self.machines[name].outcome in ("migrated", "cancelled")]
+        if done:
+            self._record(control, False, f"no longer replicating: {names_text(done)}", now)
+            return
+        if not named:
+            self._record(control, False, "the wave has no agentless VMware machine to pause or resume", now)
+            return
+        self.replication_commands.append(ReplicationCommand(control, REPLICATION_STEPS[action], tuple(named)))
+
+    def record_replication(self, command: ReplicationCommand, answers: dict[str, str | None], now: datetime) -> None:
+        """How a pause or resume went: ``answers`` gives, per machine, None when Site Recovery took the step (or
+        showed it done) and the reason when it did not. Accepted when every machine's went through."""
+        failed = {name: why for name, why in answers.items() if why is not None}
+        verb = "pausing" if command.step is Step.PAUSE_REPLICATION else "resuming"
+        if not failed:
+            self._record(command.control, True, f"{verb} replication of {names_text(list(answers))}", now)
+            return
+        reasons = "; ".join(f"{name}: {why}" for name, why in list(failed.items())[:5])
+        self._record(command.control, False, f"not {verb} {names_text(list(failed))}: {reasons}"[:1000], now)
 
     def _apply_postpone(self, control: Json, window: Any, now: datetime) -> None:
         try:

@@ -13,7 +13,10 @@ The rules (commands, the gate, batches, the documents) are ``migration.wave_stat
 orchestration keeps only what must be Durable: the waits, timers, sub-orchestrations and publishing.
 
 Operators steer it with one external event, ``control``, whose payload says ``action`` (approve, reject, cancel,
-retry, postpone), ``actor``, ``reason``, optionally ``machines`` and, for postpone, ``window``. Every action is
+retry, postpone, pause, resume), ``actor``, ``reason``, optionally ``machines`` and, for postpone, ``window``. Pause
+and resume act on Site Recovery: the wave starts the step on each agentless machine named (``start_asr_step``,
+which adopts a job already running and finds a step already taken done) and records the command once they
+answered; the job itself runs on without the wave waiting for it. Every action is
 recorded with its actor and reason, accepted or not, in the custom status and the result. An approval that comes
 early (before the gate) is kept for the gate. Every wait of this orchestration includes the ``control`` event, so
 no event ever arrives while nobody listens: azure-functions-durable 1.7 keeps only the last such early event of a
@@ -47,6 +50,7 @@ from migration.commands import CONTROL_EVENT
 from migration.errors import error_record
 from migration.instance_ids import batch_id, machine_id
 from migration.json_types import Json
+from migration.payloads.asr_steps import StartStepInput, StepStarted
 from migration.payloads.callbacks import CallbackDelivery
 from migration.payloads.claims import ReleaseRequest
 from migration.payloads.instances import InstancesRequest
@@ -87,6 +91,7 @@ class WaveRun:
         self.round = 0
         self.control_task: Any = None
         self.flushing = False
+        self.commanding = False
         self.yielded: set[Any] = set()  # tasks already handed to a task_any (the extension has them)
 
     @property
@@ -132,6 +137,36 @@ class WaveRun:
         finally:
             self.flushing = False
 
+    def _run_replication_commands(self) -> Wait:
+        """Carry out the accepted pauses and resumes on Site Recovery, one fan-out per command.
+
+        Each machine's step is asked once, without the retry policy (as ``_release_claims`` explains, a retried
+        activity inside this wait's ``task_any`` cannot be replayed safely); a refusal or a transient failure is
+        recorded with the command, and the operator sends it again.
+        """
+        if self.commanding:
+            return
+        self.commanding = True
+        try:
+            while self.state.replication_commands:
+                command = self.state.replication_commands.pop(0)
+                tasks = {
+                    name: self.context.call_activity(
+                        names.START_ASR_STEP,
+                        StartStepInput(self.machine_json[name], command.step, self.options_json).to_dict(),
+                    )
+                    for name in command.machines
+                }
+                yield from self._await(self.context.task_all(list(tasks.values())))
+                for task in tasks.values():
+                    if not task.is_completed:
+                        yield from self._await(task)
+                answers = {name: _step_refusal(task.result) for name, task in tasks.items()}
+                self.state.record_replication(command, answers, self.now)
+                yield from self._flush()
+        finally:
+            self.commanding = False
+
     def _release_claims(self) -> Wait:
         """Free the plan's machines for other migrations (``migration.machine_claims``). A release that fails
         leaves claims whose owner has ended: the next migration to claim those machines takes them over. So it is
@@ -172,6 +207,7 @@ class WaveRun:
             self.control_task = None
             self.state.apply_command(winner.result, self.now)
             yield from self._flush()
+            yield from self._run_replication_commands()
             return "control"
         if winner is timer:
             return "timeout"
@@ -315,6 +351,16 @@ class WaveRun:
             )
             result["callback"] = "failed to start" if isinstance(started, Exception) else "started"
         return result
+
+
+def _step_refusal(result: Any) -> str | None:
+    """None when ``start_asr_step`` took the step (or found it done); else why not, in a sentence."""
+    if isinstance(result, Exception):
+        return str(result).splitlines()[0][:300] if str(result) else type(result).__name__
+    if isinstance(result, dict) and "error" in result:
+        return str((result["error"] or {}).get("message") or "refused")[:300]
+    StepStarted.from_dict(result)
+    return None
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=names.WAVE)

@@ -1,9 +1,9 @@
-"""HTTP routes that steer a running migration: approve, reject, cancel, retry, postpone.
+"""HTTP routes that steer a running migration: approve, reject, cancel, retry, postpone, pause, resume.
 
-Each checks the caller's app role (approvers approve and reject, operators cancel, retry and postpone) and the body
-(a reason; a window for postpone), records the signed-in principal as the actor (the body's ``actor`` only as a
-note), then raises the wave's ``control`` event
-with a command id (the ``Idempotency-Key`` header, or a new one) so a repeated request acts once. 202 means the wave
+Each checks the caller's app role (approvers approve and reject, operators cancel, retry, postpone, pause and
+resume) and the body (a reason; a window for postpone), records the signed-in principal as the actor (the body's
+``actor`` only as a note), then raises the wave's ``control`` event with a command id (the ``Idempotency-Key``
+header, or a new one) so a repeated request acts once. 202 means the wave
 received the command; whether it accepted it is the wave's decision, shown as ``lastControl`` in the status.
 """
 

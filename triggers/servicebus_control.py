@@ -1,4 +1,4 @@
-"""Service Bus trigger on ``migration-control``: approve, reject, cancel, retry or postpone a running migration.
+"""Service Bus trigger on ``migration-control``: approve, reject, cancel, retry, postpone, pause or resume a migration.
 
 Body: ``{"migrationId", "action", "actor", "reason", "machines"?, "window"?}`` (JSON), the same command the HTTP
 routes take. The message id becomes the command's id, so a redelivered command acts once (the wave ignores an id

@@ -9,6 +9,7 @@ import pytest
 
 from migration.plan import validate_plan
 from migration.status_bounds import CUSTOM_STATUS_MAX_BYTES, utf16_size
+from migration.steps import Step
 from migration.wave_state import (
     BATCH_SIZE,
     AwaitApproval,
@@ -20,7 +21,7 @@ from migration.wave_state import (
     split_batches,
 )
 
-from .plan_data import inmage_machine, plan
+from .plan_data import agentless_machine, inmage_machine, plan
 
 NOW = datetime(2026, 12, 5, 20, 0, tzinfo=UTC)
 
@@ -177,6 +178,30 @@ def test_the_signed_in_caller_and_the_asserted_actor_are_recorded_apart() -> Non
     assert state.status(NOW, NOW)["lastControl"]["actorId"] == oid
     asserted_only = command(state, "retry")  # a Service Bus command: no object id, nothing vouched for
     assert "actorId" not in asserted_only and "actorId" not in state.outbox[-1].data
+
+
+def test_pause_and_resume_are_checked_queued_and_recorded_once_site_recovery_answered() -> None:
+    document = plan([inmage_machine("web-01"), agentless_machine("vmw-01"), agentless_machine("vmw-02")])
+    state = WaveState(validate_plan(document), NOW, timedelta(hours=1))
+    assert not command(state, "pause", machines=["web-01"])["accepted"]
+    assert state.controls[-1]["detail"] == "pause exists for agentless VMware machines only, not web-01"
+    assert state.replication_commands == []
+    before = len(state.controls)
+    state.apply_command({"action": "pause", "actor": "ops@example.com", "reason": "month end"}, NOW)
+    assert len(state.controls) == before, "recorded once Site Recovery answered, not before"
+    (queued,) = state.replication_commands
+    assert queued.step is Step.PAUSE_REPLICATION and queued.machines == ("vmw-01", "vmw-02")
+    state.record_replication(queued, {"vmw-01": None, "vmw-02": "ASR is running TestMigrate on the item"}, NOW)
+    record = state.controls[-1]
+    assert not record["accepted"] and record["reason"] == "month end"
+    assert record["detail"] == "not pausing vmw-02: vmw-02: ASR is running TestMigrate on the item"
+    state.absorb("vmw-01", {"machine": "vmw-01", "outcome": "migrated", "stage": "migrated", "stages": {}})
+    assert not command(state, "resume", machines=["vmw-01"])["accepted"]
+    assert state.controls[-1]["detail"] == "no longer replicating: vmw-01"
+    state.apply_command({"action": "resume", "actor": "ops", "reason": "r", "machines": ["vmw-02"]}, NOW)
+    state.record_replication(state.replication_commands[-1], {"vmw-02": None}, NOW)
+    assert state.controls[-1]["accepted"] and state.controls[-1]["detail"] == "resuming replication of vmw-02"
+    assert [e.data["action"] for e in state.outbox][-1] == "resume"
 
 
 def test_the_status_of_the_largest_wave_stays_far_below_the_limit() -> None:

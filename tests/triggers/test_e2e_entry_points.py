@@ -132,6 +132,80 @@ def test_http_submission_is_polled_approved_and_ends_migrated(stack: ApiStack) -
     assert "http-1" not in [item["id"] for item in get(stack, "/migrations?status=Running").json()["items"]]
 
 
+def _migration_state(stack: ApiStack, machine: str) -> str:
+    """The machine's migration item as Site Recovery shows it, read from the emulator's own ARM surface."""
+    import urllib.request
+
+    vault = next(iter(stack.asr.store.vaults.values()))
+    url = (
+        f"{stack.asr.base_url}{vault.id}/replicationFabrics/vmware-agentless/replicationProtectionContainers/"
+        f"vmware-agentless-container/replicationMigrationItems/{machine}?api-version=2025-08-01"
+    )
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer local"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return str(json.loads(reply.read())["properties"]["migrationState"])
+
+
+def test_agentless_replication_is_paused_over_http_and_resumed_over_service_bus(stack: ApiStack) -> None:
+    plan = small_plan("pause-1", "web01", "vmw-agentless01", approval=APPROVAL)
+    assert stack.call("POST", "/migrations", plan).status == 202
+    stack.wait_phase("pause-1", "awaitingApproval")
+    agent = stack.call("POST", "/migrations/pause-1/pause", {"reason": "month end", "machines": ["web01"]})
+    assert agent.status == 202
+    paused = stack.call("POST", "/migrations/pause-1/pause", {"reason": "month end"}, principal=OPERATOR)
+    assert paused.status == 202, paused.body
+    wait_until(lambda: _migration_state(stack, "vmw-agentless01") == "ProtectionSuspended")
+
+    def two_controls() -> dict[str, Any] | None:
+        document: dict[str, Any] = get(stack, "/migrations/pause-1").json()
+        return document if document["controls"] == 2 else None  # a running wave's status counts its commands
+
+    accepted = wait_until(two_controls)["lastControl"]
+    assert (accepted["action"], accepted["accepted"], accepted["actorId"]) == ("pause", True, OPERATOR.object_id)
+    assert accepted["detail"] == "pausing replication of vmw-agentless01"
+    command = {"migrationId": "pause-1", "action": "resume", "actor": "ops@example.com", "reason": "back"}
+    stack.send("migration-control", json.dumps(command), message_id="cmd-resume-1")
+    wait_until(lambda: _migration_state(stack, "vmw-agentless01") == "Replicating")
+    assert stack.call("POST", "/migrations/pause-1/approve", {"reason": "CAB-7"}).status == 202
+    final = stack.wait_final("pause-1")
+    document = final.json()
+    assert document["status"] == "Migrated", document
+    assert [(c["action"], c["accepted"]) for c in document["controls"]] == [
+        ("pause", False),
+        ("pause", True),
+        ("resume", True),
+        ("approve", True),
+    ]
+    assert "agentless VMware machines only, not web01" in document["controls"][0]["detail"]
+    record = get(stack, "/migrations/pause-1/machines/vmw-agentless01").json()["record"]
+    assert "commit" not in record["stages"] and record["downtime"]["seconds"] > 0
+    calls = stack.asr.calls
+    for operation in ("PauseReplication", "ResumeReplication", "Migrate", "Delete"):
+        count = calls.count(f"ReplicationMigrationItems_{operation}", "vmw-agentless01", accepted_only=True)
+        assert count == 1, operation
+
+
+def test_cancelling_an_agentless_machine_with_its_test_vm_up_cleans_up_and_stops_replication(stack: ApiStack) -> None:
+    plan = small_plan("cancel-agentless", "vmw-agentless01", approval=APPROVAL, testVmSoak="P2D")
+
+    def testing() -> bool:
+        machines = get(stack, "/migrations/cancel-agentless").json()["machines"]
+        return bool(machines) and machines[0]["stage"] == Stage.VALIDATE_TEST_VM.value
+
+    calls, item = stack.asr.calls, "vmw-agentless01"
+    # The module's stack is shared: count what this migration adds to the call log.
+    before = {op: calls.count(f"ReplicationMigrationItems_{op}", item) for op in ("TestMigrateCleanup", "Migrate")}
+    assert stack.call("POST", "/migrations", plan).status == 202
+    wait_until(testing)
+    assert stack.call("POST", "/migrations/cancel-agentless/cancel", {"reason": "wrong wave"}).status == 202
+    final = stack.wait_final("cancel-agentless")
+    assert final.json()["status"] == "Cancelled", final.body
+    cleanups = calls.count("ReplicationMigrationItems_TestMigrateCleanup", item) - before["TestMigrateCleanup"]
+    assert cleanups == 1, "the live test VM was cleaned up"
+    assert calls.count("ReplicationMigrationItems_Migrate", item) == before["Migrate"], "the source was never cut over"
+    assert not [i for i in stack.asr.migration_items() if i.lower().endswith(f"/{item}")], "replication stopped"
+
+
 def test_a_cancelled_migration_answers_409_with_its_status(stack: ApiStack) -> None:
     plan = small_plan("http-cancel", "db01", approval=APPROVAL)
     assert stack.call("POST", "/migrations", plan).status == 202
@@ -175,7 +249,8 @@ def test_refusals_are_specific_and_start_nothing(stack: ApiStack) -> None:
 
 
 ANY_ROLE = (READER, OPERATOR, APPROVER, LOCAL_USER)
-# Each route and who may call it: readers read, operators submit, cancel, retry and postpone, approvers decide.
+# Each route and who may call it: readers read, operators submit, cancel, retry, postpone, pause and resume,
+# approvers decide.
 ROUTES: list[tuple[str, str, tuple[LocalPrincipal, ...]]] = [
     ("POST", "/migrations", (OPERATOR, LOCAL_USER)),
     ("GET", "/migrations", ANY_ROLE),
@@ -184,7 +259,10 @@ ROUTES: list[tuple[str, str, tuple[LocalPrincipal, ...]]] = [
     ("GET", "/migrations/http-1/report", ANY_ROLE),
     ("GET", "/openapi.json", ANY_ROLE),
     *[("POST", f"/migrations/http-1/{action}", (APPROVER, LOCAL_USER)) for action in ("approve", "reject")],
-    *[("POST", f"/migrations/http-1/{action}", (OPERATOR, LOCAL_USER)) for action in ("cancel", "retry", "postpone")],
+    *[
+        ("POST", f"/migrations/http-1/{action}", (OPERATOR, LOCAL_USER))
+        for action in ("cancel", "retry", "postpone", "pause", "resume")
+    ],
 ]
 
 
