@@ -126,6 +126,18 @@ def _no_change(item: MigrationItem) -> Callable[[float], None]:
     return failed
 
 
+def post_migration_tasks(details: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """One task per ``postMigrationSteps`` entry, after the VM started: ASR runs each as a managed Run Command on
+    the test or migrated VM within the job (SDK 2.0 ``ManagedRunCommandScriptInput``; task names inferred). A
+    ``jobFailure`` fault on such a task's index is a script that failed."""
+    steps = details.get("postMigrationSteps") or []
+    return [
+        ("RunPostMigrationStepTask", f"Run post-migration step '{step.get('stepName')}'", 120)
+        for step in steps
+        if isinstance(step, dict)
+    ]
+
+
 def _job(
     store: Store,
     item: MigrationItem,
@@ -133,6 +145,7 @@ def _job(
     ok: Callable[[float], None],
     failed: Callable[[float], None],
     result: str = "resource",
+    extra_tasks: list[tuple[str, str, float]] | None = None,
 ) -> Job:
     job = start_job(
         store,
@@ -153,7 +166,7 @@ def _job(
             "PrimaryFabricProviderId": item.container.fabric.kind,
             "RecoveryFabricProviderId": "Azure",
         },
-        tasks=TASKS[scenario],
+        tasks=[*TASKS[scenario], *(extra_tasks or [])],
     )
     item.job = job
     return job
@@ -326,7 +339,7 @@ def test_migrate(store: Store, item: MigrationItem, props: dict[str, Any], now: 
         item.last_test_time = end
         item.last_test_status = "Failed"
 
-    return _job(store, item, "TestMigrate", ok, failed)
+    return _job(store, item, "TestMigrate", ok, failed, extra_tasks=post_migration_tasks(details))
 
 
 def test_migrate_cleanup(store: Store, item: MigrationItem, now: float) -> Job:
@@ -366,7 +379,7 @@ def migrate(store: Store, item: MigrationItem, props: dict[str, Any], now: float
         item.last_migration_time = end
         item.last_migration_status = "Failed"
 
-    return _job(store, item, "Migrate", ok, failed)
+    return _job(store, item, "Migrate", ok, failed, extra_tasks=post_migration_tasks(details))
 
 
 # -- resync, pause, resume ---------------------------------------------------------------------------

@@ -41,6 +41,11 @@ _DISK = Model(
         "diskSizeInGB": _int(),
     },
 )
+# ManagedRunCommandScriptInput (SDK 2.0): a script ASR runs on the test or migrated VM as part of the job.
+_POST_MIGRATION_STEP = Model(
+    "ManagedRunCommandScriptInput",
+    {"stepName": Str(True), "scriptUrl": Str(True), "scriptParameters": Str(True)},
+)
 _NIC = Model(
     "VMwareCbtNicInput",
     {
@@ -149,6 +154,7 @@ MIGRATE = _root(
                             "VMwareCbtMigrateInput",
                             performShutdown=Str(True),
                             osUpgradeVersion=Str(),
+                            postMigrationSteps=Arr(_POST_MIGRATION_STEP),
                             targetCapacityReservationGroupId=Str(),
                         )
                     },
@@ -173,6 +179,7 @@ TEST_MIGRATE = _root(
                             networkId=Str(True),
                             vmNics=Arr(_NIC),
                             osUpgradeVersion=Str(),
+                            postMigrationSteps=Arr(_POST_MIGRATION_STEP),
                         )
                     },
                 ),
