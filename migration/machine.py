@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -41,6 +42,7 @@ from migration.arm_ids import (
 from migration.plan_types import (
     MachineName,
     Pattern,
+    PlainText,
     PlanModel,
     ResourceGroupName,
     ResourceName,
@@ -57,6 +59,7 @@ __all__ = [
     "LicenseType",
     "Machine",
     "MachineOptions",
+    "PostMigrationStep",
     "ReplicationSettings",
     "TargetSettings",
     "VaultCoordinates",
@@ -225,6 +228,43 @@ class TargetSettings(PlanModel):
     license_type: LicenseType | None = None
 
 
+def _check_script_url(value: str) -> str:
+    """An https URL ASR's VM can fetch a script from (a storage blob, often with a SAS): no credentials in the
+    authority, no fragment; the app itself never fetches it, and records never show it."""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
+        raise PydanticCustomError("script_url", "an https URL of the script, without user info or fragment")
+    return value
+
+
+StepPhase = Literal["test", "migrate"]
+
+
+def _both_phases() -> list[StepPhase]:
+    return ["test", "migrate"]
+
+
+class PostMigrationStep(PlanModel):
+    """A script ASR runs as a managed Run Command on the agentless machine's test VM and/or migrated VM, within
+    the test migrate or migrate job (VMwareCbt ``postMigrationSteps``, SDK ``ManagedRunCommandScriptInput``)."""
+
+    name: Annotated[
+        str, Pattern(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", "letters, digits, '_' and '-', at most 64 characters")
+    ] = Field(description="The step's name (stepName): unique among the machine's steps; results are keyed by it.")
+    script_url: Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_script_url)] = Field(
+        description="https URL of the script (a SAS URL is kept out of every record and event)."
+    )
+    parameters: Annotated[str, StringConstraints(max_length=4096), PlainText] = Field(
+        default="", description="The script's parameters as one string (scriptParameters)."
+    )
+    # Not ``on``: YAML 1.1 readers (PyYAML among them) take a bare ``on`` key for the boolean true.
+    runs_on: list[StepPhase] = Field(
+        default_factory=_both_phases,
+        min_length=1,
+        description="Where it runs: the test VM (test migrate), the migrated VM (migrate), or both.",
+    )
+
+
 class MachineOptions(PlanModel):
     """Per-machine choices."""
 
@@ -273,7 +313,8 @@ ONE_OF: Mapping[Provider, tuple[tuple[tuple[str, str], ...], ...]] = {
 }
 
 # Fields that mean something to some providers only; set for another one, they are a mistake.
-ONLY_FOR: Mapping[tuple[str, str], frozenset[Provider]] = {
+ONLY_FOR: Mapping[tuple[str, ...], frozenset[Provider]] = {
+    ("postMigrationSteps",): frozenset({Provider.VMWARE_CBT}),
     ("asr", "protectableItem"): frozenset({Provider.IN_MAGE_RCM, Provider.HYPER_V_REPLICA_AZURE}),
     ("asr", "discoveredMachineId"): frozenset({Provider.IN_MAGE_RCM, Provider.VMWARE_CBT}),
     ("asr", "sourceVmId"): frozenset({Provider.A2A}),
@@ -292,6 +333,9 @@ ONLY_FOR: Mapping[tuple[str, str], frozenset[Provider]] = {
 AGENT_ONLY: tuple[tuple[str, str], ...] = (("replication", "processServerId"), ("asr", "protectableItem"))
 
 _MISSING = object()
+# Post-migration steps per machine: AWS Application Migration Service allows ten post-launch actions; each step adds
+# a task to ASR's job and an entry to the machine's record, so the bound keeps records small by construction.
+MAX_POST_MIGRATION_STEPS = 10
 # Azure Migrate's target VM name rule for agentless VMware (Az.Migrate New-AzMigrateServerReplication validates
 # TargetVMName with this pattern): no '.' or '_', which other providers accept.
 _AGENTLESS_VM_NAME = re.compile(r"^[^_\W][a-zA-Z0-9\-]{0,63}(?<![-._])$")
@@ -412,12 +456,12 @@ def _kind_problems(data: object) -> list[InitErrorDetails]:
             others = " or ".join(".".join(path) for path in paths[1:])
             message = f"this or {others} is required when {_is(described)}"
             problems.append(_problem("one_required", message, paths[0], data))
-    for path, providers in ONLY_FOR.items():
-        value = _raw_get(data, *path)
-        if value is not _MISSING and value is not None and provider not in providers:
+    for field_path, providers in ONLY_FOR.items():
+        value = _raw_get(data, *field_path)
+        if value not in (_MISSING, None, []) and provider not in providers:
             used_by = ", ".join(sorted(p.value for p in providers))
             message = f"not used for {described}; only for {used_by}"
-            problems.append(_problem("not_for_kind", message, path, value))
+            problems.append(_problem("not_for_kind", message, field_path, value))
     if provider is Provider.VMWARE_CBT:
         problems.extend(_vmware_cbt_problems(data))
     if provider is Provider.A2A:
@@ -530,6 +574,23 @@ class Machine(PlanModel):
     replication: ReplicationSettings
     target: TargetSettings
     options: MachineOptions = Field(default_factory=MachineOptions)
+    post_migration_steps: list[PostMigrationStep] = Field(
+        default_factory=list,
+        max_length=MAX_POST_MIGRATION_STEPS,
+        description="Agentless VMware: scripts ASR runs on the test VM and/or the migrated VM (at most "
+        f"{MAX_POST_MIGRATION_STEPS}; unique names).",
+    )
+
+    @_model_validator(mode="after")
+    def _unique_step_names(self) -> Machine:
+        names = [step.name.lower() for step in self.post_migration_steps]
+        if len(names) != len(set(names)):
+            raise PydanticCustomError("unique_steps", "post-migration step names must be unique within the machine")
+        return self
+
+    def post_migration_steps_on(self, phase: StepPhase) -> list[PostMigrationStep]:
+        """The steps that run on the test VM (``test``) or the migrated VM (``migrate``), in plan order."""
+        return [step for step in self.post_migration_steps if phase in step.runs_on]
 
     @_model_validator(mode="wrap")
     @classmethod

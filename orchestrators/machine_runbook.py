@@ -28,7 +28,7 @@ from migration.errors import error_record
 from migration.events import EventType
 from migration.instance_ids import wait_id
 from migration.json_types import Json
-from migration.machine import Machine
+from migration.machine import Machine, StepPhase
 from migration.payloads.asr_steps import ItemReading, MachineRequest, StepStarted
 from migration.payloads.runbook import RunbookInput
 from migration.payloads.waits import ReplicationWaitInput
@@ -44,6 +44,8 @@ name = names.MACHINE_RUNBOOK
 bp = df.Blueprint()
 
 Steps = Generator[Any, Any, bool]
+# The stages whose ASR job runs the machine's post-migration steps, and on which VM.
+_STEP_PHASE: dict[Stage, StepPhase] = {Stage.TEST_FAILOVER: "test", Stage.UNPLANNED_FAILOVER: "migrate"}
 
 
 def _view_of(read: Json) -> ProtectedItemView | None:
@@ -230,11 +232,39 @@ class RunbookRun:
         if stage is Stage.VALIDATE_TEST_VM:
             return (yield from self._validate_test_vm())
         ok = yield from self._step(stage)
+        if stage in _STEP_PHASE:
+            self._record_post_migration_steps(stage, ok)
         if ok and stage is Stage.UNPLANNED_FAILOVER:
             read = yield from self._read_item(stage)
             point = None if "error" in read else ItemReading.from_dict(read).failover_recovery_point_id
             self.record["recoveryPointId"] = point
         return ok
+
+    def _record_post_migration_steps(self, stage: Stage, ok: bool) -> None:
+        """How the machine's post-migration steps ran: ASR runs them within the stage's job, so they share its
+        outcome (a failed script fails the job, whose error names it). Names and outcomes only: a script's URL may
+        carry a SAS and stays in the plan."""
+        phase = _STEP_PHASE[stage]
+        steps = self.machine.post_migration_steps_on(phase)
+        if not steps:
+            return
+        entry = self.record["stages"][stage.value]
+        failure = error_excerpt(self.record.get("error")) if not ok else None
+        error = {"code": failure.get("code"), "message": failure.get("message")} if failure else None
+        kept = [s for s in self.record.get("postMigrationSteps") or [] if s.get("on") != phase]
+        self.record["postMigrationSteps"] = [
+            *kept,
+            *(
+                {
+                    "name": step.name,
+                    "on": phase,
+                    "jobId": entry.get("jobId"),
+                    "outcome": "succeeded" if ok else "failed",
+                    "error": error,
+                }
+                for step in steps
+            ),
+        ]
 
     def _make_safe(self, failed: Stage) -> Generator[Any, Any, None]:
         """After a failure before the point of no return, leave no test VM behind."""

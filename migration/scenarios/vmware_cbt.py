@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from migration.machine import Machine
+from migration.machine import Machine, StepPhase
 from migration.scenarios.base import (
     DisableReason,
     ItemAddress,
@@ -67,6 +67,19 @@ def _text(value: object) -> str | None:
 
 def _is_true(value: object) -> bool:
     return isinstance(value, str) and value.lower() == "true" or value is True
+
+
+def _steps(machine: Machine, phase: StepPhase) -> JsonDict:
+    """``postMigrationSteps`` (``ManagedRunCommandScriptInput``) for the test VM or the migrated VM; nothing when
+    the plan names none, so the body stays what the examples send."""
+    steps = machine.post_migration_steps_on(phase)
+    if not steps:
+        return {}
+    return {
+        "postMigrationSteps": [
+            {"stepName": step.name, "scriptUrl": step.script_url, "scriptParameters": step.parameters} for step in steps
+        ]
+    }
 
 
 def _allowed(properties: Mapping[str, Any]) -> frozenset[str]:
@@ -166,7 +179,7 @@ class VMwareCbtScenario(ProviderSteps):
         network = self.required(machine.target.test_network_id, "target.testNetworkId", machine)
         point = self.required(recovery_point_id, "a migration recovery point", machine)
         details = {"instanceType": INSTANCE_TYPE, "recoveryPointId": point, "networkId": network}
-        return {"properties": {"providerSpecificDetails": details}}
+        return {"properties": {"providerSpecificDetails": {**details, **_steps(machine, "test")}}}
 
     def test_failover_cleanup(self, machine: Machine, *, comments: str | None = None) -> JsonDict:
         """``TestMigrateCleanupInput``: the same ``comments`` envelope as a test failover cleanup."""
@@ -175,7 +188,7 @@ class VMwareCbtScenario(ProviderSteps):
     def unplanned_failover(self, machine: Machine, *, recovery_point_id: str | None = None) -> JsonDict:
         """``MigrateInput``: migrate takes the latest data after shutting the source down (``performShutdown``)."""
         details = {"instanceType": INSTANCE_TYPE, "performShutdown": _flag(machine.options.perform_shutdown)}
-        return {"properties": {"providerSpecificDetails": details}}
+        return {"properties": {"providerSpecificDetails": {**details, **_steps(machine, "migrate")}}}
 
     def disable_protection(self, machine: Machine, *, reason: DisableReason) -> JsonDict:
         """The delete takes no body and no option here: with or without a migration it stops replication and

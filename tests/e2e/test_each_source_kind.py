@@ -55,6 +55,12 @@ def test_one_machine_of_each_source_kind_is_migrated(tmp_path: Path) -> None:
                 calls = stack.asr.calls.count(f"{group}_{operation}", machine, accepted_only=True)
                 assert calls == 1, (machine, operation, calls)
             assert ("commit" in stages) is (machine not in AGENTLESS), machine
+        steps = [(s["name"], s["on"], s["outcome"]) for s in results["vmw-agentless01"].output["postMigrationSteps"]]
+        assert steps == [
+            ("smoke-test", "test", "succeeded"),
+            ("smoke-test", "migrate", "succeeded"),
+            ("register-monitoring", "migrate", "succeeded"),
+        ]
         # DR after migration: the A2A machine is protected again, from its new region toward the secondary one.
         items = {item["name"]: item for item in stack.asr.items()}
         assert items["app01-dr"]["protectionState"] in ("Protected", "UnprotectedStatesBegin"), items["app01-dr"]

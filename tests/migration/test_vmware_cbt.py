@@ -313,3 +313,53 @@ def test_migration_item_steps_are_refused_for_protected_items():
     item = example("ReplicationProtectedItems_Get.json")["responses"]["200"]["body"]
     protected = scenario_for("hyperv").read_protected_item(item)
     assert decide(Step.PAUSE_REPLICATION, protected).decision is Decision.REFUSED
+
+
+# -- post-migration steps ----------------------------------------------------------------------------------
+
+SCRIPT = "https://stscripts.blob.core.windows.net/s/smoke.ps1?sv=2024&sig=abc"
+
+
+def test_post_migration_steps_go_into_the_test_migrate_and_migrate_bodies():
+    data = agentless_machine()
+    data["postMigrationSteps"] = [
+        {"name": "smoke", "scriptUrl": SCRIPT, "parameters": "-Port 443"},
+        {"name": "monitoring", "scriptUrl": SCRIPT, "runsOn": ["migrate"]},
+    ]
+    machine = machine_of(data)
+    scenario = VMwareCbtScenario()
+    test = scenario.test_failover(machine, recovery_point_id="/p/1")
+    migrate = scenario.unplanned_failover(machine)
+    assert sdk_model_problems(test, "TestMigrateInput") == []
+    assert sdk_model_problems(migrate, "MigrateInput") == []
+    test_steps = test["properties"]["providerSpecificDetails"]["postMigrationSteps"]
+    assert test_steps == [{"stepName": "smoke", "scriptUrl": SCRIPT, "scriptParameters": "-Port 443"}]
+    migrate_steps = migrate["properties"]["providerSpecificDetails"]["postMigrationSteps"]
+    assert [step["stepName"] for step in migrate_steps] == ["smoke", "monitoring"]
+    bare = machine_of(agentless_machine())
+    assert "postMigrationSteps" not in scenario.unplanned_failover(bare)["properties"]["providerSpecificDetails"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "path"),
+    [
+        ([{"name": "s", "scriptUrl": "http://st/s.ps1"}], "groups[0].machines[0].postMigrationSteps[0].scriptUrl"),
+        ([{"name": "s", "scriptUrl": "https://u:p@st/s.ps1"}], "groups[0].machines[0].postMigrationSteps[0].scriptUrl"),
+        ([{"name": "s", "scriptUrl": SCRIPT, "runsOn": []}], "groups[0].machines[0].postMigrationSteps[0].runsOn"),
+        ([{"name": "s s", "scriptUrl": SCRIPT}], "groups[0].machines[0].postMigrationSteps[0].name"),
+        ([{"name": "s", "scriptUrl": SCRIPT}, {"name": "S", "scriptUrl": SCRIPT}], "groups[0].machines[0]"),
+        ([{"name": f"s{n}", "scriptUrl": SCRIPT} for n in range(11)], "groups[0].machines[0].postMigrationSteps"),
+    ],
+)
+def test_bad_post_migration_steps_are_refused_by_path(steps, path):
+    data = agentless_machine()
+    data["postMigrationSteps"] = steps
+    assert path in {p for p, _ in problems_of(plan([data]))}
+
+
+def test_post_migration_steps_are_for_agentless_machines_only():
+    data = inmage_machine("web-01")
+    data["postMigrationSteps"] = [{"name": "s", "scriptUrl": SCRIPT}]
+    assert problems_of(plan([data])) == {
+        ("groups[0].machines[0].postMigrationSteps", "not used for sourceKind vmware (InMageRcm); only for VMwareCbt")
+    }
