@@ -884,7 +884,8 @@ ROUTES: list[tuple[tuple[str, ...], dict[str, tuple[str, Handler]]]] = [
 VAULT_PREFIX = ("subscriptions", "*", "resourcegroups", "*", "providers", "microsoft.recoveryservices", "vaults", "*")
 
 
-def _match(pattern: tuple[str, ...], segments: list[str]) -> list[str] | None:
+def match_segments(pattern: tuple[str, ...], segments: list[str]) -> list[str] | None:
+    """The ``*`` segments of ``segments`` when they fit ``pattern`` (fixed parts compared in lower case), else None."""
     if len(pattern) != len(segments):
         return None
     captured = []
@@ -909,12 +910,12 @@ class Route:
 
 def resolve(method: str, segments: list[str]) -> Route | None:
     """Find the operation for a path (segments already URL-decoded); None if no resource type matches."""
-    prefix = _match(VAULT_PREFIX, segments[: len(VAULT_PREFIX)])
+    prefix = match_segments(VAULT_PREFIX, segments[: len(VAULT_PREFIX)])
     if prefix is None:
         return None
     rest = segments[len(VAULT_PREFIX) :]
     for pattern, methods in ROUTES:
-        params = _match(pattern, rest)
+        params = match_segments(pattern, rest)
         if params is None:
             continue
         vault = (prefix[0], prefix[1], prefix[2])

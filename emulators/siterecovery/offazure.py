@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from emulators.siterecovery.arm import Reply
+from emulators.siterecovery.arm import Reply, match_segments
 from emulators.siterecovery.errors import ArmError
 from emulators.siterecovery.migration_items import Stage
 from emulators.siterecovery.offazure_lists import filtered, page
@@ -191,28 +191,14 @@ ROUTES: list[tuple[tuple[str, ...], str, dict[str, tuple[str, SiteHandler]]]] = 
 ]
 
 
-def _match(pattern: tuple[str, ...], segments: list[str]) -> list[str] | None:
-    if len(pattern) != len(segments):
-        return None
-    captured = []
-    for want, got in zip(pattern, segments, strict=True):
-        if want == "*":
-            if not got:
-                return None
-            captured.append(got)
-        elif want != got.lower():
-            return None
-    return captured
-
-
 def resolve(method: str, segments: list[str]) -> SiteRoute | None:
     """The OffAzure operation for a path (segments URL-decoded); None if the path is not under the namespace."""
-    prefix = _match(_PROVIDER, segments[: len(_PROVIDER)])
+    prefix = match_segments(_PROVIDER, segments[: len(_PROVIDER)])
     if prefix is None:
         return None
     rest = segments[len(_PROVIDER) :]
     for pattern, resource_type, methods in ROUTES:
-        params = _match(pattern, rest)
+        params = match_segments(pattern, rest)
         if params is None:
             continue
         named = [prefix[0], prefix[1], *params]

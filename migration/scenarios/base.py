@@ -45,6 +45,7 @@ __all__ = [
     "provider_details",
     "source_item",
     "source_site_operations",
+    "target_settings",
     "to_int",
     "test_failover_body",
     "unplanned_failover_body",
@@ -550,6 +551,24 @@ def cleanup_body(comments: str | None) -> JsonDict:
 def disable_protection_body(reason: DisableReason) -> JsonDict:
     """``DisableProtectionInput``; the provider input is InMage-only, so it is left out."""
     return {"properties": {"disableProtectionReason": reason.value}}
+
+
+def target_settings(machine: Machine) -> JsonDict:
+    """The target fields the appliance-based providers (InMageRcm, VMwareCbt) spell alike in their enable input:
+    group, network and subnet, the test network (its subnet defaults to the target's), VM name and size, zone,
+    licence. None values are left for :func:`compact` to drop."""
+    target = machine.target
+    return {
+        "targetResourceGroupId": target.resource_group_id,
+        "targetNetworkId": target.network_id,
+        "targetSubnetName": target.subnet,
+        "testNetworkId": target.test_network_id,
+        "testSubnetName": target.test_subnet or (target.subnet if target.test_network_id else None),
+        "targetVmName": target.vm_name or machine.name,
+        "targetVmSize": target.vm_size,
+        "targetAvailabilityZone": target.availability_zone,
+        "licenseType": target.license_type.value if target.license_type else None,
+    }
 
 
 def source_site_operations(machine: Machine) -> str:

@@ -21,6 +21,7 @@ from migration.scenarios.base import (
     ReplicationProgress,
     compact,
     point_details,
+    target_settings,
     to_int,
 )
 from migration.source_kinds import Provider
@@ -44,7 +45,7 @@ class InMageRcmScenario(ProviderSteps):
         self, machine: Machine, *, discovered_machine_id: str | None = None, disk_ids: Sequence[str] | None = None
     ) -> JsonDict:
         """``discovered_machine_id`` (``fabricDiscoveryMachineId``) comes from the plan or from the adapter's lookup."""
-        replication, target, asr = machine.replication, machine.target, machine.asr
+        replication, asr = machine.replication, machine.asr
         log_storage = self.required(replication.log_storage_account_id, "replication.logStorageAccountId", machine)
         disk_type = str(self.required(replication.disk_type, "replication.diskType", machine))
         disks = list(disk_ids if disk_ids is not None else replication.disks_to_include)
@@ -56,15 +57,7 @@ class InMageRcmScenario(ProviderSteps):
                 ),
                 "processServerId": self.required(replication.process_server_id, "replication.processServerId", machine),
                 "runAsAccountId": replication.run_as_account_id,
-                "targetResourceGroupId": target.resource_group_id,
-                "targetNetworkId": target.network_id,
-                "targetSubnetName": target.subnet,
-                "testNetworkId": target.test_network_id,
-                "testSubnetName": target.test_subnet or (target.subnet if target.test_network_id else None),
-                "targetVmName": target.vm_name or machine.name,
-                "targetVmSize": target.vm_size,
-                "targetAvailabilityZone": target.availability_zone,
-                "licenseType": target.license_type.value if target.license_type else None,
+                **target_settings(machine),
             }
         )
         if disks:

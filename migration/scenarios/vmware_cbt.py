@@ -36,6 +36,7 @@ from migration.scenarios.base import (
     compact,
     health_issues,
     provider_details,
+    target_settings,
     to_int,
 )
 from migration.source_kinds import Provider
@@ -119,7 +120,7 @@ class VMwareCbtScenario(ProviderSteps):
     ) -> JsonDict:
         """``EnableMigrationInput``; ``source`` (discovery) fills in what the plan leaves out: the disks, the run-as
         account of the machine's vCenter, the container mapping's log storage account."""
-        replication, target = machine.replication, machine.target
+        replication = machine.replication
         machine_id = self.required(
             discovered_machine_id or machine.asr.discovered_machine_id, "asr.discoveredMachineId", machine
         )
@@ -159,15 +160,7 @@ class VMwareCbtScenario(ProviderSteps):
                 # snapshots with the same credentials.
                 "dataMoverRunAsAccountId": run_as,
                 "snapshotRunAsAccountId": run_as,
-                "targetResourceGroupId": target.resource_group_id,
-                "targetNetworkId": target.network_id,
-                "targetSubnetName": target.subnet,
-                "testNetworkId": target.test_network_id,
-                "testSubnetName": target.test_subnet or (target.subnet if target.test_network_id else None),
-                "targetVmName": target.vm_name or machine.name,
-                "targetVmSize": target.vm_size,
-                "targetAvailabilityZone": target.availability_zone,
-                "licenseType": target.license_type.value if target.license_type else None,
+                **target_settings(machine),
                 # Az.Migrate's default: the service resynchronizes by itself when a source change needs it.
                 "performAutoResync": "true",
             }
