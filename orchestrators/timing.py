@@ -30,6 +30,9 @@ _TYPICAL_JOB_SECONDS: dict[Step, float] = {
     Step.COMPLETE_MIGRATION: 90,
     Step.DR_PROTECTION: 180,
     Step.DISABLE_REPLICATION: 90,
+    Step.RESYNC: 60,
+    Step.PAUSE_REPLICATION: 60,
+    Step.RESUME_REPLICATION: 60,
 }
 _MIN_JOB_POLL = 30.0  # ASR's own Retry-After in the official examples
 _MAX_JOB_POLL = 600.0

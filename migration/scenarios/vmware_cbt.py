@@ -222,7 +222,10 @@ class VMwareCbtScenario(ProviderSteps):
             job_id = None
         resync_state = str(details.get("resyncState") or "").lower()
         resync = _is_true(details.get("resyncRequired")) or resync_state in _RESYNCING
-        migrated = lowered in _MIGRATED
+        # A migrated item whose removal failed shows DisableMigrationFailed; it still runs in Azure, as its last
+        # migration's status says (MigrationItemProperties.lastMigrationStatus).
+        last_migration = str(properties.get("lastMigrationStatus") or "").lower()
+        migrated = lowered in _MIGRATED or last_migration == "succeeded"
         seeded = migrated or (lowered in _SEEDED and not resync)
         percent = to_int(details.get("resyncProgressPercentage" if resync else "initialSeedingProgressPercentage"))
         return ProtectedItemView(

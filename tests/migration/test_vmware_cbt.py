@@ -363,3 +363,15 @@ def test_post_migration_steps_are_for_agentless_machines_only():
     assert problems_of(plan([data])) == {
         ("groups[0].machines[0].postMigrationSteps", "not used for sourceKind vmware (InMageRcm); only for VMwareCbt")
     }
+
+
+def test_a_migrated_item_whose_removal_failed_still_reads_as_migrated():
+    failed_removal = view(
+        migrationState="DisableMigrationFailed",
+        migrationStateDescription="Disable migration failed",
+        lastMigrationStatus="Succeeded",
+        allowedOperations=["DisableMigration"],
+    )
+    assert failed_removal.active_location == "Recovery" and failed_removal.initial_replication_done
+    assert decide(Step.COMPLETE_MIGRATION, failed_removal).decision is Decision.START
+    assert decide(Step.UNPLANNED_FAILOVER, failed_removal).decision is Decision.DONE

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from migration.steps import Step
+from orchestrators.timing import first_job_poll
 from orchestrators.wait_for_job import READS_PER_GENERATION, wait_for_asr_job
 from orchestrators.wait_for_replication import wait_for_initial_replication
 from tests.orchestrators.replay import START, Replay, _parse
@@ -201,3 +203,10 @@ def test_continue_as_new_carries_the_progress_state() -> None:
     assert START < _parse(progress["startedAt"]) < START + timedelta(minutes=1)  # the first reading
     assert carried["nextDelaySeconds"] > 60  # ETA-driven, not the base interval
     assert carried["stalled"] is False
+
+
+@pytest.mark.parametrize("step", list(Step))
+def test_every_step_has_a_first_poll_for_its_job(step: Step) -> None:
+    """A step without a typical duration would fail its job wait before the first read (a KeyError in replay)."""
+    assert first_job_poll(step, 1.0) >= 30
+    assert first_job_poll(step, 1.0, retry_after_seconds=120) >= 120
