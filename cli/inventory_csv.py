@@ -52,6 +52,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "stagingStorageAccountId": ("replication", "stagingStorageAccountId"),
     "diskType": ("replication", "diskType"),
     "osDiskId": ("replication", "osDiskId"),
+    "disksToInclude": ("replication", "disksToInclude"),
     "targetResourceGroupId": ("target", "resourceGroupId"),
     "targetNetworkId": ("target", "networkId"),
     "targetSubnet": ("target", "subnet"),
@@ -80,6 +81,8 @@ REQUIRED = (
     "targetSubnet",
 )
 _BOOLEANS = {"performShutdown", "skipTestFailover", "drAfterMigration"}
+# Columns that hold a list in one cell, its items separated by ';' (a comma would split the cell).
+_LISTS = {"disksToInclude"}
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 _BY_PATH = {".".join(path): column for column, path in COLUMNS.items() if path}
 
@@ -140,6 +143,8 @@ def read_inventory(text: str, source: str) -> tuple[list[tuple[int, str, Json]],
                     bad = True
                     continue
                 parsed = value.lower() in _TRUE
+            elif column in _LISTS:
+                parsed = [item.strip() for item in value.split(";") if item.strip()]
             node = machine
             for key in path[:-1]:
                 node = node.setdefault(key, {})

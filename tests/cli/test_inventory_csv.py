@@ -55,3 +55,19 @@ def test_a_row_with_too_many_cells_is_named(tmp_path: Path) -> None:
     inventory.write_text("\n".join([lines[0], lines[1] + ",extra"]) + "\n", encoding="utf-8")
     result = cli("import", str(inventory), "--id", "x")
     assert result.code == 1 and "line 2: more cells than columns" in " ".join(result.err.split())
+
+
+def test_disks_to_include_is_one_cell_of_semicolon_separated_ids(tmp_path: Path) -> None:
+    lines = (EXAMPLES / "inventory.csv").read_text(encoding="utf-8").splitlines()
+    header, agentless = lines[0] + ",disksToInclude", next(line for line in lines if line.startswith("vmw-"))
+    disks = "6000C291-1a2b-4c3d-8e9f-000000000101; 6000C291-1a2b-4c3d-8e9f-000000000102"
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text(f"{header}\n{agentless},{disks}\n", encoding="utf-8")
+    result = cli("import", str(inventory), "--id", "disks")
+    assert result.code == 0, result.text
+    machine = yaml.safe_load(result.out)["groups"][0]["machines"][0]
+    assert machine["replication"]["method"] == "agentless"
+    assert machine["replication"]["disksToInclude"] == [
+        "6000C291-1a2b-4c3d-8e9f-000000000101",
+        "6000C291-1a2b-4c3d-8e9f-000000000102",
+    ]
