@@ -117,14 +117,33 @@ class _Vault:
             self.policies.add(name)
             self.doc["policies"].append({"name": name, "provider": provider.value})
 
-    def mapping(self, name: str, fabric: str, container: str, policy: str, target: tuple[str, str] | None) -> None:
+    def mapping(
+        self,
+        name: str,
+        fabric: str,
+        container: str,
+        policy: str,
+        target: tuple[str, str] | None,
+        storage_account_id: str | None = None,
+    ) -> None:
         if name in self.mappings:
             return
         self.mappings.add(name)
         mapping: Json = {"name": name, "fabric": fabric, "container": container, "policy": policy}
         if target is not None:
             mapping.update(targetFabric=target[0], targetContainer=target[1])
+        if storage_account_id is not None:
+            mapping["storageAccountId"] = storage_account_id
         self.doc["containerMappings"].append(mapping)
+
+
+def _log_storage(machine: Machine) -> str:
+    """An agentless mapping's log storage account: the plan's, or one in the vault's resource group."""
+    vault = machine.asr.vault
+    return machine.replication.log_storage_account_id or (
+        f"/subscriptions/{vault.subscription_id}/resourceGroups/{vault.resource_group}"
+        "/providers/Microsoft.Storage/storageAccounts/migratelsa01"
+    )
 
 
 def topology_for(plan: Plan) -> Json:
@@ -179,6 +198,7 @@ def topology_for(plan: Plan) -> Json:
                 machine.asr.protection_container,
                 policy,
                 target,
+                _log_storage(machine) if provider is Provider.VMWARE_CBT else None,
             )
     return {
         "seed": 7,

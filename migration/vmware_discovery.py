@@ -107,9 +107,15 @@ def run_as_account_of_vcenter(vcenter: Mapping[str, Any] | None) -> str | None:
 
 
 def log_storage_of_mapping(mapping: Mapping[str, Any] | None) -> str | None:
-    """The log storage account of a VMwareCbt container mapping (``providerSpecificDetails.storageAccountId``)."""
+    """The log storage account of a VMwareCbt container mapping (``providerSpecificDetails.storageAccountId``).
+
+    Only for a mapping without ``keyVaultUri``: Az.Migrate takes the mapping's account then, and otherwise an
+    account named after a hash of the project (``migratelsa<hash>``) that only the plan can name here.
+    """
     details = _properties(mapping).get("providerSpecificDetails")
     if not isinstance(details, Mapping) or str(details.get("instanceType") or "").lower() != "vmwarecbt":
+        return None
+    if _text(details.get("keyVaultUri")) is not None:
         return None
     return _text(details.get("storageAccountId"))
 

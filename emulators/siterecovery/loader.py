@@ -165,7 +165,9 @@ def populate(store: Store, topology: Topology) -> None:
             target = None
             if mspec2.target_fabric and mspec2.target_container:
                 target = vault.fabrics[mspec2.target_fabric.lower()].containers[mspec2.target_container.lower()]
-            mapping = ContainerMapping(mspec2.name, src, vault.policies[mspec2.policy.lower()], target)
+            mapping = ContainerMapping(
+                mspec2.name, src, vault.policies[mspec2.policy.lower()], target, mspec2.storage_account_id
+            )
             vault.mappings[f"{src.id.lower()}|{mspec2.name.lower()}"] = mapping
         for nmspec in vspec.network_mappings:
             fab = vault.fabrics[nmspec.fabric.lower()]

@@ -215,6 +215,7 @@ class ContainerMapping:
     container: Container
     policy: Policy
     target_container: Container | None  # None: the target is Azure ("Microsoft Azure")
+    storage_account_id: str | None = None  # VMwareCbt: the log storage account the infrastructure set up
 
     @property
     def id(self) -> str:

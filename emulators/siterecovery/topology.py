@@ -220,6 +220,12 @@ class ContainerMappingSpec(_Model):
     policy: str
     target_fabric: str | None = Field(None, alias="targetFabric", description="A2A: the recovery region's fabric")
     target_container: str | None = Field(None, alias="targetContainer")
+    storage_account_id: str | None = Field(
+        None,
+        alias="storageAccountId",
+        description="VMwareCbt: the replication infrastructure's log storage account "
+        "(VMwareCbtProtectionContainerMappingDetails.storageAccountId)",
+    )
 
 
 class NetworkMappingSpec(_Model):

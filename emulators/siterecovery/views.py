@@ -156,6 +156,9 @@ def mapping_view(mapping: ContainerMapping) -> dict[str, Any]:
         props["providerSpecificDetails"] = {
             "instanceType": "VMwareCbt",
             "targetLocation": mapping.container.fabric.vault.location,
+            # Without keyVaultUri Az.Migrate takes this account for the disks' logs, its SAS secret being
+            # "{account}-cacheSas" (New-AzMigrateServerReplication)
+            **({"storageAccountId": mapping.storage_account_id} if mapping.storage_account_id else {}),
         }
     return {
         "id": mapping.id,

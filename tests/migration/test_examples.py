@@ -116,7 +116,13 @@ def _check_agentless_bodies(scenario, machine):
     found = next(m for site in vault.vmware_sites for m in site.machines if m.name == name)
     run_as = machine.asr.discovered_machine_id.rsplit("/machines/", 1)[0] + "/runasaccounts/vcenter-account"
     disks = tuple(DiscoveredDisk(d.id, d.name, d.size_gb * 1024**3) for d in found.disks)
-    source = VMwareSource(machine.asr.discovered_machine_id, disks, run_as_account_id=run_as)
+    mapping = next(m for m in vault.container_mappings if m.name == machine.replication.container_mapping)
+    source = VMwareSource(
+        machine.asr.discovered_machine_id,
+        disks,
+        run_as_account_id=run_as,
+        log_storage_account_id=mapping.storage_account_id,
+    )
     point = f"{scenario.protected_item(machine).id}/migrationRecoveryPoints/p1"
     bodies = {
         "EnableMigrationInput": scenario.enable_protection(machine, source=source),
