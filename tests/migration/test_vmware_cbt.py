@@ -15,7 +15,14 @@ from migration.schema import plan_schema
 from migration.source_kinds import Provider
 from migration.stages import Stage, runbook_for
 from migration.steps import Decision, Step, decide
-from migration.vmware_discovery import DiscoveredDisk, VMwareSource, choose_disks, disks_of, sas_secret_name
+from migration.vmware_discovery import (
+    DiscoveredDisk,
+    VMwareSource,
+    choose_disks,
+    disks_of,
+    log_storage_of_mapping,
+    sas_secret_name,
+)
 from tests.support.asr_examples import example
 
 from .asr_specs import sdk_model_problems
@@ -198,6 +205,10 @@ def test_discovery_readers():
     machine = {"properties": {"disks": [{"uuid": "a", "label": "Hard disk 1", "maxSizeInBytes": 10}, {"name": "x"}]}}
     assert disks_of(machine) == (DiscoveredDisk("a", "Hard disk 1", 10),)
     assert sas_secret_name(LOG_STORAGE) == "stmigcache-cacheSas"
+    details = {"instanceType": "VMwareCbt", "storageAccountId": LOG_STORAGE}
+    assert log_storage_of_mapping({"properties": {"providerSpecificDetails": details}}) == LOG_STORAGE
+    with_vault = {**details, "keyVaultUri": "https://kv.vault.azure.net"}
+    assert log_storage_of_mapping({"properties": {"providerSpecificDetails": with_vault}}) is None
 
 
 # -- reading -----------------------------------------------------------------------------------------------
