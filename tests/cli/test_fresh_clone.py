@@ -13,7 +13,7 @@ import pytest
 from tests.cli.helpers import REPO
 
 pytestmark = pytest.mark.slow
-MACHINES = ["db01", "hv-file01", "app01", "web01", "aws-web01"]
+MACHINES = ["db01", "hv-file01", "app01", "web01", "aws-web01", "vmw-agentless01"]
 
 
 @pytest.mark.timeout(1800)

@@ -249,7 +249,7 @@ def test_every_route_is_in_the_openapi_document_and_nothing_else() -> None:
     described = {(method, path) for path, operations in document["paths"].items() for method in operations}
     registered = {(method, "/" + route) for _, method, route in _routes()}
     assert registered == described
-    assert len(_routes()) == 12
+    assert len(_routes()) == 14
 
 
 @pytest.mark.parametrize(("path", "method"), [(p, m) for p, ops in openapi_document()["paths"].items() for m in ops])
