@@ -80,7 +80,10 @@ def protected(stack: Stack) -> set[str]:
 CUTOVER = {("ReplicationProtectedItems", "UnplannedFailover"), ("ReplicationMigrationItems", "Migrate")}
 COMPLETION = {("ReplicationProtectedItems", "FailoverCommit"), ("ReplicationMigrationItems", "Delete")}
 ENABLE = {("ReplicationProtectedItems", "Create"), ("ReplicationMigrationItems", "Create")}
-TEST_CLEANUP = {("ReplicationProtectedItems", "TestFailoverCleanup"), ("ReplicationMigrationItems", "TestMigrateCleanup")}
+TEST_CLEANUP = {
+    ("ReplicationProtectedItems", "TestFailoverCleanup"),
+    ("ReplicationMigrationItems", "TestMigrateCleanup"),
+}
 
 
 def test_mixed_wave_cuts_over_in_group_order_within_the_cap(tmp_path: Path) -> None:
