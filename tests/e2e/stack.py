@@ -93,7 +93,7 @@ def runbook_input(plan: Plan, machine_name: str, speed: float, **extra: Any) -> 
     }
 
 
-# -- helpers for fault, crash and cost tests (additive) -----------------------------------------------------
+# -- helpers for fault, crash and cost tests -----------------------------------------------------
 
 MUTATING_OPERATIONS = (
     "ReplicationProtectedItems_Create",
@@ -180,3 +180,105 @@ def requests_for(asr: EmulatorHandle, items: set[str], job_ids: list[str]) -> li
         if (call.item or "").lower() in names or any(f"/replicationjobs/{job}" in path for job in jobs):
             found.append(call)
     return found
+
+
+# -- agentless VMware (VMwareCbt migration items): inputs, topologies and call counts ------------------------
+
+_MIGRATION_ITEMS = "ReplicationMigrationItems"
+# What the runbook calls on a migration item, once each in a migration that meets no failure.
+MIGRATION_ITEM_RUNBOOK_OPERATIONS = tuple(
+    f"{_MIGRATION_ITEMS}_{op}" for op in ("Create", "TestMigrate", "TestMigrateCleanup", "Migrate", "Delete")
+)
+# Every mutating migration-item operation the emulator serves: the runbook's, and those nobody asked it to call.
+MIGRATION_ITEM_MUTATING_OPERATIONS = (
+    *MIGRATION_ITEM_RUNBOOK_OPERATIONS,
+    *(f"{_MIGRATION_ITEMS}_{op}" for op in ("Resync", "PauseReplication", "ResumeReplication", "Update")),
+)
+_AGENTLESS_SITE = "vmware-agentless-site"
+
+
+def agentless_name(index: int) -> str:
+    return f"vmw-al{index:02d}"
+
+
+def agentless_topology(count: int, *, disk_gb: int = 32) -> dict[str, Any]:
+    """The example topology plus ``count`` machines ``vmw-al00``… discovered by the agentless appliance's site.
+
+    The example has two agentless machines; tests that run a scenario per machine need more. One small disk over
+    the appliance's bandwidth keeps initial seeding short.
+    """
+    doc: dict[str, Any] = yaml.safe_load((EXAMPLES / "topology.yaml").read_text(encoding="utf-8"))
+    site = next(s for s in doc["vaults"][0]["vmwareSites"] if s["name"] == _AGENTLESS_SITE)
+    for index in range(count):
+        name = agentless_name(index)
+        disk = {"id": f"6000C299-0000-4000-8000-{index:012d}", "name": f"{name}_os", "sizeGB": disk_gb}
+        site["machines"].append(
+            {
+                "name": name,
+                "displayName": name,
+                "osType": "Linux",
+                "osName": "Ubuntu Linux (64-bit)",
+                "firmwareType": "EFI",
+                "bandwidthMbps": 500,
+                "disks": [{**disk, "isOSDisk": True}],
+            }
+        )
+    return doc
+
+
+def agentless_input(index: int, speed: float, *, options: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """A ``machine_runbook`` input for agentless machine ``index``: the agentless example's vmw-agentless02 (one
+    disk; every disk the appliance discovered) under that machine's names, with the example's options (overridable)."""
+    plan = example_plan("vmware-agentless.yaml")
+    machine = plan.machine("vmw-agentless02").model_dump(by_alias=True, mode="json", exclude_none=True)
+    name = agentless_name(index)
+    machine["name"] = name
+    machine["asr"]["discoveredMachineId"] = machine["asr"]["discoveredMachineId"].rsplit("/", 1)[0] + f"/{name}"
+    machine.get("target", {}).pop("vmName", None)
+    merged = {**plan.options.model_dump(by_alias=True, mode="json", exclude_none=True), **(options or {})}
+    return {"migrationId": plan.id, "machine": machine, "options": merged, "timeScale": speed, **extra}
+
+
+def accepted_migration_calls(asr: EmulatorHandle, item: str) -> dict[str, int]:
+    """Mutating calls ASR accepted for migration item ``item``, per operation (what "exactly once" is checked on)."""
+    return {op: asr.calls.count(op, item, accepted_only=True) for op in MIGRATION_ITEM_MUTATING_OPERATIONS}
+
+
+def migration_calls_once_each(**more: int) -> dict[str, int]:
+    """The accepted calls of an agentless migration that met no failure, plus ``more`` (operation without its
+    ``ReplicationMigrationItems_`` prefix → extra calls)."""
+    expected = {op: int(op in MIGRATION_ITEM_RUNBOOK_OPERATIONS) for op in MIGRATION_ITEM_MUTATING_OPERATIONS}
+    for operation, extra in more.items():
+        expected[f"{_MIGRATION_ITEMS}_{operation}"] += extra
+    return expected
+
+
+# -- both VMware paths side by side, for the cost and chaos benchmarks --------------------------------------
+
+
+def with_agentless_fleet(
+    doc: dict[str, Any], count: int, *, disk_gb: int = 32, bandwidth_mbps: float | None = None
+) -> dict[str, Any]:
+    """``doc`` (a topology built on the example's, such as ``fleet_topology``'s) with ``count`` agentless machines
+    ``vmw-al00``… on the agentless appliance's site, as ``agentless_topology`` adds them, at ``bandwidth_mbps``.
+
+    The cost benchmarks and the chaos run migrate both VMware paths on one emulator: agent-based fleet machines
+    and agentless ones, each with one disk of the same size at the same bandwidth, so their figures compare.
+    """
+    names = {agentless_name(index) for index in range(count)}
+    added = next(
+        s
+        for s in agentless_topology(count, disk_gb=disk_gb)["vaults"][0]["vmwareSites"]
+        if s["name"] == _AGENTLESS_SITE
+    )
+    site = next(s for s in doc["vaults"][0]["vmwareSites"] if s["name"] == _AGENTLESS_SITE)
+    for machine in added["machines"]:
+        if machine["name"] in names:
+            site["machines"].append(machine if bandwidth_mbps is None else {**machine, "bandwidthMbps": bandwidth_mbps})
+    return doc
+
+
+def agentless_machine(index: int) -> dict[str, Any]:
+    """The plan JSON of agentless machine ``index`` (``agentless_input``'s machine), for waves and baselines."""
+    machine: dict[str, Any] = agentless_input(index, SPEED)["machine"]
+    return machine
