@@ -70,6 +70,10 @@ VALIDATE_OPERATIONS = (
     "ReplicationProtectionContainerMappings_Get",
 )
 
+# The jobs that start and end a machine's replication: protected items' and agentless migration items'.
+ENABLE_SCENARIOS = ("EnableDr", "EnableMigration")
+FAILOVER_SCENARIOS = ("UnplannedFailover", "Migrate")
+
 Json = dict[str, Any]
 
 
@@ -231,7 +235,9 @@ def instance_kind(instance_id: str) -> str:
 def machine_requests(
     asr: EmulatorHandle, names: list[str], *, with_throttled: bool = True
 ) -> tuple[list[int], Counter[str]]:
-    """Requests per machine: calls on its item, and reads of the jobs that ran on it (as the cost benchmark).
+    """Requests per machine: calls on its item, reads of the jobs that ran on it, and reads of the machine Azure
+    Migrate discovered (``Microsoft.OffAzure/.../machines/{name}``: an agentless machine's enable and validation read
+    it) — as the cost benchmark counts them.
 
     ``with_throttled=False`` leaves out the requests ARM's limits answered with 429: they took no token, and a
     machine's cost without them is comparable with a run that met no limits.
@@ -248,8 +254,11 @@ def machine_requests(
         if call.status == 429 and not with_throttled:
             continue
         owner = (call.item or "").lower()
-        if owner not in wanted and "/replicationjobs/" in call.path.lower():
-            owner = job_item.get(call.path.rstrip("/").rsplit("/", 1)[-1].lower(), "")
+        path = call.path.lower().rstrip("/")
+        if owner not in wanted and "/replicationjobs/" in path:
+            owner = job_item.get(path.rsplit("/", 1)[-1], "")
+        elif owner not in wanted and "/microsoft.offazure/" in path and path.rsplit("/", 2)[-2] == "machines":
+            owner = path.rsplit("/", 1)[-1]
         if owner in wanted:
             per[owner] += 1
             operations[call.operation] += 1
@@ -259,7 +268,8 @@ def machine_requests(
 def replication_hours(asr: EmulatorHandle, names: list[str]) -> float:
     """Simulated machine-hours of replication: from each machine's enable to its failover (or to now).
 
-    Read from the jobs, which outlive the items (completing a migration removes the item).
+    Read from the jobs, which outlive the items (completing a migration removes the item): a protected item's
+    EnableDr and UnplannedFailover, an agentless migration item's EnableMigration and Migrate.
     """
     wanted = {name.lower() for name in names}
     enabled: dict[str, float] = {}
@@ -271,9 +281,9 @@ def replication_hours(asr: EmulatorHandle, names: list[str]) -> float:
                 owner = job.target_object_name.lower()
                 if owner not in wanted:
                     continue
-                if job.scenario == "EnableDr":
+                if job.scenario in ENABLE_SCENARIOS:
                     enabled[owner] = min(enabled.get(owner, job.start), job.start)
-                elif job.scenario == "UnplannedFailover":
+                elif job.scenario in FAILOVER_SCENARIOS:
                     failed_over[owner] = max(failed_over.get(owner, job.start), job.start)
     return sum(failed_over.get(owner, now) - start for owner, start in enabled.items()) / 3600
 
