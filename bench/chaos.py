@@ -1,12 +1,15 @@
 """Chaos run: a mixed wave on the three emulators while everything around it fails, then an audit of what happened.
 
-The wave (the mixed example's five source kinds plus small VMware machines) is submitted over Service Bus and
-runs on the local Functions host in a child process. Meanwhile, seeded so every run meets the same plan:
+The wave (the mixed example: every source kind and both VMware paths, the agentless ``vmw-agentless01`` among them,
+plus small agent-based and agentless VMware machines) is submitted over Service Bus and runs on the local Functions
+host in a child process. Meanwhile, seeded so every run meets the same plan:
 
 - the host is killed with SIGKILL and restarted, again and again, at random moments of its uptime;
 - Site Recovery throttles in bursts (429 with ``Retry-After``), answers 5xx, fails some machines' jobs once (the
   operator retries them over the control queue, as a runbook would say) and some for good, and stalls some
-  initial replications (the stall is lifted a couple of simulated hours later);
+  initial replications (the stall is lifted a couple of simulated hours later); the failures and stalls are dealt
+  to agent-based and agentless fleet machines in turn, each failing the job its kind runs at that stage (a
+  migration item's ``EnableMigration``, ``TestMigrate``, ``TestMigrateCleanup``, ``Migrate``; it has no commit);
 - the Service Bus emulator is killed once and restarted on the same port with its ``--data`` folder.
 
 An operator loop does what a person would: when the wave holds because machines failed before cutover, it sends
@@ -16,15 +19,19 @@ An operator loop does what a person would: when the wave holds because machines 
 The audit, from the emulators' own records (not from the app's):
 
 - every machine ended as planned: migrated, or failed at the stage where a permanent fault was put;
-- no duplicated operation: no step succeeded twice on an item (two enables, test failovers, failovers, commits),
-  each job came from exactly one accepted call, and every job is accounted for by the machine's record (it lists
-  the job, or says the stage was found done after a restart);
+- no duplicated operation: no step succeeded twice on an item (two enables, test failovers, failovers, commits;
+  for a migration item two enables, test migrations, migrations), each job came from exactly one accepted call,
+  every job is accounted for by the machine's record (it lists the job, or says the stage was found done after a
+  restart), and every machine no job failure was put on had each mutating operation of its runbook accepted
+  exactly once (``ReplicationProtectedItems_*`` for protected items, ``ReplicationMigrationItems_*`` for agentless
+  machines' migration items) and no other;
 - events: each event id arrived, and duplicates delivered by the broker are counted; none of the events the
   final state implies is missing, and no publish failed for good;
 - nothing is stuck: after the wave, no orchestration is still running or pending;
 - every history stayed under its bound; no Service Bus message was dead-lettered.
 
-Run: ``python -m bench.chaos [--machines 120] [--kills 24] [--seed 7]``; ``tests/e2e/test_chaos.py`` runs it small.
+Run: ``python -m bench.chaos [--machines 120] [--agentless 20] [--kills 24] [--seed 7]``;
+``tests/e2e/test_chaos.py`` runs it small.
 """
 
 from __future__ import annotations
@@ -43,12 +50,13 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
-from bench.wave_scale import HistorySampler, fleet_count, instance_kind, machine_requests, wave_plan
+from bench.wave_scale import HistorySampler, instance_kind, machine_requests, wave_plan
 from cli.local_identity import LOCAL_USER
 from cli.local_identity import prepare as prepare_sign_in
 from cli.local_stack import fence_settings
@@ -58,7 +66,18 @@ from emulators.servicebus import DEFAULT_CONFIG
 from emulators.servicebus.process import ServiceBusProcess
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from migration.instance_ids import wave_id
-from tests.e2e.stack import REPO, fleet_topology
+from tests.e2e.stack import (
+    MIGRATION_ITEM_MUTATING_OPERATIONS,
+    MIGRATION_ITEM_RUNBOOK_OPERATIONS,
+    MUTATING_OPERATIONS,
+    REPO,
+    agentless_machine,
+    agentless_name,
+    example_plan,
+    fleet_name,
+    fleet_topology,
+    with_agentless_fleet,
+)
 
 Json = dict[str, Any]
 
@@ -75,8 +94,31 @@ SCENARIO_OF_STAGE = {
     "completeMigration": "DisableDr",
     "drProtection": "EnableDr",
 }
-# Jobs that may succeed twice on one item: removing the item a failed enable left, then the final removal.
-REMOVALS = ("DisableDr", "PurgeProtection")
+# The migration-item job each runbook stage starts on an agentless machine (there is no commit stage).
+AGENTLESS_SCENARIO_OF_STAGE = {
+    "enableReplication": "EnableMigration",
+    "testFailover": "TestMigrate",
+    "testFailoverCleanup": "TestMigrateCleanup",
+    "unplannedFailover": "Migrate",
+    "completeMigration": "DisableMigration",
+}
+# A protected item's job scenario -> the migration item's job for the same step (a commit has none).
+AGENTLESS_SCENARIO = {SCENARIO_OF_STAGE[stage]: job for stage, job in AGENTLESS_SCENARIO_OF_STAGE.items()}
+# Jobs that leave an item to remove when they fail.
+ENABLES = ("EnableDr", "EnableMigration")
+# Jobs that may succeed once more on one item for each job of the paired scenarios that failed on it: removing the
+# item a failed enable left (then the final removal), cleaning up the test VM a failed test failover or test
+# migration left (the runbook's make-safe step does, on either kind of item; then the test's own cleanup after the
+# retry).
+AGAIN_AFTER_FAILED = {
+    "DisableDr": ENABLES,
+    "PurgeProtection": ENABLES,
+    "DisableMigration": ENABLES,
+    "TestFailoverCleanup": ("TestFailover",),
+    "TestMigrateCleanup": ("TestMigrate",),
+}
+# The mixed example's agentless machine (the other example machines are in bench.wave_scale.MIXED_MACHINES).
+EXAMPLE_AGENTLESS = "vmw-agentless01"
 # The stages a transient job failure is put on (before the cutover gate, so an operator's retry still counts).
 TRANSIENT_SCENARIOS = ("EnableDr", "TestFailover", "TestFailoverCleanup")
 # Where permanent failures go, in turn: one before the gate, one during cutover.
@@ -89,7 +131,8 @@ STALL_SECONDS = 2 * 3600
 
 @dataclass(frozen=True)
 class ChaosConfig:
-    machines: int = 120
+    machines: int = 120  # all of them: the mixed example's six, agent-based and agentless fleet machines
+    agentless: int = 20  # agentless fleet machines (vmw-al00…), besides the example's vmw-agentless01
     kills: int = 24
     seed: int = 7
     speed: float = 600.0
@@ -116,12 +159,30 @@ class FaultPlan:
     job_faults: dict[str, str]  # machine -> scenario that fails
 
 
-def plan_faults(config: ChaosConfig, machines: list[str], fleet: list[str], expected_requests: int) -> FaultPlan:
-    """Draw the faults from the seed: which fleet machines fail where, when the throttling bursts come."""
+def plan_faults(
+    config: ChaosConfig,
+    machines: list[str],
+    fleet: list[str],
+    expected_requests: int,
+    agentless: list[str] | None = None,
+) -> FaultPlan:
+    """Draw the faults from the seed: which fleet machines fail where, when the throttling bursts come.
+
+    ``fleet`` are the agent-based machines faults may go to, ``agentless`` the agentless ones. Each kind is drawn
+    on its own and the two are dealt in turn (agent-based first), so both kinds meet transient and permanent job
+    failures and stalls whenever both are there; an agentless machine's failure is the migration-item job of the
+    same stage (``AGENTLESS_SCENARIO``).
+    """
     rng = random.Random(config.seed)
-    chosen = rng.sample(
-        fleet, min(len(fleet), config.transient_job_failures + config.permanent_failures + config.stalls)
-    )
+    wanted = config.transient_job_failures + config.permanent_failures + config.stalls
+    drawn = [rng.sample(kind, min(len(kind), wanted)) for kind in (fleet, agentless or [])]
+    dealt = [name for pair in zip_longest(*drawn) for name in pair if name is not None]
+    chosen = dealt[:wanted]
+    is_agentless = set(agentless or [])
+
+    def scenario_for(name: str, scenario: str) -> str:
+        return AGENTLESS_SCENARIO[scenario] if name in is_agentless else scenario
+
     transient = chosen[: config.transient_job_failures]
     permanent = chosen[len(transient) : len(transient) + config.permanent_failures]
     stalled = chosen[len(transient) + len(permanent) :]
@@ -129,11 +190,12 @@ def plan_faults(config: ChaosConfig, machines: list[str], fleet: list[str], expe
     expected: dict[str, tuple[str, str | None]] = {name: ("migrated", None) for name in machines}
     job_faults: dict[str, str] = {}
     for name in transient:
-        scenario = rng.choice(TRANSIENT_SCENARIOS)
+        scenario = scenario_for(name, rng.choice(TRANSIENT_SCENARIOS))
         specs.append({"kind": "jobFailure", "scenario": scenario, "machine": name, "times": 1, "task": 1})
         job_faults[name] = scenario
     for index, name in enumerate(permanent):
         scenario, stage = PERMANENT[index % len(PERMANENT)]
+        scenario = scenario_for(name, scenario)
         specs.append({"kind": "jobFailure", "scenario": scenario, "machine": name, "times": 1000, "task": 1})
         expected[name] = ("failed", stage)
         job_faults[name] = scenario
@@ -272,6 +334,7 @@ class ChaosReport:
     jobs_found_done: int
     repeated_steps: list[str]
     calls_without_job: int
+    calls_not_once: list[str]
     events_received: int
     events_unique: int
     events_missing: list[str]
@@ -281,6 +344,7 @@ class ChaosReport:
     history_over_bound: list[str]
     dead_letters: int
     requests_per_machine: float
+    requests_by_kind: dict[str, float]  # "agentless" and "other": the mean of each kind's machines
 
     @property
     def problems(self) -> list[str]:
@@ -290,6 +354,7 @@ class ChaosReport:
         problems += [f"step succeeded twice: {line}" for line in self.repeated_steps]
         if self.calls_without_job:
             problems.append(f"{self.calls_without_job} accepted mutating calls made no job")
+        problems += [f"mutating call not accepted exactly once: {line}" for line in self.calls_not_once]
         problems += [f"missing event {line}" for line in self.events_missing]
         if self.events_failed:
             problems.append(f"{self.events_failed} events failed to publish for good")
@@ -308,16 +373,52 @@ class ChaosReport:
         )
 
 
+@dataclass(frozen=True)
+class ChaosWave:
+    """The wave's plan and who is who in it: the fleet machines faults may go to, and the agentless machines."""
+
+    plan: Json
+    fleet: list[str]  # agent-based fleet machines (vm00…)
+    agentless_fleet: list[str]  # agentless fleet machines (vmw-al00…)
+    agentless: set[str]  # every agentless machine: the fleet's and the example's
+
+    @property
+    def names(self) -> list[str]:
+        return [m["name"] for g in self.plan["groups"] for m in g["machines"]]
+
+
+def chaos_wave(config: ChaosConfig) -> ChaosWave:
+    """The scale wave's plan (the mixed example's five other kinds and agent-based fleet machines) with the example's
+    agentless machine and ``config.agentless`` agentless fleet machines dealt to its groups, ``config.machines`` in
+    all."""
+    example = example_plan("mixed-wave.yaml").machine(EXAMPLE_AGENTLESS)
+    agentless = [example.model_dump(by_alias=True, mode="json", exclude_none=True)]
+    agentless += [agentless_machine(index) for index in range(config.agentless)]
+    others = max(1, config.machines - len(agentless))
+    plan = wave_plan(others, groups=config.groups, max_parallel=config.max_parallel, plan_id="chaos")
+    plan["options"].update(onMachineFailure="hold", jobTimeout="P1D", initialReplicationTimeout="P14D")
+    groups = plan["groups"]
+    for position, machine in enumerate(agentless):
+        groups[position % len(groups)]["machines"].append(machine)
+    names = [m["name"] for g in groups for m in g["machines"]]
+    fleet_names = {fleet_name(index) for index in range(len(names))}
+    agentless_names = {agentless_name(index) for index in range(config.agentless)}
+    return ChaosWave(
+        plan,
+        [name for name in names if name in fleet_names],
+        [name for name in names if name in agentless_names],
+        {m["name"] for m in agentless},
+    )
+
+
 def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosReport:
     """One chaos run in ``work`` (a scratch folder); the report says what the audit found."""
     say = (lambda *_: None) if quiet else (lambda text: print(f"  [{time.strftime('%H:%M:%S')}] {text}", flush=True))
-    plan = wave_plan(config.machines, groups=config.groups, max_parallel=config.max_parallel, plan_id="chaos")
-    plan["options"].update(onMachineFailure="hold", jobTimeout="P1D", initialReplicationTimeout="P14D")
-    names = [m["name"] for g in plan["groups"] for m in g["machines"]]
-    fleet = [name for name in names if name.startswith("vm")]
-    faults = plan_faults(config, names, fleet, REQUESTS_PER_MACHINE * config.machines)
+    wave = chaos_wave(config)
+    plan, names = wave.plan, wave.names
+    faults = plan_faults(config, names, wave.fleet, REQUESTS_PER_MACHINE * config.machines, wave.agentless_fleet)
     rng = random.Random(f"{config.seed}:kills")
-    topology = fleet_topology(fleet_count(plan), disks_gb=[16])
+    topology = with_agentless_fleet(fleet_topology(len(wave.fleet), disks_gb=[16]), config.agentless, disk_gb=16)
     asr = start_emulator(topology, speed=config.speed)
     stall_ids: dict[str, int] = {}  # machine -> its stall's fault id, to lift it later
     for spec in faults.specs:
@@ -407,6 +508,7 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
         collector,
         sampler,
         names,
+        agentless=wave.agentless,
         wall_seconds=wall,
         kills=kills,
         bus_restarts=bus_restarts,
@@ -417,19 +519,29 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
 
 
 def _lift_stalls(asr: EmulatorHandle, stalled: set[str], ids: dict[str, int], seen: dict[str, float]) -> None:
-    """Lift each stall ``STALL_SECONDS`` of simulated time after its replication first showed it."""
+    """Lift each stall ``STALL_SECONDS`` of simulated time after its replication (a migration item's initial
+    seeding) first showed it."""
     now = asr.clock.seconds()
     with asr.store.lock:
-        items = [item for vault in asr.store.vaults.values() for item in vault.items.values()]
-        for item in items:
-            name = item.machine.friendly_name
-            if (
-                name in stalled
-                and name in ids
-                and item.ir_factor == 0
-                and item.ir_progress(now) >= (item.ir_break_percent or 0)
-            ):
-                seen.setdefault(name, now)
+        for vault in asr.store.vaults.values():
+            for item in vault.items.values():
+                name = item.machine.friendly_name
+                if (
+                    name in stalled
+                    and name in ids
+                    and item.ir_factor == 0
+                    and item.ir_progress(now) >= (item.ir_break_percent or 0)
+                ):
+                    seen.setdefault(name, now)
+            for migration in vault.migration_items.values():
+                name = migration.friendly_name
+                if (
+                    name in stalled
+                    and name in ids
+                    and migration.factor == 0
+                    and migration.seed_progress(now) >= (migration.break_percent or 0)
+                ):
+                    seen.setdefault(name, now)
     for name, since in list(seen.items()):
         if name in ids and now - since >= STALL_SECONDS:
             asr.remove_fault(ids.pop(name))
@@ -473,6 +585,7 @@ def _audit(
     sampler: HistorySampler,
     names: list[str],
     *,
+    agentless: set[str],
     wall_seconds: float,
     kills: int,
     bus_restarts: int,
@@ -487,6 +600,7 @@ def _audit(
         for name, r in records.items()
     }
     unaccounted, repeated, calls_without_job, found_done = _operations(asr, records)
+    not_once = _calls_not_once(asr, [n for n in names if n not in faults.job_faults], agentless)
     received = collector.received
     unique = {event["id"]: event for event in received}
     missing = _missing_events(output, records, list(unique.values()))
@@ -506,8 +620,13 @@ def _audit(
         label = {"throttle": "429 answers", "transient": "5xx answers", "jobFailure": "failed jobs"}.get(kind)
         if label:
             injected[label] += int(fault["fired"])  # type: ignore[call-overload]
+        if kind == "jobFailure" and fault["fired"]:  # which jobs failed: both kinds' scenarios show
+            injected[f"failed {fault['scenario']} jobs"] += int(fault["fired"])  # type: ignore[call-overload]
     injected["stalled replications"] = len(faults.stalls)
     per_machine, _ = machine_requests(asr, names)
+    by_kind: dict[str, list[int]] = {}
+    for name, count in zip(names, per_machine, strict=True):
+        by_kind.setdefault("agentless" if name in agentless else "other", []).append(count)
     return ChaosReport(
         config=config,
         wall_seconds=wall_seconds,
@@ -522,6 +641,7 @@ def _audit(
         jobs_found_done=found_done,
         repeated_steps=repeated,
         calls_without_job=calls_without_job,
+        calls_not_once=not_once,
         events_received=len(received),
         events_unique=len(unique),
         events_missing=missing,
@@ -531,6 +651,7 @@ def _audit(
         history_over_bound=over,
         dead_letters=dead_letters,
         requests_per_machine=sum(per_machine) / max(1, len(per_machine)),
+        requests_by_kind={kind: sum(counts) / len(counts) for kind, counts in by_kind.items()},
     )
 
 
@@ -541,7 +662,8 @@ def _operations(asr: EmulatorHandle, records: dict[str, Json]) -> tuple[list[str
     A job is accounted for when the machine's record lists it, or when the record says the job's stage was found
     already done (a host killed after ASR accepted the call, restarted after the job ended: the step is not
     repeated, and its job is not re-read, so the record has no id for it). A step that succeeded twice is the
-    duplicate this run looks for; the only legitimate repeat is removing an item a failed enable left behind.
+    duplicate this run looks for; the only legitimate repeats follow a failed job (``AGAIN_AFTER_FAILED``): removing
+    the item a failed enable left behind, cleaning up the test a failed test migration left.
     """
     known = {
         name: {str(job).rstrip("/").rsplit("/", 1)[-1].lower() for job in record.get("jobs") or []}
@@ -549,15 +671,16 @@ def _operations(asr: EmulatorHandle, records: dict[str, Json]) -> tuple[list[str
     }
     found_done = {
         name: {
-            SCENARIO_OF_STAGE.get(stage)
+            scenario
             for stage, entry in (record.get("stages") or {}).items()
             if isinstance(entry, dict) and entry.get("decision") == "done"
+            for scenario in (SCENARIO_OF_STAGE.get(stage), AGENTLESS_SCENARIO_OF_STAGE.get(stage))
         }
         for name, record in records.items()
     }
     unaccounted: list[str] = []
     successes: Counter[tuple[str, str]] = Counter()
-    failed_enables: Counter[str] = Counter()
+    failed: Counter[tuple[str, str]] = Counter()
     jobs = by_done = 0
     with asr.store.lock:
         for vault in asr.store.vaults.values():
@@ -573,15 +696,39 @@ def _operations(asr: EmulatorHandle, records: dict[str, Json]) -> tuple[list[str
                 item = job.resource_id.lower()
                 if job.settled == "Succeeded":
                     successes[(item, job.scenario)] += 1
-                elif job.scenario == "EnableDr":
-                    failed_enables[item] += 1
+                else:
+                    failed[(item, job.scenario)] += 1
     repeated = [
         f"{item.rsplit('/', 1)[-1]}: {scenario} x{count}"
         for (item, scenario), count in successes.items()
-        if count > 1 + (failed_enables[item] if scenario in REMOVALS else 0)
+        if count > 1 + sum(failed[(item, before)] for before in AGAIN_AFTER_FAILED.get(scenario, ()))
     ]
     mutating = sum(1 for call in asr.calls.calls() if call.method in ("PUT", "POST", "DELETE") and call.status < 400)
     return unaccounted, repeated, mutating - jobs, by_done
+
+
+def _calls_not_once(asr: EmulatorHandle, names: list[str], agentless: set[str]) -> list[str]:
+    """Machines whose runbook did not have each of its item's mutating operations accepted exactly once.
+
+    Counted on ASR's call log, per item: for an agentless machine every ``ReplicationMigrationItems_*`` operation the
+    runbook calls once (``Create``, ``TestMigrate``, ``TestMigrateCleanup``, ``Migrate``, ``Delete``) and no other
+    migration-item or protected-item one; for the others every protected-item one once and no migration-item one.
+    Only for machines that met no job failure: a failed job's retry calls its operation again, on purpose (the job
+    audit covers them). A call ASR accepted twice is the duplicate a restart must not make.
+    """
+    accepted: Counter[tuple[str, str]] = Counter()
+    mutating = set(MUTATING_OPERATIONS) | set(MIGRATION_ITEM_MUTATING_OPERATIONS)
+    for call in asr.calls.calls():
+        if call.operation in mutating and call.status < 400 and call.item:
+            accepted[(call.item.lower(), call.operation)] += 1
+    found: list[str] = []
+    for name in names:
+        once = MIGRATION_ITEM_RUNBOOK_OPERATIONS if name in agentless else MUTATING_OPERATIONS
+        for operation in sorted(mutating):
+            count = accepted[(name.lower(), operation)]
+            if count != (1 if operation in once else 0):
+                found.append(f"{name}: {operation} x{count}")
+    return found
 
 
 def _missing_events(output: Json, records: dict[str, Json], events: list[Json]) -> list[str]:
@@ -620,7 +767,10 @@ def print_report(report: ChaosReport) -> None:
     migrated = sum(1 for outcome, _ in report.outcomes.values() if outcome == "migrated")
     failed = sum(1 for outcome, _ in report.outcomes.values() if outcome == "failed")
     print(f"\nchaos run, seed {config.seed}: {report.status} in {report.wall_seconds:.0f} s wall")
-    print(f"  machines                         {len(report.outcomes):6d}  ({migrated} migrated, {failed} failed)")
+    print(
+        f"  machines                         {len(report.outcomes):6d}  ({migrated} migrated, {failed} failed; "
+        f"{config.agentless + 1} agentless)"
+    )
     print(f"  as expected                      {len(report.outcomes) - len(report.wrong_outcomes):6d}")
     print(f"  host kills (SIGKILL)             {report.kills:6d}")
     print(f"  Service Bus restarts             {report.bus_restarts:6d}")
@@ -632,6 +782,7 @@ def print_report(report: ChaosReport) -> None:
     print(f"  jobs no record accounts for      {len(report.unaccounted_jobs):6d}")
     print(f"  steps found done after a kill    {report.jobs_found_done:6d}")
     print(f"  accepted calls without a job     {report.calls_without_job:6d}")
+    print(f"  mutating calls not exactly once  {len(report.calls_not_once):6d}")
     print(
         f"  events received / unique         {report.events_received:6d} / {report.events_unique}"
         f"  (duplicate deliveries {report.events_received - report.events_unique})"
@@ -641,7 +792,8 @@ def print_report(report: ChaosReport) -> None:
     print(f"  dead-lettered messages           {report.dead_letters:6d}")
     bounds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.largest_history.items()))
     print(f"  largest histories                {bounds}")
-    print(f"  ARM requests per machine         {report.requests_per_machine:6.1f}  (target <= 60)")
+    kinds = ", ".join(f"{kind} {mean:.1f}" for kind, mean in sorted(report.requests_by_kind.items()))
+    print(f"  ARM requests per machine         {report.requests_per_machine:6.1f}  (target <= 60; {kinds})")
     print("  problems: " + ("none" if not report.problems else ""))
     for problem in report.problems:
         print(f"    - {problem}")
@@ -650,7 +802,8 @@ def print_report(report: ChaosReport) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.split("\n")[0])
     defaults = ChaosConfig()
-    parser.add_argument("--machines", type=int, default=defaults.machines)
+    parser.add_argument("--machines", type=int, default=defaults.machines, help="all machines of the wave")
+    parser.add_argument("--agentless", type=int, default=defaults.agentless, help="agentless fleet machines among them")
     parser.add_argument("--kills", type=int, default=defaults.kills)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--speed", type=float, default=defaults.speed)
@@ -658,10 +811,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="run in this folder and keep it")
     args = parser.parse_args(argv)
     config = ChaosConfig(
-        machines=args.machines, kills=args.kills, seed=args.seed, speed=args.speed, max_parallel=args.max_parallel
+        machines=args.machines,
+        agentless=args.agentless,
+        kills=args.kills,
+        seed=args.seed,
+        speed=args.speed,
+        max_parallel=args.max_parallel,
     )
     print(
-        f"chaos run: {config.machines} machines, {config.kills} host kills, seed {config.seed}, "
+        f"chaos run: {config.machines} machines ({config.agentless + 1} agentless), {config.kills} host kills, "
+        f"seed {config.seed}, "
         f"speed x{config.speed:g}, maxParallel {config.max_parallel}"
     )
     with tempfile.TemporaryDirectory() as scratch:
