@@ -57,9 +57,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +65,6 @@ from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.core.rest import HttpRequest
 
 from bench.baseline_scripts import (
-    DEFAULT_MAX_WAIT_SECONDS,
     DEFAULT_POLL_SECONDS,
     EXCEPTION_MARK,
     BaselineResult,
@@ -78,13 +75,11 @@ from bench.baseline_scripts import (
     _error_code,
     _get,
     _RowError,
-    emulator_seconds,
     parse_machines,
+    run_baseline,
 )
 from bench.migration_cost import DISK_GB, bandwidth_for
-from bench.wave_scale import machine_requests
 from emulators.siterecovery import EmulatorHandle, start_emulator
-from emulators.siterecovery.client import emulator_client
 from migration.arm_ids import parse_resource_id
 from migration.asr import OFFAZURE_API_VERSION
 from migration.machine import Machine
@@ -107,7 +102,6 @@ AGENTLESS_STEPS: tuple[Step, ...] = (
     Step("failover", "AzMigrate_StartMigration", ("Migrate",)),
     Step("complete_migration", "AzMigrate_StopReplication", ("DisableMigration",)),
 )
-AGENTLESS_STEP_BY_NAME = {step.name: step for step in AGENTLESS_STEPS}
 # migrationState values (SDK enum MigrationState) after which the status script has nothing more to wait for.
 SEEDED = "replicating"
 FAILED_STATES = frozenset({"enablemigrationfailed", "initialseedingfailed"})
@@ -307,55 +301,24 @@ def run_agentless_baseline(
     machines: Sequence[Json | Machine],
     *,
     speed: float,
-    poll_seconds: float = DEFAULT_POLL_SECONDS,
-    out_dir: Path,
-    input_name: str = "input",
-    steps: Sequence[str] | None = None,
-    max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
-    handle: EmulatorHandle | None = None,
+    **options: Any,
 ) -> BaselineResult:
     """Run the agentless scripts' steps (all, or ``steps`` by name) over agentless ``machines`` (plan JSON), as
-    ``bench.baseline_scripts.run_baseline`` runs the Site Recovery ones."""
+    ``bench.baseline_scripts.run_baseline`` runs the Site Recovery ones (the same options)."""
     parsed = parse_machines(machines, subscription_id, resource_group, vault)
     not_agentless = [m.name for m in parsed if scenario_for(m).provider is not Provider.VMWARE_CBT]
     if not_agentless:
         raise ValueError(f"not agentless VMware machines (use bench.baseline_scripts): {', '.join(not_agentless)}")
-    chosen = [AGENTLESS_STEP_BY_NAME[name] for name in steps] if steps is not None else list(AGENTLESS_STEPS)
-    client = emulator_client(base_url, subscription_id)
-    operator = AgentlessOperator(
-        client,
+    return run_baseline(
+        base_url,
+        subscription_id,
+        resource_group,
+        vault,
         parsed,
-        base_url=base_url,
         speed=speed,
-        poll_seconds=poll_seconds,
-        out_dir=out_dir,
-        input_name=input_name,
-        max_wait_seconds=max_wait_seconds,
+        script_set=(AgentlessOperator, AGENTLESS_STEPS),
+        **options,
     )
-    sim_start, wall_start = emulator_seconds(base_url), time.monotonic()
-    by_step: dict[str, list[Json]] = {}
-    try:
-        for step in chosen:
-            by_step[step.name] = [asdict(row) for row in operator.run_step(step)]
-    finally:
-        client.close()
-    sim_end, wall_end = emulator_seconds(base_url), time.monotonic()
-    items = [m.protected_item_name for m in parsed]
-    result = BaselineResult(
-        machines=[m.name for m in parsed],
-        items=items,
-        steps=by_step,
-        csv_files=[str(path) for path in operator.csv_files],
-        sim_seconds=sim_end - sim_start,
-        wall_seconds=wall_end - wall_start,
-        polls=operator.polls,
-        late_polls=operator.late_polls,
-    )
-    if handle is not None:
-        per_machine, operations = machine_requests(handle, items)
-        result.requests_per_machine = per_machine
-        result.by_operation = dict(operations)
-    return result
 
 
 def run_agentless_baseline_on(

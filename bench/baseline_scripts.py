@@ -535,16 +535,21 @@ def run_baseline(
     steps: Sequence[str] | None = None,
     max_wait_seconds: float = DEFAULT_MAX_WAIT_SECONDS,
     handle: EmulatorHandle | None = None,
+    script_set: tuple[type[Operator], Sequence[Step]] | None = None,
 ) -> BaselineResult:
     """Run the scripts' steps (all of them, or ``steps`` by name) over ``machines`` (plan JSON) in order.
 
     ``speed``: the emulator's simulated seconds per wall second (0: frozen; the runner moves the clock).
     ``handle``: the emulator in this process, to count ARM requests per machine from its call log.
+    ``script_set``: another set of scripts, its operator and its steps (``bench.agentless_baseline``'s); by default
+    the Site Recovery ones.
     """
     parsed = parse_machines(machines, subscription_id, resource_group, vault)
-    chosen = [STEP_BY_NAME[name] for name in steps] if steps is not None else list(STEPS)
+    operator_type, all_steps = script_set or (Operator, STEPS)
+    by_name = {step.name: step for step in all_steps}
+    chosen = [by_name[name] for name in steps] if steps is not None else list(all_steps)
     client = emulator_client(base_url, subscription_id)
-    operator = Operator(
+    operator = operator_type(
         client,
         parsed,
         base_url=base_url,
