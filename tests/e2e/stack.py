@@ -165,6 +165,18 @@ def runtime_of(status: Any) -> str:
     return str(getattr(status.runtime_status, "value", status.runtime_status))
 
 
+def wait_for_stall(stack: Stack, wait_instance: str, timeout: float = 120) -> dict[str, Any]:
+    """The replication wait's custom status once it reports a stall (the test fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = stack.status(wait_instance)
+        custom: dict[str, Any] = (status.custom_status if status else None) or {}
+        if custom.get("stalled"):
+            return custom
+        assert time.monotonic() < deadline, f"no stall reported: {custom}"
+        time.sleep(0.1)
+
+
 def accepted_calls(asr: EmulatorHandle, item: str) -> dict[str, int]:
     """Mutating calls ASR accepted for ``item``, per operation (what "exactly once" is checked on)."""
     return {op: asr.calls.count(op, item, accepted_only=True) for op in MUTATING_OPERATIONS}

@@ -12,7 +12,6 @@ seeding are each answered with one ``Resync``, and the machine migrates.
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from tests.e2e.stack import (
     migration_calls_once_each,
     running_stack,
     runtime_of,
+    wait_for_stall,
 )
 
 pytestmark = pytest.mark.slow
@@ -236,14 +236,7 @@ def test_a_stalled_seeding_is_reported_and_the_migration_goes_on_when_it_recover
         fault = stack.asr.add_fault({"kind": "replication", "machine": name, "mode": "stall", "atPercent": 40})
         stack.start("machine_runbook", _instance(0), agentless_input(0, stack.speed))
         wait_instance = wait_id(_instance(0), "initialReplication", 0)
-        deadline = time.monotonic() + 120
-        while True:
-            status = stack.status(wait_instance)
-            custom = (status.custom_status if status else None) or {}
-            if custom.get("stalled"):
-                break
-            assert time.monotonic() < deadline, f"no stall reported: {custom}"
-            time.sleep(0.1)
+        custom = wait_for_stall(stack, wait_instance)
         assert custom["progressPercent"] == 40, custom
         assert custom["unchangedForSeconds"] >= 0
         assert custom["resyncs"] == 0, custom

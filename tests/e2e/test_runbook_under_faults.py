@@ -27,6 +27,7 @@ from tests.e2e.stack import (
     runbook_input,
     running_stack,
     runtime_of,
+    wait_for_stall,
 )
 
 pytestmark = pytest.mark.slow
@@ -231,14 +232,7 @@ def test_a_stalled_replication_is_reported_and_the_migration_goes_on_when_it_res
         fault = stack.asr.add_fault({"kind": "replication", "machine": name, "mode": "stall", "atPercent": 40})
         stack.start("machine_runbook", _instance(0), fleet_input(0, stack.speed))
         wait_instance = wait_id(_instance(0), "initialReplication", 0)
-        deadline = time.monotonic() + 120
-        while True:
-            status = stack.status(wait_instance)
-            custom = (status.custom_status if status else None) or {}
-            if custom.get("stalled"):
-                break
-            assert time.monotonic() < deadline, f"no stall reported: {custom}"
-            time.sleep(0.1)
+        custom = wait_for_stall(stack, wait_instance)
         assert custom["progressPercent"] == 40, custom
         assert custom["unchangedForSeconds"] >= 0
         assert runtime_of(stack.status(_instance(0))) == "Running"
