@@ -24,12 +24,12 @@ from rich.markup import escape
 from cli.api_client import ENDPOINT_ENV, SCOPE_ENV, ApiClient, Credentials, entra_token_provider
 from cli.errors import EXIT_USAGE, CliError
 from cli.local_stack import Terminated
+from migration.commands import ACTIONS
 
 __all__ = ["build_parser", "main"]
 
 DEFAULT_SPEED = 3600.0
 DEFAULT_DATA = Path(".data") / "cli"
-ACTIONS = ("approve", "reject", "cancel", "retry", "postpone", "pause", "resume")
 ACTOR_HELP = "a name to note beside the signed-in caller, whom the app records as the actor (default: none)"
 
 

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from migration.commands import ACTIONS
 from migration.errors import redact_all
 from migration.instance_ids import Kind, parse
 from migration.json_types import Json
@@ -95,13 +96,7 @@ class Links:
         own = self.self
         return {
             "self": own,
-            "approve": f"{own}/approve",
-            "reject": f"{own}/reject",
-            "cancel": f"{own}/cancel",
-            "retry": f"{own}/retry",
-            "postpone": f"{own}/postpone",
-            "pause": f"{own}/pause",
-            "resume": f"{own}/resume",
+            **{action: f"{own}/{action}" for action in ACTIONS},
             "report": f"{own}/report",
             "machines": f"{own}/machines/{{name}}",
         }
