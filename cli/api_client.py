@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from cli.errors import CliError
+from migration.json_types import Json
 
 __all__ = ["ApiClient", "ApiResponse", "Credentials", "entra_token_provider"]
 
-Json = dict[str, Any]
 ENDPOINT_ENV = "MIGRATION_ENDPOINT"
 # The scope the template prints as MIGRATION_API_SCOPE (``api://<app registration>/.default``).
 SCOPE_ENV = "MIGRATION_API_SCOPE"

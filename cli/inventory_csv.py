@@ -21,12 +21,12 @@ from rich.console import Console
 from cli.errors import CliError
 from cli.plan_file import load_document
 from migration.errors import PlanValidationError
+from migration.json_types import Json
 from migration.machine import Machine
 from migration.plan import problems_from_validation_error, validate_plan
 
 __all__ = ["COLUMNS", "REQUIRED", "build_plan", "import_command", "read_inventory"]
 
-Json = dict[str, Any]
 # column → path of the value in a plan machine (the plan's camelCase spelling)
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name",),

@@ -9,7 +9,6 @@ without a terminal.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -18,11 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.terminal_text import printable, text
+from migration.json_types import Json
 from migration.stages import FULL_RUNBOOK, Stage
 
 __all__ = ["change_lines", "machine_fraction", "render", "stage_counts", "summary_line"]
 
-Json = dict[str, Any]
 _ORDER = [stage.value for stage in FULL_RUNBOOK]
 _STYLE = {"migrated": "green", "failed": "red", "cancelled": "yellow", "cutoverGate": "cyan"}
 _PHASE_TEXT = {

@@ -11,16 +11,14 @@ and the run-as account it names, so the enable finds what it asks for.
 
 from __future__ import annotations
 
-from typing import Any
-
 from migration.arm_ids import parse_resource_id
+from migration.json_types import Json
 from migration.machine import Machine
 from migration.plan import Plan
 from migration.source_kinds import Provider
 
 __all__ = ["topology_for"]
 
-Json = dict[str, Any]
 _REGIONS = ["westeurope", "northeurope", "swedencentral", "francecentral", "germanywestcentral", "uksouth"]
 _FABRIC_KIND = {
     Provider.A2A: "Azure",

@@ -16,7 +16,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,13 +24,12 @@ from cli.errors import CliError
 from cli.plan_file import load_plan
 from migration.asr import AsrSettings, SiteRecovery
 from migration.errors import MigrationError
+from migration.json_types import Json
 from migration.plan import Plan
 from migration.preflight import check_machine
 from migration.stages import runbook_for
 
 __all__ = ["preflight", "site_recovery_for", "validate"]
-
-Json = dict[str, Any]
 
 
 def _fences(plan: Plan) -> dict[str, str]:

@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
+from migration.json_types import Json
 from migration.report import csv_cell
 from migration.stages import FULL_RUNBOOK
 
 __all__ = ["FORMATS", "format_for", "machine_records", "to_csv", "write_report"]
 
-Json = dict[str, Any]
 FORMATS = ("json", "csv", "html")
 STAGES = [stage.value for stage in FULL_RUNBOOK]
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cli.report_files import STAGES, machine_records
+from migration.json_types import Json
 
 __all__ = ["STAGE_COLOURS", "render_html"]
 
-Json = dict[str, Any]
 STAGE_COLOURS = {
     "validate": "#9aa5b1",
     "enableReplication": "#5b8def",

@@ -15,7 +15,6 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
 from rich.console import Console
@@ -35,7 +34,6 @@ from migration.plan import Plan
 
 __all__ = ["RunOptions", "command_hint", "follow", "run"]
 
-Json = dict[str, Any]
 EXIT_DETACHED = 130
 EXIT_NOT_MIGRATED = 3
 

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from rich.console import Console
 from rich.live import Live
@@ -20,10 +20,9 @@ from rich.markup import escape
 
 from cli.live_view import change_lines, render
 from cli.terminal_text import printable
+from migration.json_types import Json
 
 __all__ = ["MigrationApi", "WatchOptions", "command_body", "watch"]
-
-Json = dict[str, Any]
 
 
 class MigrationApi(Protocol):
