@@ -92,7 +92,7 @@ from migration.vmware_discovery import (
     run_as_account_of_vcenter,
     vcenter_id_of,
 )
-from tests.e2e.stack import agentless_machine, fleet_topology, with_agentless_fleet
+from tests.support.machines import agentless_machine, fleet_topology, with_agentless_fleet
 
 AGENTLESS_STEPS: tuple[Step, ...] = (
     Step("start_replication", "AzMigrate_StartReplication", ("EnableMigration",)),

@@ -26,7 +26,7 @@ from emulators.siterecovery import start_emulator
 from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
 from migration.status_bounds import CUSTOM_STATUS_MAX_BYTES, utf16_size
-from tests.e2e.stack import fleet_topology
+from tests.support.machines import fleet_topology
 
 Json = dict[str, Any]
 

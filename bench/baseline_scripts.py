@@ -90,7 +90,8 @@ from emulators.siterecovery.client import emulator_client
 from migration.asr import job_name_from_headers, raw_json
 from migration.machine import Machine
 from migration.scenarios import DisableReason, ItemAddress, Operation, scenario_for
-from tests.e2e.stack import MUTATING_OPERATIONS, REPO, fleet_machine, fleet_topology
+from tests.e2e.stack import MUTATING_OPERATIONS
+from tests.support.machines import REPO, fleet_machine, fleet_topology
 
 Json = dict[str, Any]
 

@@ -66,10 +66,8 @@ from emulators.servicebus import DEFAULT_CONFIG
 from emulators.servicebus.process import ServiceBusProcess
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from migration.instance_ids import wave_id
-from tests.e2e.stack import (
-    MIGRATION_ITEM_MUTATING_OPERATIONS,
-    MIGRATION_ITEM_RUNBOOK_OPERATIONS,
-    MUTATING_OPERATIONS,
+from tests.e2e.stack import MIGRATION_ITEM_MUTATING_OPERATIONS, MIGRATION_ITEM_RUNBOOK_OPERATIONS, MUTATING_OPERATIONS
+from tests.support.machines import (
     REPO,
     agentless_machine,
     agentless_name,

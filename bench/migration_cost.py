@@ -36,15 +36,13 @@ from typing import Any
 
 from emulators.siterecovery import EmulatorHandle
 from migration.instance_ids import Kind, machine_id, parse, wait_id
-from tests.e2e.stack import (
+from tests.e2e.stack import requests_for, running_stack, runtime_of
+from tests.support.machines import (
     agentless_input,
     agentless_name,
     fleet_input,
     fleet_name,
     fleet_topology,
-    requests_for,
-    running_stack,
-    runtime_of,
     with_agentless_fleet,
 )
 

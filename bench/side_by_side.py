@@ -43,7 +43,7 @@ from bench.migration_cost import DISK_GB, bandwidth_for
 from bench.wave_scale import Json, RunFigures, machine_requests, replication_hours, run_wave, wave_plan
 from emulators.siterecovery import start_emulator
 from migration.machine import Machine
-from tests.e2e.stack import agentless_machine, fleet_machine, fleet_topology
+from tests.support.machines import agentless_machine, fleet_machine, fleet_topology
 
 TARGET_REQUESTS = 60
 TARGET_RATIO = 10.0

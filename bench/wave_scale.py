@@ -56,7 +56,7 @@ from emulators.functions.process import HostProcess
 from emulators.siterecovery import ArmLimits, EmulatorHandle, start_emulator
 from migration.instance_ids import Kind, parse, wave_id
 from migration.plan_clock import PlanClock
-from tests.e2e.stack import REPO, example_plan, fleet_machine, fleet_topology
+from tests.support.machines import REPO, example_plan, fleet_machine, fleet_topology
 
 TARGET_WALL_SECONDS = 15 * 60
 TARGET_HISTORY = 2000

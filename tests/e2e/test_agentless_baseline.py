@@ -12,7 +12,8 @@ from pathlib import Path
 from bench.agentless_baseline import AGENTLESS_STEPS, agentless_topology_for, run_agentless_baseline_on
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.jobs import Job
-from tests.e2e.stack import accepted_migration_calls, agentless_machine, fleet_machine, migration_calls_once_each
+from tests.e2e.stack import accepted_migration_calls, migration_calls_once_each
+from tests.support.machines import agentless_machine, fleet_machine
 
 POLL_SECONDS = 30.0
 EVERY_STEP = {"EnableMigration", "TestMigrate", "TestMigrateCleanup", "Migrate", "DisableMigration"}

@@ -22,16 +22,13 @@ from emulators.functions.process import HostProcess
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from tests.e2e.stack import (
     MIGRATION_ITEM_MUTATING_OPERATIONS,
-    REPO,
     SPEED,
     accepted_migration_calls,
-    agentless_input,
-    agentless_name,
-    agentless_topology,
     fences,
     migration_calls_once_each,
 )
 from tests.e2e.test_crash_recovery import WithholdingProxy, _request, _wait_until
+from tests.support.machines import REPO, agentless_input, agentless_name, agentless_topology
 
 pytestmark = pytest.mark.slow
 

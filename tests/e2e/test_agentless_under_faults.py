@@ -24,14 +24,12 @@ from tests.e2e.stack import (
     MIGRATION_ITEM_RUNBOOK_OPERATIONS,
     Stack,
     accepted_migration_calls,
-    agentless_input,
-    agentless_name,
-    agentless_topology,
     migration_calls_once_each,
     running_stack,
     runtime_of,
     wait_for_stall,
 )
+from tests.support.machines import agentless_input, agentless_name, agentless_topology
 
 pytestmark = pytest.mark.slow
 

@@ -19,16 +19,15 @@ from pathlib import Path
 import pytest
 
 from bench.migration_cost import discovered_machine_reads
-from tests.e2e.stack import (
+from tests.e2e.stack import requests_for, running_stack
+from tests.support.machines import (
     agentless_input,
     agentless_name,
     example_plan,
     fleet_input,
     fleet_name,
     fleet_topology,
-    requests_for,
     runbook_input,
-    running_stack,
     with_agentless_fleet,
 )
 

@@ -15,7 +15,7 @@ from bench.baseline_loss import assess_loss
 from bench.baseline_scripts import STEPS, kill_baseline, run_baseline_on, start_baseline_process
 from emulators.siterecovery import EmulatorHandle, start_emulator
 from emulators.siterecovery.jobs import Job
-from tests.e2e.stack import example_plan, fleet_machine, fleet_topology
+from tests.support.machines import example_plan, fleet_machine, fleet_topology
 
 POLL_SECONDS = 30.0
 EVERY_STEP = {"EnableDr", "TestFailover", "TestFailoverCleanup", "UnplannedFailover", "CommitFailover", "DisableDr"}

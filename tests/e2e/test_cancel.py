@@ -27,7 +27,8 @@ import pytest
 
 from migration.instance_ids import Kind, machine_id, parse, round_id, wait_id, wave_id
 from migration.plan_clock import PlanClock
-from tests.e2e.stack import Stack, example_plan, fleet_input, fleet_machine, fleet_name, fleet_topology, running_stack
+from tests.e2e.stack import Stack, running_stack
+from tests.support.machines import example_plan, fleet_input, fleet_machine, fleet_name, fleet_topology
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,9 @@ import pytest
 
 from migration.commands import STOP_EVENT
 from migration.instance_ids import batch_id
-from tests.e2e.stack import Stack, example_plan, fleet_machine, fleet_topology, running_stack, runtime_of
+from tests.e2e.stack import Stack, running_stack, runtime_of
 from tests.e2e.test_wave_end_to_end import control, start_wave
+from tests.support.machines import example_plan, fleet_machine, fleet_topology
 
 pytestmark = pytest.mark.slow
 

@@ -30,13 +30,8 @@ from migration.asr import AsrSettings, SiteRecovery
 from migration.machine import Machine
 from migration.scenarios import VMwareCbtScenario, scenario_for
 from migration.vmware_discovery import read_vmware_source
-from tests.e2e.stack import (
-    agentless_machine,
-    agentless_topology,
-    fences,
-    fleet_machine,
-    fleet_topology,
-)
+from tests.e2e.stack import fences
+from tests.support.machines import agentless_machine, agentless_topology, fleet_machine, fleet_topology
 
 SMALL = ChaosConfig(
     machines=12,

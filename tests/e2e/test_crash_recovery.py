@@ -34,16 +34,8 @@ from emulators.functions import start_host_process
 from emulators.functions.host import free_port
 from emulators.functions.process import HostProcess
 from emulators.siterecovery import start_emulator
-from tests.e2e.stack import (
-    MUTATING_OPERATIONS,
-    REPO,
-    SPEED,
-    accepted_calls,
-    fences,
-    fleet_input,
-    fleet_name,
-    fleet_topology,
-)
+from tests.e2e.stack import MUTATING_OPERATIONS, SPEED, accepted_calls, fences
+from tests.support.machines import REPO, fleet_input, fleet_name, fleet_topology
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.stack import example_plan, runbook_input, running_stack
+from tests.e2e.stack import running_stack
+from tests.support.machines import example_plan, runbook_input
 
 pytestmark = pytest.mark.slow
 

@@ -16,19 +16,8 @@ from typing import Any
 import pytest
 
 from migration.instance_ids import wait_id
-from tests.e2e.stack import (
-    MUTATING_OPERATIONS,
-    Stack,
-    accepted_calls,
-    example_plan,
-    fleet_input,
-    fleet_name,
-    fleet_topology,
-    runbook_input,
-    running_stack,
-    runtime_of,
-    wait_for_stall,
-)
+from tests.e2e.stack import MUTATING_OPERATIONS, Stack, accepted_calls, running_stack, runtime_of, wait_for_stall
+from tests.support.machines import example_plan, fleet_input, fleet_name, fleet_topology, runbook_input
 
 pytestmark = pytest.mark.slow
 

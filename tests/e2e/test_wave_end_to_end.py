@@ -16,7 +16,8 @@ import pytest
 
 from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
-from tests.e2e.stack import Stack, example_plan, running_stack
+from tests.e2e.stack import Stack, running_stack
+from tests.support.machines import example_plan
 
 pytestmark = pytest.mark.slow
 

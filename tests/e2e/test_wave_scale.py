@@ -15,7 +15,8 @@ import pytest
 from bench.wave_scale import HistorySampler, machine_requests, wave_plan
 from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
-from tests.e2e.stack import fleet_topology, running_stack, runtime_of
+from tests.e2e.stack import running_stack, runtime_of
+from tests.support.machines import fleet_topology
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from migration.instance_ids import Kind, claim_id, idempotency_id, parse
 from migration.machine_claims import claims_of, owned_message
-from tests.e2e.stack import example_plan
+from tests.support.machines import example_plan
 
 
 def test_every_source_of_every_machine_is_claimed_with_its_path() -> None:

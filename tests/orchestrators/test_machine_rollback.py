@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrators.machine_rollback import machine_rollback
-from tests.e2e.stack import example_plan, runbook_input
 from tests.orchestrators.replay import Replay
 from tests.orchestrators.views import item_view
+from tests.support.machines import example_plan, runbook_input
 
 Json = dict[str, Any]
 VAULT = "/Subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrators.machine_rollback import machine_rollback
-from tests.e2e.stack import example_plan, runbook_input
 from tests.orchestrators.replay import Fail, Replay
 from tests.orchestrators.script import VAULT, Script, read, started
 from tests.orchestrators.views import item_view
+from tests.support.machines import example_plan, runbook_input
 
 INSTANCE = "migration~wave-a~web01~rollback~0"
 THROTTLED = Fail("Orchestrator function 'wait_for_asr_job' failed: TooManyRequests")

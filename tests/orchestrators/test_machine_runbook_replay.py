@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrators.machine_runbook import machine_runbook
-from tests.e2e.stack import example_plan, runbook_input
 from tests.orchestrators.replay import Fail, Replay
 from tests.orchestrators.script import VAULT, Script
 from tests.orchestrators.script import job as _job
 from tests.orchestrators.script import read as _read
 from tests.orchestrators.script import started as _started
 from tests.orchestrators.views import item_view
+from tests.support.machines import example_plan, runbook_input
 
 AWAITING_CLEANUP = item_view(
     protectionStateDescription="Cleanup test failover pending",

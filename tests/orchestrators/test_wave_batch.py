@@ -15,8 +15,8 @@ import pytest
 
 from migration.instance_ids import machine_id, rollback_id
 from orchestrators.wave_batch import wave_batch
-from tests.e2e.stack import example_plan, fleet_machine
 from tests.orchestrators.replay import LATENCY, Fail, Replay, Work
+from tests.support.machines import example_plan, fleet_machine
 
 Json = dict[str, Any]
 MIGRATION = "wave-2026-12"

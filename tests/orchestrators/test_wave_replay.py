@@ -20,8 +20,8 @@ from migration.instance_ids import batch_id, machine_id, wave_id
 from migration.plan_clock import PlanClock
 from migration.status_bounds import CUSTOM_STATUS_MAX_BYTES, utf16_size
 from orchestrators.wave import migration_wave
-from tests.e2e.stack import example_plan, fleet_machine
 from tests.orchestrators.replay import LATENCY, START, Fail, Replay, Work
+from tests.support.machines import example_plan, fleet_machine
 
 Json = dict[str, Any]
 MIXED: Json = example_plan("mixed-wave.yaml").model_dump(by_alias=True, mode="json", exclude_none=True)

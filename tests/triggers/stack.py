@@ -31,10 +31,11 @@ from emulators.servicebus import start_emulator as start_bus
 from emulators.siterecovery import EmulatorHandle as AsrHandle
 from emulators.siterecovery import start_emulator as start_asr
 from migration.access import Role
-from tests.e2e.stack import EXAMPLES, REPO, example_plan, fences
+from tests.e2e.stack import fences
 from tests.support import polling
 from tests.support.http_client import Reply as Reply  # re-exported: the tests import it from here
 from tests.support.http_client import http as http
+from tests.support.machines import EXAMPLES, REPO, example_plan
 
 SPEED = 3600.0
 # Who signs in, besides the demo user (Operate + Approve): one principal per role, and one with no role at all.

@@ -21,8 +21,8 @@ import pytest
 from cli.local_identity import LOCAL_USER, LocalPrincipal
 from migration.instance_ids import callback_id, wave_id
 from migration.stages import Stage
-from tests.e2e.stack import REPO
 from tests.infra.test_identity import logic_apps_roles
+from tests.support.machines import REPO
 from tests.triggers.stack import APPROVER, NOBODY, OPERATOR, READER, ApiStack, api_stack, small_plan, wait_until
 
 pytestmark = pytest.mark.slow

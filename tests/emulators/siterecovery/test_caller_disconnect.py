@@ -12,7 +12,7 @@ import socket
 import time
 
 from emulators.siterecovery import start_emulator
-from tests.e2e.stack import fleet_topology
+from tests.support.machines import fleet_topology
 
 
 def test_a_fully_sent_request_is_acted_on_after_the_caller_disconnects() -> None:
