@@ -121,8 +121,8 @@ def test_a_failed_job_at_each_stage_fails_the_machine_safely_and_a_retry_complet
 def test_throttling_bursts_and_server_errors_at_every_stage_are_absorbed(tmp_path: Path) -> None:
     """Every operation the runbook uses answers 429 (with Retry-After) and 503 in bursts; nothing is lost or doubled.
 
-    The bursts outlast the SDK's own quick retries, so they reach the activity retry policy; a 503 on a POST is
-    not retried by the SDK at all, so the next activity attempt reads the item and decides again.
+    The bursts outlast the SDK's own quick retries (azure-core retries a POST on 500, 503 and 504 too), so they reach
+    the activity retry policy, whose next attempt reads the item and decides again.
     """
     operations = [
         *MUTATING_OPERATIONS,
