@@ -1,6 +1,6 @@
 """The aiohttp application: ARM request pipeline (auth, ARM's request limits, api-version, faults,
-errors, call log) in front of :mod:`arm` (Site Recovery) and :mod:`offazure` (Azure Migrate discovery), plus the
-control endpoint of :mod:`control` under ``/_emulator/``.
+errors, call log) in front of :mod:`arm` (Site Recovery), :mod:`offazure` (Azure Migrate discovery) and
+:mod:`compute` (``Microsoft.Compute``), plus the control endpoint of :mod:`control` under ``/_emulator/``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from emulators.siterecovery import arm, control, offazure
+from emulators.siterecovery import arm, compute, control, offazure
 from emulators.siterecovery.arm_limits import THROTTLED_CODE, ArmLimiter, Decision
 from emulators.siterecovery.calls import Call, CallLog
 from emulators.siterecovery.errors import ArmError
@@ -220,6 +220,30 @@ async def _off_azure(store: Store, request: web.Request, route: offazure.SiteRou
     return _json(reply.status, reply.body, reply.headers)
 
 
+async def _compute(store: Store, request: web.Request, route: compute.ComputeRoute) -> web.Response:
+    """A ``Microsoft.Compute`` request, once authenticated and counted."""
+    if route.resource_type is None:
+        raise ArmError(
+            404,
+            "InvalidResourceType",
+            f"The resource type could not be found in the namespace '{compute.NAMESPACE}' for api version "
+            f"'{request.query.get('api-version', '')}' (path '{request.path}').",
+        )
+    _check_api_version(request, route.versions, route.resource_type)
+    body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
+    await _front_door(store, route.operation or "Unknown")
+    if route.handler is None:
+        raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+    base_url = f"{request.scheme}://{request.host}"
+    with store.lock:
+        now = store.settle()
+        compute.check_subscription(store, route.params[0])
+        link_base = f"{base_url}{request.raw_path.split('?', 1)[0]}"
+        ctx = compute.ComputeCtx(store, request.method, request.query, body, link_base, base_url, now)
+        reply = route.handler(ctx, route.params)
+    return _json(reply.status, reply.body, reply.headers)
+
+
 async def handle_arm(request: web.Request) -> web.StreamResponse:
     """Every ARM path: the request pipeline around :func:`arm.resolve` (Site Recovery) or
     :func:`offazure.resolve` (Azure Migrate discovery) and the handler it finds."""
@@ -228,7 +252,9 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
     segments = [unquote(s) for s in request.raw_path.split("?", 1)[0].split("/") if s]
     route = arm.resolve(request.method, segments)
     site_route = offazure.resolve(request.method, segments) if route is None else None
-    operation = (route.operation if route else site_route.operation if site_route else "") or "Unknown"
+    compute_route = compute.resolve(request.method, segments) if route is None and site_route is None else None
+    other = site_route or compute_route
+    operation = (route.operation if route else other.operation if other else "") or "Unknown"
     item = route.item if route else None
     response: web.Response
     limit: Decision | None = None
@@ -239,6 +265,8 @@ async def handle_arm(request: web.Request) -> web.StreamResponse:
             raise _throttled(limit, segments[1])
         if site_route is not None:
             response = await _off_azure(store, request, site_route)
+        elif compute_route is not None:
+            response = await _compute(store, request, compute_route)
         elif route is None and not (segments and segments[0].lower() == "subscriptions"):
             raise ArmError(404, "NotFound", f"No route matches '{request.path}'.")
         else:

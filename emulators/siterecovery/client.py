@@ -14,6 +14,7 @@ from typing import Any
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
 
@@ -68,6 +69,21 @@ def emulator_client(
         )
     return SiteRecoveryManagementClient(
         credential,
+        subscription_id,
+        base_url=base_url,
+        polling_interval=polling_interval,
+        authentication_policy=SansIOHTTPPolicy(),
+        **kwargs,
+    )
+
+
+def emulator_compute_client(
+    base_url: str, subscription_id: str, *, polling_interval: float = 0, **kwargs: Any
+) -> ComputeManagementClient:
+    """A ``ComputeManagementClient`` for the emulator's ``Microsoft.Compute`` (no ``Authorization`` header, as
+    :func:`emulator_client` builds it by default)."""
+    return ComputeManagementClient(
+        StaticTokenCredential(),
         subscription_id,
         base_url=base_url,
         polling_interval=polling_interval,

@@ -124,6 +124,54 @@ class LatencyFault(_Spec):
     jitter_ms: int = Field(0, alias="jitterMs", ge=0)
 
 
+class VmBootFault(_Spec):
+    """An Azure VM (``Microsoft.Compute``) that a failover or migration created but that does not come up.
+
+    ``neverBoots``: the power state stays ``PowerState/starting`` and the VM agent reports ``Not Ready``;
+    ``agentSilent``: the VM runs but its agent never reports (no ``vmAgent`` statuses beyond ``Not Ready``). Read
+    live: removing the fault lets the VM finish booting. A run command never starts on such a VM.
+    """
+
+    kind: Literal["vmBoot"] = "vmBoot"
+    vm: str = Field("*", description="virtual machine name (glob)")
+    mode: Literal["neverBoots", "agentSilent"] = "neverBoots"
+
+
+class RunCommandFault(_Spec):
+    """A managed run command whose script fails (``exitCode``, ``stderr``) or hangs (stays ``Running``; with
+    ``timeoutInSeconds`` it ends ``TimedOut``). Bound to a run command when it is put."""
+
+    kind: Literal["runCommand"] = "runCommand"
+    vm: str = Field("*", description="virtual machine name (glob)")
+    name: str = Field("*", description="run command name (glob)")
+    mode: Literal["fail", "hang"] = "fail"
+    exit_code: int = Field(1, alias="exitCode")
+    stderr: str = "The script failed."
+    times: int = Field(1, ge=1, description="how many run commands it spoils before it is used up")
+
+
+class SkuRestrictionFault(_Spec):
+    """A size the subscription may not deploy in a region (``Location``) or in some zones (``Zone``), added to what
+    the topology's ``compute:`` says (read live)."""
+
+    kind: Literal["skuRestriction"] = "skuRestriction"
+    location: str = "*"
+    sku: str = Field("*", description="size name (glob), e.g. Standard_D4s_v5")
+    type: Literal["Location", "Zone"] = "Location"
+    zones: list[str] = Field(default_factory=lambda: ["1"])
+    reason_code: Literal["QuotaId", "NotAvailableForSubscription"] = Field(
+        "NotAvailableForSubscription", alias="reasonCode"
+    )
+
+
+class QuotaExhaustedFault(_Spec):
+    """A regional vCPU quota used up: the usage's ``currentValue`` equals its ``limit`` (read live)."""
+
+    kind: Literal["quotaExhausted"] = "quotaExhausted"
+    location: str = "*"
+    name: str = Field("*", description="usage name (glob): cores or a family, e.g. standardDSv5Family")
+
+
 AnyFault = (
     ThrottleFault
     | TransientFault
@@ -133,6 +181,10 @@ AnyFault = (
     | SeedingFailureFault
     | ResyncRequiredFault
     | LatencyFault
+    | VmBootFault
+    | RunCommandFault
+    | SkuRestrictionFault
+    | QuotaExhaustedFault
 )
 FaultSpec = Annotated[AnyFault, Field(discriminator="kind")]
 FAULT_ADAPTER: TypeAdapter[FaultSpec] = TypeAdapter(FaultSpec)
@@ -312,3 +364,43 @@ class FaultBook:
                 if isinstance(active.spec, ResyncRequiredFault)
                 and (_glob(active.spec.machine, name) or _glob(active.spec.machine, friendly))
             ]
+
+    # -- Microsoft.Compute -------------------------------------------------------------------------------
+    def vm_boot(self, vm_name: str) -> VmBootFault | None:
+        with self._lock:
+            for active in self._faults:
+                if isinstance(active.spec, VmBootFault) and _glob(active.spec.vm, vm_name):
+                    return active.spec
+        return None
+
+    def run_command(self, vm_name: str, name: str) -> RunCommandFault | None:
+        """The fault a new run command meets, if any. Consumes one use."""
+        with self._lock:
+            for active in self._faults:
+                spec = active.spec
+                if not isinstance(spec, RunCommandFault) or active.fired >= spec.times:
+                    continue
+                if _glob(spec.vm, vm_name) and _glob(spec.name, name):
+                    active.seen += 1
+                    active.fired += 1
+                    return spec
+        return None
+
+    def sku_restrictions(self, location: str, sku: str) -> list[SkuRestrictionFault]:
+        with self._lock:
+            return [
+                active.spec
+                for active in self._faults
+                if isinstance(active.spec, SkuRestrictionFault)
+                and _glob(active.spec.location, location)
+                and _glob(active.spec.sku, sku)
+            ]
+
+    def quota_exhausted(self, location: str, name: str) -> bool:
+        with self._lock:
+            return any(
+                isinstance(active.spec, QuotaExhaustedFault)
+                and _glob(active.spec.location, location)
+                and _glob(active.spec.name, name)
+                for active in self._faults
+            )

@@ -418,6 +418,7 @@ def test_failover(store: Store, item: Item, props: dict[str, Any], now: float) -
         item.test_failover = "WaitingForCompletion"
         item.last_test_failover_time = end
         item.test_network_id = network if isinstance(network, str) else None
+        _register_vm(store, item, end, test=True)
 
     item.job = _item_job(store, item, "TestFailover", ok, _no_change(item))
     return item.job
@@ -429,6 +430,7 @@ def test_failover_cleanup(store: Store, item: Item, now: float) -> Job:
     def ok(end: float) -> None:
         _finish(item)
         item.test_failover = "None"
+        store.remove_vm(test_vm_id(item))
 
     item.job = _item_job(store, item, "TestFailoverCleanup", ok, _no_change(item))
     return item.job
@@ -495,18 +497,29 @@ def failover(store: Store, item: Item, props: dict[str, Any], now: float, planne
             _failback_done(item, end)
             return
         _failover_done(store, item, kind, point, end)
-        _register_recovery_vm(store, item)
+        _register_recovery_vm(store, item, end)
 
     item.job = _item_job(store, item, scenario, ok, _no_change(item))
     return item.job
 
 
-def _register_recovery_vm(store: Store, item: Item) -> None:
+def test_vm_id(item: Item) -> str:
+    """The VM a test failover creates: the recovery VM's id with ``-test`` (inferred; README.md, Compute)."""
+    return f"{providers.recovery_vm_id(item)}-test"
+
+
+def _register_recovery_vm(store: Store, item: Item, end: float) -> None:
     """The VM a failover creates becomes an A2A source in its region (re-protection after migration)."""
     if item.recovery_vm_id is None:
         return
+    _register_vm(store, item, end, test=False)
+
+
+def _register_vm(store: Store, item: Item, end: float, *, test: bool) -> None:
+    """The Azure VM a failover (or test failover) created, served by ``Microsoft.Compute`` from ``end`` on."""
+    vm_id = test_vm_id(item) if test else (item.recovery_vm_id or providers.recovery_vm_id(item))
     location = providers.target_location(item)
-    name = item.recovery_vm_id.rsplit("/", 1)[-1]
+    name = vm_id.rsplit("/", 1)[-1]
     machine = Machine(
         name=name,
         friendly_name=name,
@@ -514,10 +527,12 @@ def _register_recovery_vm(store: Store, item: Item) -> None:
         os_type=item.machine.os_type,
         disks_gb=list(item.machine.disks_gb),
         bandwidth_mbps=item.machine.bandwidth_mbps,
-        vm_id=item.recovery_vm_id,
+        vm_id=vm_id,
         location=location,
     )
-    store.azure_vms[item.recovery_vm_id.lower()] = AzureVm(item.recovery_vm_id, name, location, machine)
+    size = item.enable_input.get("targetVmSize") or item.enable_input.get("recoveryAzureVMSize")
+    size = size if isinstance(size, str) else None
+    store.add_vm(AzureVm(vm_id, name, location, machine, size=size, created=end, test=test))
 
 
 def commit(store: Store, item: Item, now: float) -> Job:
@@ -689,11 +704,13 @@ def plan_item_effect(store: Store, scenario: str, props: dict[str, Any]) -> Call
                 item.last_test_failover_time = end
                 network = props.get("networkId")
                 item.test_network_id = network if isinstance(network, str) else None
+                _register_vm(store, item, end, test=True)
             elif scenario == "TestFailoverCleanup":
                 item.test_failover = "None"
+                store.remove_vm(test_vm_id(item))
             elif scenario == "UnplannedFailover":
                 _failover_done(store, item, "Unplanned", None, end)
-                _register_recovery_vm(store, item)
+                _register_recovery_vm(store, item, end)
             elif scenario == "CommitFailover":
                 item.phase = Phase.COMMITTED
 

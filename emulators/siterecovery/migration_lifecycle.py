@@ -33,7 +33,7 @@ from emulators.siterecovery.migration_inputs import resolve_machine as resolve_d
 from emulators.siterecovery.migration_items import MigrationItem, Stage, mig_state
 from emulators.siterecovery.migration_points import find_point, points
 from emulators.siterecovery.migration_states import MigState, TrialPhase, allowed, row
-from emulators.siterecovery.state import GIB, Container, Store, Vault
+from emulators.siterecovery.state import GIB, AzureVm, Container, Machine, Store, Vault
 
 TASKS: dict[str, list[tuple[str, str, float]]] = {
     "EnableMigration": [
@@ -310,6 +310,35 @@ def update(store: Store, item: MigrationItem, props: dict[str, Any], now: float)
     return _job(store, item, "Update", ok, _no_change(item))
 
 
+# -- the Azure VM a (test) migration creates ----------------------------------------------------------
+
+
+def target_vm_id(item: MigrationItem, *, test: bool) -> str:
+    """The VM a migration creates: ``targetVmName`` in ``targetResourceGroupId``; a test migration's VM has ``-test``
+    after the name (inferred; README.md, Compute)."""
+    name = str(item.settings["targetVmName"]) + ("-test" if test else "")
+    return f"{item.settings['targetResourceGroupId']}/providers/Microsoft.Compute/virtualMachines/{name}"
+
+
+def _register_vm(store: Store, item: MigrationItem, end: float, *, test: bool) -> None:
+    vm_id = target_vm_id(item, test=test)
+    name = vm_id.rsplit("/", 1)[-1]
+    source = item.machine
+    machine = Machine(
+        name=name,
+        friendly_name=name,
+        kind="AzureVM",
+        os_type=source.os_type,
+        disks_gb=[d.disk.size_gb for d in item.disks],
+        bandwidth_mbps=source.bandwidth_mbps,
+        vm_id=vm_id,
+        location=item.vault.location,
+    )
+    size = item.settings.get("targetVmSize")
+    size = size if isinstance(size, str) else None
+    store.add_vm(AzureVm(vm_id, name, item.vault.location, machine, size=size, created=end, test=test))
+
+
 # -- test migration ----------------------------------------------------------------------------------
 
 
@@ -332,6 +361,7 @@ def test_migrate(store: Store, item: MigrationItem, props: dict[str, Any], now: 
         item.test_network_id = network
         item.last_test_time = end
         item.last_test_status = "Succeeded"
+        _register_vm(store, item, end, test=True)
 
     def failed(end: float) -> None:
         _finish(item)
@@ -350,6 +380,7 @@ def test_migrate_cleanup(store: Store, item: MigrationItem, now: float) -> Job:
         _finish(item)
         item.test = TrialPhase.NONE
         item.test_network_id = None
+        store.remove_vm(target_vm_id(item, test=True))
 
     return _job(store, item, "TestMigrateCleanup", ok, _no_change(item))
 
@@ -373,6 +404,7 @@ def migrate(store: Store, item: MigrationItem, props: dict[str, Any], now: float
         item.stage = Stage.MIGRATED
         item.last_migration_time = end
         item.last_migration_status = "Succeeded"
+        _register_vm(store, item, end, test=False)
 
     def failed(end: float) -> None:
         _finish(item)

@@ -14,7 +14,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from emulators.siterecovery.clock import SimClock
 from emulators.siterecovery.faults import FaultBook, ReplicationFault
@@ -394,12 +394,37 @@ class Vault:
 
 @dataclass(frozen=True)
 class AzureVm:
-    """An Azure VM the emulator knows: A2A sources from the topology and VMs a failover created."""
+    """An Azure VM the emulator knows: A2A sources from the topology and VMs a failover, test failover, migration or
+    test migration created (``Microsoft.Compute/virtualMachines``, served by :mod:`compute`)."""
 
     id: str
     name: str
     location: str
     machine: Machine
+    size: str | None = None  # hardwareProfile.vmSize (None: the emulator's default size)
+    created: float = 0.0  # simulated instant the VM came into being
+    test: bool = False  # a test failover / test migration VM: its cleanup deletes it
+
+
+@dataclass
+class RunCommand:
+    """A managed run command (``virtualMachines/{vm}/runCommands/{name}``); its outcome is decided when it is put.
+
+    The script starts when the VM's agent is ready (``start`` None until then) and runs ``duration`` simulated
+    seconds (math.inf: it hangs); ``exit_code``/``output``/``error`` are what it reports when it ends.
+    """
+
+    vm_id: str
+    name: str
+    location: str
+    properties: dict[str, Any]
+    created: float
+    operation_id: str
+    duration: float
+    exit_code: int
+    output: str
+    error: str
+    start: float | None = None
 
 
 class Store:
@@ -416,6 +441,7 @@ class Store:
         self.advance_on_poll = False
         self.vaults: dict[str, Vault] = {}
         self.azure_vms: dict[str, AzureVm] = {}
+        self.run_commands: dict[str, RunCommand] = {}  # key: "{vm id}/runcommands/{name}", lower case
         self._pending: list[tuple[float, int, Job]] = []
         self._seq = itertools.count()
         self._names = random.Random(f"names:{topology.seed}")
@@ -436,6 +462,18 @@ class Store:
     def jitter(self, seconds: float, *parts: object) -> float:
         spread = self.timing.jitter
         return seconds * (1.0 + self.rng(*parts).uniform(-spread, spread))
+
+    # -- Azure VMs ----------------------------------------------------------------------------
+    def add_vm(self, vm: AzureVm) -> None:
+        """A VM a job created (a new one replaces an earlier VM of the same id, as a redeployment does)."""
+        self.azure_vms[vm.id.lower()] = vm
+
+    def remove_vm(self, vm_id: str) -> None:
+        """A VM a cleanup deleted, with its run commands (ARM deletes nested resources with their parent)."""
+        key = vm_id.lower()
+        self.azure_vms.pop(key, None)
+        for name in [k for k in self.run_commands if k.startswith(f"{key}/runcommands/")]:
+            del self.run_commands[name]
 
     # -- lookups ------------------------------------------------------------------------------
     def vault(self, sub: str, rg: str, name: str) -> Vault | None:

@@ -279,6 +279,43 @@ class TimingSpec(_Model):
     page_size: int = Field(100, alias="pageSize", ge=1, le=1000)
 
 
+class SkuRestrictionSpec(_Model):
+    """Why a subscription may not deploy a size in a region or zone (Compute ``ResourceSkuRestrictions``)."""
+
+    type: Literal["Location", "Zone"] = "Location"
+    zones: list[str] = Field(default_factory=list, description="type Zone: the zones the size is refused in")
+    reason_code: Literal["QuotaId", "NotAvailableForSubscription"] = Field(
+        "NotAvailableForSubscription", alias="reasonCode"
+    )
+
+
+class SkuSpec(_Model):
+    """A virtual machine size a region offers (an entry of ``Microsoft.Compute/skus``)."""
+
+    name: str = Field(min_length=1, description="e.g. Standard_D2s_v5")
+    family: str = Field(min_length=1, description="the quota family, e.g. standardDSv5Family")
+    v_cpus: int = Field(alias="vCPUs", ge=1)
+    memory_gb: float = Field(alias="memoryGB", gt=0)
+    zones: list[str] = Field(default_factory=lambda: ["1", "2", "3"])
+    restrictions: list[SkuRestrictionSpec] = Field(default_factory=list)
+
+
+class QuotaSpec(_Model):
+    """A regional vCPU quota (an entry of ``locations/{location}/usages``): ``cores`` is the regional total."""
+
+    name: str = Field(min_length=1, description="usage name: cores or a family, e.g. standardDSv5Family")
+    limit: int = Field(ge=0)
+    used: int = Field(0, ge=0, description="vCPUs in use by VMs the emulator does not know")
+
+
+class ComputeRegionSpec(_Model):
+    """What ``Microsoft.Compute`` offers one subscription in one region: sizes and vCPU quotas."""
+
+    location: str = Field(min_length=1)
+    skus: list[SkuSpec] = Field(default_factory=list)
+    quotas: list[QuotaSpec] = Field(default_factory=list)
+
+
 class Topology(_Model):
     seed: int = 1
     timing: TimingSpec = Field(default_factory=lambda: TimingSpec.model_validate({}))
@@ -286,6 +323,9 @@ class Topology(_Model):
     faults: list[FaultSpec] = Field(default_factory=list)
     arm_limits: ArmLimits | None = Field(
         None, alias="armLimits", description="ARM's per-subscription request limits (absent: no limits)"
+    )
+    compute: list[ComputeRegionSpec] = Field(
+        default_factory=list, description="Microsoft.Compute per region (absent: no sizes, no quotas)"
     )
 
 
