@@ -10,7 +10,7 @@ import json
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
@@ -187,7 +187,7 @@ async def _site_recovery(store: Store, request: web.Request, route: arm.Route | 
     body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
     await _front_door(store, route.operation or "Unknown")
     if route.handler is None:
-        raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+        raise _method_not_allowed(request)
     base_url = f"{request.scheme}://{request.host}"
     with store.lock:
         now = store.settle()
@@ -198,19 +198,39 @@ async def _site_recovery(store: Store, request: web.Request, route: arm.Route | 
     return _json(reply.status, reply.body, reply.headers)
 
 
-async def _off_azure(store: Store, request: web.Request, route: offazure.SiteRoute) -> web.Response:
-    """An Azure Migrate discovery request (``Microsoft.OffAzure``, read-only), once authenticated and counted."""
+class _ProviderRoute(Protocol):
+    """What a provider's route resolver tells the pipeline (``offazure.SiteRoute``, ``compute.ComputeRoute``)."""
+
+    @property
+    def resource_type(self) -> str | None: ...
+
+    @property
+    def operation(self) -> str | None: ...
+
+
+def _check_route(request: web.Request, namespace: str, versions: tuple[str, ...], route: _ProviderRoute) -> None:
+    """ARM's first checks of another provider's request: a known resource type (404 ``InvalidResourceType``), then
+    an accepted api-version. The caller then receives the body, passes the front door and finds the method."""
     if route.resource_type is None:
         raise ArmError(
             404,
             "InvalidResourceType",
-            f"The resource type could not be found in the namespace '{offazure.NAMESPACE}' for api version "
+            f"The resource type could not be found in the namespace '{namespace}' for api version "
             f"'{request.query.get('api-version', '')}' (path '{request.path}').",
         )
-    _check_api_version(request, offazure.API_VERSIONS, route.resource_type)
+    _check_api_version(request, versions, route.resource_type)
+
+
+def _method_not_allowed(request: web.Request) -> ArmError:
+    return ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+
+
+async def _off_azure(store: Store, request: web.Request, route: offazure.SiteRoute) -> web.Response:
+    """An Azure Migrate discovery request (``Microsoft.OffAzure``, read-only), once authenticated and counted."""
+    _check_route(request, offazure.NAMESPACE, offazure.API_VERSIONS, route)
     await _front_door(store, route.operation or "Unknown")
     if route.handler is None:
-        raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+        raise _method_not_allowed(request)
     base_url = f"{request.scheme}://{request.host}"
     with store.lock:
         now = store.settle()
@@ -222,18 +242,12 @@ async def _off_azure(store: Store, request: web.Request, route: offazure.SiteRou
 
 async def _compute(store: Store, request: web.Request, route: compute.ComputeRoute) -> web.Response:
     """A ``Microsoft.Compute`` request, once authenticated and counted."""
-    if route.resource_type is None:
-        raise ArmError(
-            404,
-            "InvalidResourceType",
-            f"The resource type could not be found in the namespace '{compute.NAMESPACE}' for api version "
-            f"'{request.query.get('api-version', '')}' (path '{request.path}').",
-        )
-    _check_api_version(request, route.versions, route.resource_type)
+    _check_route(request, compute.NAMESPACE, route.versions, route)
+    # The whole request is received before the front door, as for Site Recovery (``_site_recovery``).
     body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
     await _front_door(store, route.operation or "Unknown")
     if route.handler is None:
-        raise ArmError(405, "MethodNotAllowed", f"The method '{request.method}' is not allowed on this resource.")
+        raise _method_not_allowed(request)
     base_url = f"{request.scheme}://{request.host}"
     with store.lock:
         now = store.settle()
