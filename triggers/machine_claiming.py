@@ -35,22 +35,41 @@ _ROUNDS = 3
 
 
 async def claim_machines(client: df.DurableOrchestrationClient, request: StartRequest) -> None:
-    """Claim every source of ``request``'s plan for it; ``ApiError`` 409 (nothing kept) if another owns one."""
+    """Claim every source of ``request``'s plan for it; ``ApiError`` 409 (nothing kept) if another owns one.
+
+    A machine's claims (a plan may name it by two keys) are taken one after another in one order, the same for
+    every submission, and no further once one is refused: of several submissions of one machine at once, the
+    first to take its first claim takes them all. Taken side by side, each could take one of the two and every
+    submission would be refused. Machines are claimed side by side: two submissions that overlap on several
+    machines at once can still both be refused, and neither keeps anything.
+    """
     owner = request.plan.id
     now = datetime.now(UTC)
     gate = asyncio.Semaphore(_CONCURRENCY)
+    by_machine: dict[str, list[Claim]] = {}
+    for claim in claims_of(request.plan):
+        by_machine.setdefault(claim.machine, []).append(claim)
 
-    async def one(claim: Claim) -> str | None:
+    async def one_machine(claims: list[Claim]) -> list[tuple[Claim, str | BaseException | None]]:
+        outcomes: list[tuple[Claim, str | BaseException | None]] = []
         async with gate:
-            return await _claim(client, claim, owner, now)
+            for claim in sorted(claims, key=lambda c: c.instance_id):
+                try:
+                    outcome: str | BaseException | None = await _claim(client, claim, owner, now)
+                except Exception as error:
+                    outcome = error
+                outcomes.append((claim, outcome))
+                if outcome is not None:
+                    break
+        return outcomes
 
-    claims = claims_of(request.plan)
-    outcomes = await asyncio.gather(*(one(claim) for claim in claims), return_exceptions=True)
-    refused = [(claim, outcome) for claim, outcome in zip(claims, outcomes, strict=True) if isinstance(outcome, str)]
-    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    per_machine = await asyncio.gather(*(one_machine(claims) for claims in by_machine.values()))
+    outcomes = [pair for pairs in per_machine for pair in pairs]
+    refused = [(claim, outcome) for claim, outcome in outcomes if isinstance(outcome, str)]
+    failed = [outcome for _, outcome in outcomes if isinstance(outcome, BaseException)]
     if not refused and not failed:
         return
-    await _release(client, [claim for claim, outcome in zip(claims, outcomes, strict=True) if outcome is None], owner)
+    await _release(client, [claim for claim, outcome in outcomes if outcome is None], owner)
     if failed:
         raise failed[0]
     more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""

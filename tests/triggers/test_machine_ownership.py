@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from migration import function_names as names
 from migration.instance_ids import wave_id
 from migration.machine_claims import claims_of
+from migration.payloads.claims import ClaimInput
 from migration.plan import validate_plan
 from tests.triggers.stack import ApiStack, api_stack, small_plan, wait_until
 
@@ -60,6 +63,27 @@ def test_of_three_plans_on_one_machine_submitted_at_once_one_starts_and_two_are_
         }
         assert _instances(stack, wave_id(plan["id"])) == []  # nothing of the refused plan runs
     assert set(_claims(stack, plans[0]).values()) == {"Running"}  # held, by the one owner
+
+
+def test_a_machine_claimed_under_its_first_key_is_refused_before_its_second_is_taken(stack: ApiStack) -> None:
+    """A machine's claims are taken in one order, and no further once one is refused: so of submissions at once,
+    none can hold a machine's second claim while another holds its first, which would refuse them all."""
+    plan = small_plan("order-p", "aws-web01")
+    first, *rest = sorted(claims_of(validate_plan(plan)), key=lambda claim: claim.instance_id)
+    assert rest, "the machine is named by two keys"
+    # Another migration, being submitted, holds the machine's first claim (as a racing submission would).
+    holder = ClaimInput("order-h", first.machine, first.kind, first.key, datetime.now(UTC)).to_dict()
+    started = stack.management("POST", f"orchestrators/{names.MACHINE_CLAIM}/{first.instance_id}", holder)
+    assert started.status == 202, started.body[:300]
+    wait_until(lambda: _instances(stack, first.instance_id)[0]["runtimeStatus"] == "Running" or None, 30)
+
+    refused = stack.call("POST", "/migrations", plan)
+    assert refused.status == 409 and "belongs to migration 'order-h'" in refused.json()["error"]["message"]
+    assert [d["path"] for d in refused.json()["error"]["details"]] == [first.path]
+    for claim in rest:
+        assert _instances(stack, claim.instance_id) == [], "a later claim was taken although the first was refused"
+    assert _instances(stack, wave_id("order-p")) == []
+    stack.management("POST", f"instances/{first.instance_id}/terminate?reason=test")
 
 
 def test_a_repeated_submission_of_the_owner_is_the_owner_not_a_conflict(stack: ApiStack) -> None:
