@@ -61,18 +61,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.exceptions import ResourceNotFoundError
 from azure.core.rest import HttpRequest
 
 from bench.baseline_scripts import (
     DEFAULT_POLL_SECONDS,
-    EXCEPTION_MARK,
     BaselineResult,
     Json,
     Operator,
     Row,
     Step,
-    _error_code,
     _get,
     _RowError,
     parse_machines,
@@ -257,40 +255,17 @@ class AgentlessOperator(Operator):
         row.job_state = self._job_state(machine, row.job_id)  # the cmdlet returns the job it read once
         row.result = "Started"
 
-    def _replication_status(self) -> list[Row]:
-        """``AzMigrate_UpdateReplicationStatus``, re-run every interval until every row is seeded (or cannot be)."""
-        started = self._now()
-        rows: list[Row] = []
-
-        def one_run() -> bool:
-            nonlocal rows
-            looked_up: set[tuple[str, str]] = set()
-            rows = []
-            settled = True
-            for machine in self.machines:
-                row = Row(machine.name, machine.protected_item_name)
-                try:
-                    item = self._find_item(machine, looked_up, row)
-                except (AzureError, _RowError) as error:
-                    code = _error_code(error) if isinstance(error, AzureError) else type(error).__name__
-                    row.result, row.message = "Exception", f"{EXCEPTION_MARK}: {code}"
-                    rows.append(row)
-                    continue
-                state = row.protection_state.lower()
-                if item is None:
-                    row.result = "NotReplicating"
-                elif state == SEEDED:
-                    row.result = "Replicating"
-                elif state in FAILED_STATES:
-                    row.result = row.protection_state
-                else:
-                    row.result = "InitialSeeding"
-                    settled = False
-                rows.append(row)
-            return settled or self._now() - started >= self.max_wait_seconds
-
-        self._poll(one_run)
-        return rows
+    def _status_result(self, item: Any, row: Row) -> tuple[str, bool]:
+        """``AzMigrate_UpdateReplicationStatus``'s word for one row's migration item: done waiting once seeded
+        (``Replicating``) or failed."""
+        state = row.protection_state.lower()
+        if item is None:
+            return "NotReplicating", True
+        if state == SEEDED:
+            return "Replicating", True
+        if state in FAILED_STATES:
+            return row.protection_state, True
+        return "InitialSeeding", False
 
 
 def run_agentless_baseline(

@@ -454,8 +454,19 @@ class Operator:
         else:
             row.result = "NotAllowed"
 
+    def _status_result(self, item: Any, row: Row) -> tuple[str, bool]:
+        """The status script's word for one row's item, and whether the row is done waiting: Protected, or never
+        to become so."""
+        if item is None:
+            return "NotProtected", True
+        if row.protection_state.lower() == "protected":
+            return "Protected", True
+        if row.protection_description.lower() == "enable protection failed":
+            return "EnableFailed", True
+        return "Replicating", False
+
     def _replication_status(self) -> list[Row]:
-        """The status script, re-run every interval until every row is Protected (or cannot become so)."""
+        """The status script, re-run every interval until every row is done waiting (``_status_result``)."""
         started = self._now()
         rows: list[Row] = []
 
@@ -468,19 +479,13 @@ class Operator:
                 row = Row(machine.name, machine.protected_item_name)
                 try:
                     item = self._find_item(machine, looked_up, row)
-                except AzureError as error:
-                    row.result, row.message = "Exception", f"{EXCEPTION_MARK}: {_error_code(error)}"
+                except (AzureError, _RowError) as error:
+                    code = _error_code(error) if isinstance(error, AzureError) else type(error).__name__
+                    row.result, row.message = "Exception", f"{EXCEPTION_MARK}: {code}"
                     rows.append(row)
                     continue
-                if item is None:
-                    row.result = "NotProtected"
-                elif row.protection_state.lower() == "protected":
-                    row.result = "Protected"
-                elif row.protection_description.lower() == "enable protection failed":
-                    row.result = "EnableFailed"
-                else:
-                    row.result = "Replicating"
-                    settled = False
+                row.result, done = self._status_result(item, row)
+                settled = settled and done
                 rows.append(row)
             return settled or self._now() - started >= self.max_wait_seconds
 
