@@ -19,7 +19,7 @@ import pytest
 
 from emulators.functions import start_host_process
 from emulators.functions.process import HostProcess
-from emulators.siterecovery import EmulatorHandle, start_emulator
+from emulators.siterecovery import start_emulator
 from tests.e2e.stack import (
     MIGRATION_ITEM_MUTATING_OPERATIONS,
     SPEED,
@@ -27,7 +27,7 @@ from tests.e2e.stack import (
     fences,
     migration_calls_once_each,
 )
-from tests.e2e.test_crash_recovery import WithholdingProxy, _request, _wait_until
+from tests.e2e.test_crash_recovery import WithholdingProxy, _accepted_items, _item_of, _request, _wait_until
 from tests.support.machines import REPO, agentless_input, agentless_name, agentless_topology
 
 pytestmark = pytest.mark.slow
@@ -51,6 +51,7 @@ def test_sigkill_while_asr_accepts_each_mutating_migration_item_call_then_restar
     host: HostProcess | None = None
     try:
         for operation, (method, path_end), stage in KILL_POINTS:
+            assert operation in MIGRATION_ITEM_MUTATING_OPERATIONS, operation
             proxy.arm(method, path_end)
             host = start_host_process("function_app:app", app_dir=REPO, data_dir=data, env=env)
             if not victims:
@@ -61,7 +62,7 @@ def test_sigkill_while_asr_accepts_each_mutating_migration_item_call_then_restar
             _wait_until(proxy.withheld.is_set, f"ASR to accept a {operation}")
             host.kill()
             proxy.release()
-            victims[stage] = _item_of(proxy.withheld_path)
+            victims[stage] = _item_of(proxy.withheld_path, "replicationMigrationItems")
             assert victims[stage] in _accepted_items(asr, operation), (operation, victims[stage])
         host = start_host_process("function_app:app", app_dir=REPO, data_dir=data, env=env)
         alive = host
@@ -95,14 +96,3 @@ def test_sigkill_while_asr_accepts_each_mutating_migration_item_call_then_restar
     for stage, victim in victims.items():
         decision = by_name[victim]["stages"][stage]["decision"]
         assert decision in ("adopt", "done"), (stage, victim, decision)
-
-
-def _item_of(path: str) -> str:
-    segments = path.split("/")
-    lowered = [segment.lower() for segment in segments]
-    return segments[lowered.index("replicationmigrationitems") + 1]
-
-
-def _accepted_items(asr: EmulatorHandle, operation: str) -> set[str]:
-    assert operation in MIGRATION_ITEM_MUTATING_OPERATIONS, operation
-    return {c.item for c in asr.calls.calls() if c.operation == operation and c.status < 400 and c.item}

@@ -189,10 +189,11 @@ def test_sigkill_while_asr_accepts_each_mutating_call_then_restart(tmp_path: Pat
         assert decision in ("adopt", "done"), (stage, victim, decision)
 
 
-def _item_of(path: str) -> str:
+def _item_of(path: str, collection: str = "replicationProtectedItems") -> str:
+    """The item a withheld request's path names, under ``collection`` (compared case-insensitively, as ARM does)."""
     segments = path.split("/")
     lowered = [segment.lower() for segment in segments]
-    return segments[lowered.index("replicationprotecteditems") + 1]
+    return segments[lowered.index(collection.lower()) + 1]
 
 
 def _accepted_items(asr: Any, operation: str) -> set[str]:
