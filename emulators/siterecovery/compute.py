@@ -89,9 +89,13 @@ def _vm_id(p: list[str]) -> str:
     return f"/subscriptions/{p[0]}/resourceGroups/{p[1]}/providers/{NAMESPACE}/virtualMachines/{p[2]}"
 
 
+def _find_vm(ctx: ComputeCtx, p: list[str]) -> AzureVm | None:
+    return ctx.store.azure_vms.get(_vm_id(p).lower())
+
+
 def _vm(ctx: ComputeCtx, p: list[str]) -> AzureVm:
     """The VM, or ARM's ``ResourceNotFound`` (message as ARM words it for a missing top-level resource)."""
-    vm = ctx.store.azure_vms.get(_vm_id(p).lower())
+    vm = _find_vm(ctx, p)
     if vm is None:
         raise ArmError(
             404,
@@ -106,7 +110,7 @@ def _parent(ctx: ComputeCtx, p: list[str]) -> AzureVm:
     """The VM a run command belongs to, or ARM's answer for a nested resource under a missing parent: 404
     ``ParentResourceNotFound`` (Microsoft Learn, "Resolve resource not found errors": "Can not perform requested
     operation on nested resource. Parent resource '...' not found.")."""
-    vm = ctx.store.azure_vms.get(_vm_id(p).lower())
+    vm = _find_vm(ctx, p)
     if vm is None:
         raise ArmError(
             404,
@@ -316,14 +320,14 @@ def skus_list(ctx: ComputeCtx, p: list[str]) -> Reply:
     return Reply(200, body)
 
 
-def _vcpus(store: Store, location: str, region: ComputeRegionSpec) -> dict[str, int]:
+def _vcpus(store: Store, region: ComputeRegionSpec) -> dict[str, int]:
     """vCPUs the emulator's VMs in a region hold, per family and in total (``cores``); a size the region does not
     list counts toward ``cores`` only when its vCPUs are known."""
     sizes = {sku.name.lower(): sku for sku in region.skus}
     used: dict[str, int] = {}
     for vm in store.azure_vms.values():
         sku = sizes.get((vm.size or DEFAULT_VM_SIZE).lower())
-        if vm.location.lower() != location.lower() or sku is None:
+        if vm.location.lower() != region.location.lower() or sku is None:
             continue
         used[sku.family] = used.get(sku.family, 0) + sku.v_cpus
         used["cores"] = used.get("cores", 0) + sku.v_cpus
@@ -337,7 +341,7 @@ def usages_list(ctx: ComputeCtx, p: list[str]) -> Reply:
     location = p[1]
     rows: list[dict[str, Any]] = []
     for region in _regions(ctx.store, location):
-        used = _vcpus(ctx.store, region.location, region)
+        used = _vcpus(ctx.store, region)
         for quota in region.quotas:
             current = quota.used + used.get(quota.name, 0)
             if ctx.store.faults.quota_exhausted(region.location, quota.name):

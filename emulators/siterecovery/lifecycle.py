@@ -418,7 +418,7 @@ def test_failover(store: Store, item: Item, props: dict[str, Any], now: float) -
         item.test_failover = "WaitingForCompletion"
         item.last_test_failover_time = end
         item.test_network_id = network if isinstance(network, str) else None
-        _register_vm(store, item, end, test=True)
+        _register_vm(store, item, test_vm_id(item), end, test=True)
 
     item.job = _item_job(store, item, "TestFailover", ok, _no_change(item))
     return item.job
@@ -512,12 +512,11 @@ def _register_recovery_vm(store: Store, item: Item, end: float) -> None:
     """The VM a failover creates becomes an A2A source in its region (re-protection after migration)."""
     if item.recovery_vm_id is None:
         return
-    _register_vm(store, item, end, test=False)
+    _register_vm(store, item, item.recovery_vm_id, end, test=False)
 
 
-def _register_vm(store: Store, item: Item, end: float, *, test: bool) -> None:
-    """The Azure VM a failover (or test failover) created, served by ``Microsoft.Compute`` from ``end`` on."""
-    vm_id = test_vm_id(item) if test else (item.recovery_vm_id or providers.recovery_vm_id(item))
+def _register_vm(store: Store, item: Item, vm_id: str, end: float, *, test: bool) -> None:
+    """The Azure VM ``vm_id`` a failover (or test failover) created, served by ``Microsoft.Compute`` from ``end`` on."""
     location = providers.target_location(item)
     name = vm_id.rsplit("/", 1)[-1]
     machine = Machine(
@@ -704,7 +703,7 @@ def plan_item_effect(store: Store, scenario: str, props: dict[str, Any]) -> Call
                 item.last_test_failover_time = end
                 network = props.get("networkId")
                 item.test_network_id = network if isinstance(network, str) else None
-                _register_vm(store, item, end, test=True)
+                _register_vm(store, item, test_vm_id(item), end, test=True)
             elif scenario == "TestFailoverCleanup":
                 item.test_failover = "None"
                 store.remove_vm(test_vm_id(item))
