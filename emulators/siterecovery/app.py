@@ -242,7 +242,7 @@ async def _off_azure(store: Store, request: web.Request, route: offazure.SiteRou
 
 async def _compute(store: Store, request: web.Request, route: compute.ComputeRoute) -> web.Response:
     """A ``Microsoft.Compute`` request, once authenticated and counted."""
-    _check_route(request, compute.NAMESPACE, route.versions, route)
+    _check_route(request, route.namespace, route.versions, route)
     # The whole request is received before the front door, as for Site Recovery (``_site_recovery``).
     body = _body(await request.read()) if request.method in ("PUT", "POST", "PATCH") else None
     await _front_door(store, route.operation or "Unknown")

@@ -25,6 +25,8 @@ from emulators.siterecovery.clock import iso
 from emulators.siterecovery.compute_views import (
     DEFAULT_VM_SIZE,
     instance_view,
+    nic_name,
+    nic_view,
     restriction_view,
     run_command_view,
     run_state,
@@ -39,14 +41,19 @@ from emulators.siterecovery.state import AzureVm, RunCommand, Store
 from emulators.siterecovery.topology import ComputeRegionSpec, SkuSpec
 
 NAMESPACE = "Microsoft.Compute"
+# The one Microsoft.Network resource the stand-in serves: the network interfaces of the VMs it serves.
+NETWORK_NAMESPACE = "Microsoft.Network"
 # ComputeRP's stable versions from 2024 on (azure-mgmt-compute 39 sends 2026-04-01); the Skus API has its own
 SERVICE_VERSIONS = ("2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01")
 SKU_VERSIONS = ("2021-07-01",)
+# Microsoft.Network's stable versions of 2024 (NetworkInterfaceGet.json is the 2024-05-01 example)
+NETWORK_VERSIONS = ("2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01")
 # how long a script runs, in simulated seconds (inferred: a short script on a running VM)
 SCRIPT_SECONDS = 60.0
 _SUB = ("subscriptions", "*")
 _VM = (*_SUB, "resourcegroups", "*", "providers", "microsoft.compute", "virtualmachines", "*")
 _LOCATION = (*_SUB, "providers", "microsoft.compute", "locations", "*")
+_NIC = (*_SUB, "resourcegroups", "*", "providers", "microsoft.network", "networkinterfaces", "*")
 
 
 @dataclass
@@ -74,6 +81,7 @@ class ComputeRoute:
     params: list[str]
     resource_type: str | None
     versions: tuple[str, ...] = SERVICE_VERSIONS
+    namespace: str = NAMESPACE
 
 
 # -- lookups -------------------------------------------------------------------------------------------------
@@ -168,6 +176,22 @@ def vm_get(ctx: ComputeCtx, p: list[str]) -> Reply:
         instance_view(vm, ctx.store.clock, ctx.store.faults.vm_boot(vm.name)) if _expand(ctx, user_data=True) else None
     )
     return Reply(200, vm_view(vm, ctx.store.clock, view))
+
+
+def nic_get(ctx: ComputeCtx, p: list[str]) -> Reply:
+    """A VM's network interface (``{vm}-nic``), in the network its failover or test failover attached it to (a
+    ``vmNetwork`` fault moves it); 404 ``ResourceNotFound`` once the VM is gone."""
+    group = f"/subscriptions/{p[0]}/resourcegroups/{p[1]}".lower()
+    for vm in ctx.store.azure_vms.values():
+        if vm.id.lower().startswith(f"{group}/") and nic_name(vm).lower() == p[2].lower():
+            moved = ctx.store.faults.vm_network(vm.name)
+            return Reply(200, nic_view(vm, moved.network_id if moved else vm.network_id))
+    raise ArmError(
+        404,
+        "ResourceNotFound",
+        f"The Resource '{NETWORK_NAMESPACE}/networkInterfaces/{p[2]}' under resource group '{p[1]}' was not found. "
+        "For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+    )
 
 
 def vm_instance_view(ctx: ComputeCtx, p: list[str]) -> Reply:
@@ -386,6 +410,7 @@ ROUTES: list[tuple[tuple[str, ...], str, tuple[str, ...], dict[str, tuple[str, C
         {"GET": ("ResourceSkus_List", skus_list)},
     ),
     ((*_LOCATION, "usages"), "locations/usages", SERVICE_VERSIONS, {"GET": ("Usage_List", usages_list)}),
+    (_NIC, "networkInterfaces", NETWORK_VERSIONS, {"GET": ("NetworkInterfaces_Get", nic_get)}),
     (
         (*_LOCATION, "operations", "*"),
         "locations/operations",
@@ -396,20 +421,24 @@ ROUTES: list[tuple[tuple[str, ...], str, tuple[str, ...], dict[str, tuple[str, C
 
 
 def resolve(method: str, segments: list[str]) -> ComputeRoute | None:
-    """The Compute operation for a path (segments URL-decoded); None if the path is not under the namespace."""
+    """The Compute (or network interface) operation for a path (segments URL-decoded); None if the path is under
+    neither namespace."""
     if len(segments) < 4 or segments[0].lower() != "subscriptions":
         return None
     provider_at = 2 if segments[2].lower() == "providers" else 4
     if len(segments) <= provider_at + 1 or segments[provider_at].lower() != "providers":
         return None
-    if segments[provider_at + 1].lower() != NAMESPACE.lower():
+    namespace = {NAMESPACE.lower(): NAMESPACE, NETWORK_NAMESPACE.lower(): NETWORK_NAMESPACE}.get(
+        segments[provider_at + 1].lower()
+    )
+    if namespace is None:
         return None
     for pattern, resource_type, versions, methods in ROUTES:
         params = match_segments(pattern, segments)
         if params is None:
             continue
         if method not in methods:
-            return ComputeRoute("", None, params, resource_type, versions)
+            return ComputeRoute("", None, params, resource_type, versions, namespace)
         operation, handler = methods[method]
-        return ComputeRoute(operation, handler, params, resource_type, versions)
-    return ComputeRoute("", None, [segments[1]], None)
+        return ComputeRoute(operation, handler, params, resource_type, versions, namespace)
+    return ComputeRoute("", None, [segments[1]], None, namespace=namespace)

@@ -20,6 +20,7 @@ from emulators.siterecovery.state import AzureVm, RunCommand
 from emulators.siterecovery.topology import SkuSpec
 
 VM_TYPE = "Microsoft.Compute/virtualMachines"
+NIC_TYPE = "Microsoft.Network/networkInterfaces"
 RUN_COMMAND_TYPE = "Microsoft.Compute/virtualMachines/runCommands"
 # The size a VM gets when its replication names none (inferred: ASR picks one that fits the source's cores and memory)
 DEFAULT_VM_SIZE = "Standard_D2s_v5"
@@ -79,9 +80,7 @@ def vm_view(vm: AzureVm, clock: SimClock, instance_view: dict[str, Any] | None =
         "vmId": vm_id_guid(vm),
         "hardwareProfile": {"vmSize": vm.size or DEFAULT_VM_SIZE},
         "storageProfile": {"osDisk": os_disk, "dataDisks": data_disks},
-        "networkProfile": {
-            "networkInterfaces": [{"id": f"{group}/providers/Microsoft.Network/networkInterfaces/{vm.name}-nic"}]
-        },
+        "networkProfile": {"networkInterfaces": [{"id": f"{group}/providers/{NIC_TYPE}/{nic_name(vm)}"}]},
         "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
         "provisioningState": "Succeeded",
         "timeCreated": iso(clock.at(vm.created)),
@@ -96,6 +95,49 @@ def vm_view(vm: AzureVm, clock: SimClock, instance_view: dict[str, Any] | None =
         "tags": {},
         "etag": '"1"',
         "properties": properties,
+    }
+
+
+def nic_name(vm: AzureVm) -> str:
+    """The VM's one network interface (inferred: Site Recovery names it after the VM)."""
+    return f"{vm.name}-nic"
+
+
+def nic_view(vm: AzureVm, network_id: str | None) -> dict[str, Any]:
+    """``NetworkInterfaces_Get`` (``NetworkInterfaceGet.json``): one primary, dynamic IPv4 configuration in the
+    network the VM was attached to (the address is derived from the VM's id, stable across reads)."""
+    group = _resource_group_id(vm.id)
+    nic_id = f"{group}/providers/{NIC_TYPE}/{nic_name(vm)}"
+    digest = int(vm_id_guid(vm).replace("-", "")[:4], 16)
+    subnet = f"{network_id}/subnets/{vm.subnet or 'default'}" if network_id else None
+    ip_properties: dict[str, Any] = {
+        "provisioningState": "Succeeded",
+        "privateIPAddress": f"10.{digest % 200}.{(digest >> 8) % 250}.{4 + digest % 200}",
+        "privateIPAllocationMethod": "Dynamic",
+        "primary": True,
+        "privateIPAddressVersion": "IPv4",
+    }
+    if subnet:
+        ip_properties["subnet"] = {"id": subnet}
+    return {
+        "name": nic_name(vm),
+        "id": nic_id,
+        "location": vm.location,
+        "properties": {
+            "provisioningState": "Succeeded",
+            "ipConfigurations": [
+                {"name": "ipconfig1", "id": f"{nic_id}/ipConfigurations/ipconfig1", "properties": ip_properties}
+            ],
+            "dnsSettings": {"dnsServers": [], "appliedDnsServers": []},
+            "macAddress": "00-0D-3A-" + "-".join(f"{(digest >> s) & 0xFF:02X}" for s in (0, 4, 8)),
+            "enableAcceleratedNetworking": False,
+            "disableTcpStateTracking": False,
+            "enableIPForwarding": False,
+            "primary": True,
+            "virtualMachine": {"id": vm.id},
+            "vnetEncryptionSupported": False,
+        },
+        "type": NIC_TYPE,
     }
 
 

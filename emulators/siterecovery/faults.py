@@ -137,6 +137,15 @@ class VmBootFault(_Spec):
     mode: Literal["neverBoots", "agentSilent"] = "neverBoots"
 
 
+class VmNetworkFault(_Spec):
+    """A VM attached to another network than the one asked for (a test failover into the production network): its
+    network interface's subnet is in ``networkId`` (read live)."""
+
+    kind: Literal["vmNetwork"] = "vmNetwork"
+    vm: str = Field("*", description="virtual machine name (glob)")
+    network_id: str = Field(alias="networkId", description="ARM id of the virtual network the NIC is in instead")
+
+
 class RunCommandFault(_Spec):
     """A managed run command whose script fails (``exitCode``, ``stderr``) or hangs (stays ``Running``; with
     ``timeoutInSeconds`` it ends ``TimedOut``). Bound to a run command when it is put."""
@@ -182,6 +191,7 @@ AnyFault = (
     | ResyncRequiredFault
     | LatencyFault
     | VmBootFault
+    | VmNetworkFault
     | RunCommandFault
     | SkuRestrictionFault
     | QuotaExhaustedFault
@@ -370,6 +380,13 @@ class FaultBook:
         with self._lock:
             for active in self._faults:
                 if isinstance(active.spec, VmBootFault) and _glob(active.spec.vm, vm_name):
+                    return active.spec
+        return None
+
+    def vm_network(self, vm_name: str) -> VmNetworkFault | None:
+        with self._lock:
+            for active in self._faults:
+                if isinstance(active.spec, VmNetworkFault) and _glob(active.spec.vm, vm_name):
                     return active.spec
         return None
 

@@ -531,7 +531,9 @@ def _register_vm(store: Store, item: Item, vm_id: str, end: float, *, test: bool
     )
     size = item.enable_input.get("targetVmSize") or item.enable_input.get("recoveryAzureVMSize")
     size = size if isinstance(size, str) else None
-    store.add_vm(AzureVm(vm_id, name, location, machine, size=size, created=end, test=test))
+    network, subnet = providers.vm_network(item, test=test)
+    vm = AzureVm(vm_id, name, location, machine, size=size, created=end, test=test, network_id=network, subnet=subnet)
+    store.add_vm(vm)
 
 
 def commit(store: Store, item: Item, now: float) -> Job:

@@ -148,8 +148,10 @@ def populate(store: Store, topology: Topology) -> None:
                     machine = _machine(mspec, fspec.kind, fspec.location)
                     container.machines[mspec.name.lower()] = machine
                     if fspec.kind == "Azure" and machine.vm_id and fspec.location:
+                        # an A2A source VM sits in its region's first network (its NIC's subnet: default)
+                        network = next((n.azure_network_id for n in fspec.networks if n.azure_network_id), None)
                         store.azure_vms[machine.vm_id.lower()] = AzureVm(
-                            machine.vm_id, machine.name, fspec.location, machine
+                            machine.vm_id, machine.name, fspec.location, machine, network_id=network
                         )
         for pspec in vspec.policies:
             vault.policies[pspec.name.lower()] = Policy(

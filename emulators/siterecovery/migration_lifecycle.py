@@ -336,7 +336,20 @@ def _register_vm(store: Store, item: MigrationItem, end: float, *, test: bool) -
     )
     size = item.settings.get("targetVmSize")
     size = size if isinstance(size, str) else None
-    store.add_vm(AzureVm(vm_id, name, item.vault.location, machine, size=size, created=end, test=test))
+    network = item.test_network_id if test else item.settings.get("targetNetworkId")
+    subnet = item.settings.get("testSubnetName" if test else "targetSubnetName")
+    vm = AzureVm(
+        vm_id,
+        name,
+        item.vault.location,
+        machine,
+        size=size,
+        created=end,
+        test=test,
+        network_id=network if isinstance(network, str) else None,
+        subnet=subnet if isinstance(subnet, str) else None,
+    )
+    store.add_vm(vm)
 
 
 # -- test migration ----------------------------------------------------------------------------------

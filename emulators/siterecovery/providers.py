@@ -190,6 +190,22 @@ def recovery_vm_id(item: Item) -> str:
     return f"{rg}/providers/Microsoft.Compute/virtualMachines/{name}"
 
 
+# Where each provider's enable input names the failover's network and subnet (the SDK's *EnableProtectionInput).
+_NETWORK_KEYS = ("recoveryAzureNetworkId", "targetNetworkId", "targetAzureNetworkId")
+_SUBNET_KEYS = ("recoverySubnetName", "targetSubnetName", "targetAzureSubnetId")
+
+
+def vm_network(item: Item, *, test: bool) -> tuple[str | None, str | None]:
+    """The network (and subnet) the VM a failover creates is attached to: the test failover's ``networkId`` for a test
+    VM, else the enable input's target network."""
+    details = item.enable_input
+    if test:
+        return item.test_network_id, _as_str(details.get("testSubnetName"))
+    network = next((_as_str(details.get(key)) for key in _NETWORK_KEYS if _as_str(details.get(key))), None)
+    subnet = next((_as_str(details.get(key)) for key in _SUBNET_KEYS if _as_str(details.get(key))), None)
+    return network, subnet.rsplit("/", 1)[-1] if subnet else None
+
+
 def target_location(item: Item) -> str:
     if item.mapping.target_container is not None and item.mapping.target_container.fabric.location:
         return item.mapping.target_container.fabric.location

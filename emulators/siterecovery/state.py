@@ -404,6 +404,8 @@ class AzureVm:
     size: str | None = None  # hardwareProfile.vmSize (None: the emulator's default size)
     created: float = 0.0  # simulated instant the VM came into being
     test: bool = False  # a test failover / test migration VM: its cleanup deletes it
+    network_id: str | None = None  # the virtual network its NIC is in (the test network for a test VM)
+    subnet: str | None = None  # the NIC's subnet in that network (None: "default")
 
 
 @dataclass

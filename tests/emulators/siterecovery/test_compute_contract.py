@@ -20,6 +20,8 @@ from tests.emulators.siterecovery.conftest import REPO_ROOT, TOPOLOGY
 from tests.emulators.siterecovery.contract import key_paths, populated
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "compute"
+NETWORK_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "network"
+NETWORK_API = "2024-05-01"
 RG, VM = "rg-apps", "app01"  # an A2A source VM of the example topology, in westeurope
 COMPUTE_API = "2024-11-01"
 
@@ -125,6 +127,33 @@ def test_virtual_machine_get(emu: EmulatorHandle, client: ComputeManagementClien
     assert vm.storage_profile.os_disk.create_option == "Attach"
     assert [d.disk_size_gb for d in vm.storage_profile.data_disks or []] == [256]  # app01: disksGB [64, 256]
     assert vm.instance_view is None
+
+
+# A NIC Site Recovery made for a VM: no public IP, no NSG, no DSCP configuration of its own, Azure's DNS suffix not
+# modelled; one IP configuration (the example's second one is the only one with a prefix length).
+NIC_LEFT_OUT = (
+    ".properties.ipConfigurations[].properties.publicIPAddress",
+    ".properties.ipConfigurations[].properties.privateIPAddressPrefixLength",
+    ".properties.networkSecurityGroup",
+    ".properties.dscpConfiguration",
+    ".properties.dnsSettings.internalDomainNameSuffix",
+)
+
+
+def test_network_interface_get(emu: EmulatorHandle, client: ComputeManagementClient) -> None:
+    theirs = json.loads((NETWORK_FIXTURES / NETWORK_API / "NetworkInterfaceGet.json").read_text(encoding="utf-8"))
+    vm = raw(client, emu, "GET", vm_path(emu), params={"api-version": COMPUTE_API}).json()
+    nic_id = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+    ours = raw(client, emu, "GET", nic_id, params={"api-version": NETWORK_API}).json()
+    compare(ours, theirs["responses"]["200"]["body"], left_out=NIC_LEFT_OUT)
+    assert ours["id"] == nic_id and ours["properties"]["virtualMachine"]["id"] == vm["id"]
+    subnet = ours["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"]
+    assert subnet.endswith("/virtualNetworks/vnet-apps-weu/subnets/default"), subnet
+    missing = nic_id.replace("app01-nic", "nobody-nic")
+    response = client.send_request(HttpRequest("GET", f"{emu.base_url}{missing}", params={"api-version": NETWORK_API}))
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "ResourceNotFound")
+    old = client.send_request(HttpRequest("GET", f"{emu.base_url}{nic_id}", params={"api-version": "2019-01-01"}))
+    assert old.status_code == 400, "an api-version Microsoft.Network does not have here is refused"
 
 
 def test_virtual_machine_get_expanded_and_instance_view(emu: EmulatorHandle, client: ComputeManagementClient) -> None:
