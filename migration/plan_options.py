@@ -14,16 +14,16 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, WithJsonSchema, model_validator
+from pydantic import Field, StrictBool, StrictInt, model_validator
 
+from migration.check_options import WaveChecks
 from migration.plan_types import (
+    DurationBounds,
     PlanModel,
     ResourceName,
     UtcDatetime,
     arm_id,
-    bounded_duration,
     field_error,
-    format_duration,
     resource_group_id,
 )
 
@@ -57,32 +57,12 @@ DURATION_BOUNDS: dict[str, tuple[timedelta, timedelta]] = {
 }
 
 
-def _duration_schema(name: str) -> WithJsonSchema:
-    low, high = DURATION_BOUNDS[name]
-    return WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "format": "duration"},
-                {"type": "number", "minimum": low.total_seconds(), "maximum": high.total_seconds()},
-            ],
-            "description": f"ISO-8601 duration or seconds, from {format_duration(low)} to {format_duration(high)}.",
-        }
-    )
-
-
-def _duration(name: str) -> AfterValidator:
-    low, high = DURATION_BOUNDS[name]
-    return bounded_duration(low, high)
-
-
-PollInterval = Annotated[timedelta, _duration("pollInterval"), _duration_schema("pollInterval")]
-InitialReplicationTimeout = Annotated[
-    timedelta, _duration("initialReplicationTimeout"), _duration_schema("initialReplicationTimeout")
-]
-StallWarningAfter = Annotated[timedelta, _duration("stallWarningAfter"), _duration_schema("stallWarningAfter")]
-JobTimeout = Annotated[timedelta, _duration("jobTimeout"), _duration_schema("jobTimeout")]
-TestVmSoak = Annotated[timedelta, _duration("testVmSoak"), _duration_schema("testVmSoak")]
-ApprovalTimeout = Annotated[timedelta, _duration("approvalTimeout"), _duration_schema("approvalTimeout")]
+PollInterval = Annotated[timedelta, DurationBounds(*DURATION_BOUNDS["pollInterval"])]
+InitialReplicationTimeout = Annotated[timedelta, DurationBounds(*DURATION_BOUNDS["initialReplicationTimeout"])]
+StallWarningAfter = Annotated[timedelta, DurationBounds(*DURATION_BOUNDS["stallWarningAfter"])]
+JobTimeout = Annotated[timedelta, DurationBounds(*DURATION_BOUNDS["jobTimeout"])]
+TestVmSoak = Annotated[timedelta, DurationBounds(*DURATION_BOUNDS["testVmSoak"])]
+ApprovalTimeout = Annotated[timedelta, DurationBounds(*DURATION_BOUNDS["approvalTimeout"])]
 
 
 class OnApprovalTimeout(StrEnum):
@@ -164,6 +144,11 @@ class WaveOptions(PlanModel):
     job_timeout: JobTimeout = Field(default=2 * _HOUR, description="Longest wait for one ASR job.")
     test_vm_soak: TestVmSoak = Field(
         default=15 * _MINUTE, description="How long the test VM runs before it is validated and cleaned up."
+    )
+    checks: WaveChecks = Field(
+        default_factory=WaveChecks,
+        description="What is checked on each test VM and migrated VM (migration.check_options); a machine's own "
+        "checks replace these.",
     )
 
     @model_validator(mode="after")

@@ -47,7 +47,8 @@ __all__ = [
     "arm_id",
     "check_arm_id",
     "resource_group_id",
-    "bounded_duration",
+    "DurationBounds",
+    "ScriptUrl",
     "format_duration",
     "field_error",
     "Pattern",
@@ -219,19 +220,47 @@ def format_duration(value: timedelta) -> str:
     return text if text != "P" else "PT0S"
 
 
-def bounded_duration(minimum: timedelta, maximum: timedelta) -> AfterValidator:
-    """A validator refusing durations outside [minimum, maximum] (absurd timeouts are mistakes, not wishes)."""
+@dataclass(frozen=True)
+class DurationBounds:
+    """Annotation of a duration option: ISO-8601 or seconds, refused outside [minimum, maximum] (an absurd timeout is
+    a mistake, not a wish), with the bounds in the JSON Schema for editors."""
 
-    def check(value: timedelta) -> timedelta:
-        if not minimum <= value <= maximum:
+    minimum: timedelta
+    maximum: timedelta
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def _check(self, value: timedelta) -> timedelta:
+        if not self.minimum <= value <= self.maximum:
+            shown = format_duration(value) if value >= timedelta(0) else "a negative duration"
             raise _error(
                 "duration_bounds",
-                f"must be between {format_duration(minimum)} and {format_duration(maximum)}"
-                f" (got {format_duration(value) if value >= timedelta(0) else 'a negative duration'})",
+                f"must be between {format_duration(self.minimum)} and {format_duration(self.maximum)} (got {shown})",
             )
         return value
 
-    return AfterValidator(check)
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        low, high = self.minimum, self.maximum
+        return {
+            "anyOf": [
+                {"type": "string", "format": "duration"},
+                {"type": "number", "minimum": low.total_seconds(), "maximum": high.total_seconds()},
+            ],
+            "description": f"ISO-8601 duration or seconds, from {format_duration(low)} to {format_duration(high)}.",
+        }
+
+
+def _check_script_url(value: str) -> str:
+    """An https URL a VM can fetch a script from (a storage blob, often with a SAS): no credentials in the authority,
+    no fragment; the app itself never fetches it, and records never show it."""
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
+        raise _error("script_url", "an https URL of the script, without user info or fragment")
+    return value
+
+
+ScriptUrl = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_script_url)]
 
 
 def _is_loopback(host: str) -> bool:
