@@ -1,4 +1,4 @@
-"""The process-wide Site Recovery adapter the activities share, built once from the app settings.
+"""The process-wide Site Recovery and Compute adapters the activities share, built once from the app settings.
 
 One SDK client per subscription serves every activity in the worker process; building it per call would repeat
 credential and pipeline setup on every one of a wave's thousands of calls.
@@ -10,11 +10,13 @@ import os
 import threading
 
 from migration.asr import AsrSettings, SiteRecovery
+from migration.compute import Compute
 from migration.json_types import Json
 from migration.machine import Machine
 
 _lock = threading.Lock()
 _adapters: dict[AsrSettings, SiteRecovery] = {}
+_compute: dict[AsrSettings, Compute] = {}
 
 
 def site_recovery() -> SiteRecovery:
@@ -27,6 +29,16 @@ def site_recovery() -> SiteRecovery:
         adapter = _adapters.get(settings)
         if adapter is None:
             adapter = _adapters[settings] = SiteRecovery(settings)
+        return adapter
+
+
+def compute() -> Compute:
+    """The Compute adapter beside the current Site Recovery adapter: the same settings, credential and endpoint."""
+    asr = site_recovery()
+    with _lock:
+        adapter = _compute.get(asr.settings)
+        if adapter is None:
+            adapter = _compute[asr.settings] = Compute(asr)
         return adapter
 
 

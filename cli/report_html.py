@@ -26,6 +26,7 @@ STAGE_COLOURS = {
     "testFailoverCleanup": "#7c57c9",
     "cutoverGate": "#c9ced6",
     "unplannedFailover": "#f08c2e",
+    "validateMigratedVm": "#f5b971",
     "commit": "#e0a030",
     "completeMigration": "#2fa86b",
     "drProtection": "#1f8a8a",
@@ -47,6 +48,8 @@ h1{font-size:22px;margin:0 0 4px}.sub{color:#52606d;margin:0 0 16px}
 table{border-collapse:collapse;margin-top:18px;font-size:13px}
 th,td{border-bottom:1px solid #e4e7eb;padding:5px 10px;text-align:left;vertical-align:top}
 th{background:#f5f7fa}.migrated{color:#1e7d4f}.failed{color:#c53030}.cancelled{color:#946f00}
+.passed{color:#1e7d4f}.skipped{color:#7b8794}.checks ul{margin:0;padding-left:16px}
+.checks pre{margin:2px 0;white-space:pre-wrap;max-width:420px;font-size:12px;background:#f5f7fa;padding:4px}
 svg text{font:12px system-ui,-apple-system,Segoe UI,Roboto,sans-serif;fill:#1f2933}
 svg .axis{fill:#7b8794;font-size:11px}svg .group{font-weight:600;fill:#52606d}
 """
@@ -165,6 +168,60 @@ def _legend() -> str:
     return f'<div class="legend">{"".join(items)}</div>'
 
 
+_PHASES = (("testVm", "test VM"), ("migratedVm", "migrated VM"))
+
+
+def _checks(record: Json) -> str:
+    """Each VM's checks: the outcome per check, and a failed script's output and error stream."""
+    raw = record.get("checks")
+    checks: Json = raw if isinstance(raw, dict) else {}
+    parts = []
+    for phase, label in _PHASES:
+        report = checks.get(phase)
+        if not isinstance(report, dict):
+            continue
+        items = []
+        for check in report.get("checks") or []:
+            if not isinstance(check, dict):
+                continue
+            outcome = html.escape(str(check.get("outcome") or ""))
+            text = f'<li><span class="{outcome}">{outcome}</span> {html.escape(str(check.get("name") or ""))}'
+            text += f": {html.escape(str(check.get('detail') or ''))}"
+            streams = [str(check[k]) for k in ("output", "errorOutput") if check.get(k) and outcome == "failed"]
+            text += "".join(f"<pre>{html.escape(stream)}</pre>" for stream in streams)
+            items.append(text + "</li>")
+        outcome = html.escape(str(report.get("outcome") or ""))
+        vm = html.escape(str(report.get("vm") or ""))
+        parts.append(f'<b>{label}</b> {vm}: <span class="{outcome}">{outcome}</span><ul>{"".join(items)}</ul>')
+    return "".join(parts)
+
+
+def _hooks(report: Json) -> str:
+    """Each group's hooks before and after its cutover: the run's outcome and attempt, each hook's outcome and why."""
+    raw = report.get("hooks")
+    groups: Json = raw if isinstance(raw, dict) else {}
+    rows = []
+    for group, phases in groups.items():
+        if not isinstance(phases, dict):
+            continue
+        for phase, run in phases.items():
+            if not isinstance(run, dict):
+                continue
+            for hook in run.get("hooks") or [{"name": "", "outcome": run.get("outcome"), "detail": "not run"}]:
+                outcome = html.escape(str(hook.get("outcome") or ""))
+                rows.append(
+                    f"<tr><td>{html.escape(str(group))}</td><td>{html.escape(str(phase))}</td>"
+                    f"<td>{html.escape(str(run.get('attempt') or 0))}</td><td>{html.escape(str(hook.get('name')))}</td>"
+                    f'<td>{html.escape(str(hook.get("type") or ""))}</td><td class="{outcome}">{outcome}</td>'
+                    f"<td>{html.escape(str(hook.get('attempts') or ''))}</td>"
+                    f"<td>{html.escape(str(hook.get('detail') or ''))}</td></tr>"
+                )
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("group", "when", "run", "hook", "type", "outcome", "calls", "detail"))
+    return f"<h2>Hooks</h2><table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
 def _details(records: list[Json]) -> str:
     rows = []
     for record in records:
@@ -183,6 +240,7 @@ def _details(records: list[Json]) -> str:
             f"<td>{html.escape(str((downtime or {}).get('seconds') or ''))}</td>"
             f"<td>{html.escape(str(record.get('recoveryPointId') or '').rsplit('/', 1)[-1])}</td>"
             f"<td>{html.escape(job_names)}</td>"
+            f'<td class="checks">{_checks(record)}</td>'
             f"<td>{html.escape(error_text)}</td>"
             "</tr>"
         )
@@ -198,6 +256,7 @@ def _details(records: list[Json]) -> str:
             "downtime (s)",
             "recovery point",
             "ASR jobs",
+            "checks",
             "error",
         )
     )
@@ -237,5 +296,6 @@ def render_html(report: Json) -> str:
         f'<div class="cards">{card_html}</div>'
         f"<h2>Timeline</h2>{_legend()}{_timeline(records)}"
         f"<h2>Machines</h2>{_details(records)}"
+        f"{_hooks(report)}"
         "</body></html>\n"
     )

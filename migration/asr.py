@@ -178,7 +178,8 @@ class SiteRecovery:
     def settings(self) -> AsrSettings:
         return self._settings
 
-    def _make_credential(self) -> TokenCredential:
+    def credential(self) -> TokenCredential:
+        """The credential of every ARM call (the Compute adapter shares it): made once, on first use."""
         if self._credential is None:
             if self._settings.credential == "local-emulator":
                 self._credential = LocalEmulatorCredential()
@@ -193,7 +194,7 @@ class SiteRecovery:
             client = self._clients.get(subscription_id)
             if client is None:
                 client = SiteRecoveryManagementClient(
-                    self._make_credential(),
+                    self.credential(),
                     subscription_id,
                     base_url=self._settings.arm_endpoint,
                     **self._RETRY,

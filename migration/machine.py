@@ -14,7 +14,6 @@ import re
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -39,6 +38,7 @@ from migration.arm_ids import (
     VaultRef,
     parse_resource_id,
 )
+from migration.check_options import MachineChecks
 from migration.plan_types import (
     MachineName,
     Pattern,
@@ -46,6 +46,7 @@ from migration.plan_types import (
     PlanModel,
     ResourceGroupName,
     ResourceName,
+    ScriptUrl,
     SubscriptionId,
     arm_id,
     check_arm_id,
@@ -228,15 +229,6 @@ class TargetSettings(PlanModel):
     license_type: LicenseType | None = None
 
 
-def _check_script_url(value: str) -> str:
-    """An https URL ASR's VM can fetch a script from (a storage blob, often with a SAS): no credentials in the
-    authority, no fragment; the app itself never fetches it, and records never show it."""
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or parts.fragment:
-        raise PydanticCustomError("script_url", "an https URL of the script, without user info or fragment")
-    return value
-
-
 StepPhase = Literal["test", "migrate"]
 
 
@@ -251,7 +243,7 @@ class PostMigrationStep(PlanModel):
     name: Annotated[
         str, Pattern(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$", "letters, digits, '_' and '-', at most 64 characters")
     ] = Field(description="The step's name (stepName): unique among the machine's steps; results are keyed by it.")
-    script_url: Annotated[str, StringConstraints(max_length=2048), AfterValidator(_check_script_url)] = Field(
+    script_url: ScriptUrl = Field(
         description="https URL of the script (a SAS URL is kept out of every record and event)."
     )
     parameters: Annotated[str, StringConstraints(max_length=4096), PlainText] = Field(
@@ -581,6 +573,10 @@ class Machine(PlanModel):
         f"{MAX_POST_MIGRATION_STEPS}; unique names).",
     )
 
+    checks: MachineChecks | None = Field(
+        default=None, description="This machine's own checks of its test VM and/or migrated VM (replace the wave's)."
+    )
+
     @_model_validator(mode="after")
     def _unique_step_names(self) -> Machine:
         names = [step.name.lower() for step in self.post_migration_steps]
@@ -611,6 +607,20 @@ class Machine(PlanModel):
     @property
     def vault(self) -> VaultRef:
         return self.asr.vault.ref
+
+    @property
+    def target_vm_id(self) -> str:
+        """The ARM id of the VM the failover creates: the target resource group's VM of the target name."""
+        return f"{self.target.resource_group_id}/providers/Microsoft.Compute/virtualMachines/{self.target_vm_name}"
+
+    @property
+    def target_vm_name(self) -> str:
+        return self.target.vm_name or self.name
+
+    @property
+    def test_vm_id(self) -> str:
+        """The test failover's VM: the target VM's name with ``-test``, as Site Recovery names it by default."""
+        return f"{self.target_vm_id}-test"
 
     @property
     def protected_item_name(self) -> str:

@@ -26,7 +26,7 @@ from migration.json_types import Json
 from migration.plan_clock import PlanClock
 from migration.stages import FULL_RUNBOOK
 
-__all__ = ["COLUMNS", "build_report", "migration_report", "report_clock", "report_csv", "report_row"]
+__all__ = ["COLUMNS", "build_report", "checks_cell", "migration_report", "report_clock", "report_csv", "report_row"]
 
 _STAGE_COLUMNS = [f"{stage.value}{edge}" for stage in FULL_RUNBOOK for edge in ("StartedAt", "EndedAt")]
 COLUMNS = [
@@ -44,6 +44,8 @@ COLUMNS = [
     "downtimeEndedAt",
     "downtimeSeconds",
     "targetVmName",
+    "testVmChecks",
+    "migratedVmChecks",
     "errorStage",
     "errorCode",
     "errorMessage",
@@ -96,6 +98,10 @@ def report_row(migration_id: str, machine: str, group: str, record: Mapping[str,
     row["downtimeSeconds"] = downtime.get("seconds")
     target = obj(record.get("target"))
     row["targetVmName"] = target.get("vmName")
+    checks = obj(record.get("checks"))
+    row["testVmChecks"] = checks_cell(obj(checks.get("testVm")))
+    row["migratedVmChecks"] = checks_cell(obj(checks.get("migratedVm")))
+    row["checks"] = {phase: _check_lines(obj(report)) for phase, report in checks.items() if obj(report)}
     error = obj(record.get("error"))
     row["errorStage"] = error.get("stage")
     row["errorCode"] = error.get("code")
@@ -103,6 +109,29 @@ def report_row(migration_id: str, machine: str, group: str, record: Mapping[str,
     row["errorJobId"] = error.get("jobId")
     cleaned: Json = redact_all(row)
     return cleaned
+
+
+def checks_cell(report: Mapping[str, Any]) -> str | None:
+    """A VM's checks in one cell: ``passed (4 checks)``, or ``failed: web-answers: exit code 7, expected 0``."""
+    if not report:
+        return None
+    results = [obj(result) for result in report.get("checks") or []]
+    if report.get("outcome") != "failed":
+        return f"passed ({len(results)} checks)"
+    failed = next((result for result in results if result.get("outcome") == "failed"), {})
+    return f"failed: {failed.get('name')}: {failed.get('detail')}" if failed else "failed"
+
+
+def _check_lines(report: Mapping[str, Any]) -> Json:
+    """A VM's checks as the JSON report (and the HTML page) shows them: each check's outcome, detail and output."""
+    keep = ("name", "kind", "outcome", "detail", "exitCode", "output", "errorOutput")
+    return {
+        "vm": report.get("vm"),
+        "outcome": report.get("outcome"),
+        "checks": [
+            {k: obj(c).get(k) for k in keep if obj(c).get(k) not in (None, "")} for c in report.get("checks") or []
+        ],
+    }
 
 
 def build_report(
@@ -139,9 +168,13 @@ def build_report(
 def migration_report(wave: Mapping[str, Any], instances: Mapping[str, list[Json]], *, base_url: str) -> Json:
     """``GET /api/migrations/{id}/report``: the report of the wave, from the wave and every machine's instances
     (those of ``migration.api_status.machines_to_read``)."""
-    return build_report(
+    report = build_report(
         status_document(wave, instances, base_url=base_url), machine_records(wave, instances), report_clock(wave)
     )
+    output = obj(decode(wave.get("output")))
+    if isinstance(output.get("hooks"), dict) and output["hooks"]:
+        report["hooks"] = redact_all(output["hooks"])  # each group's hooks, once the wave has ended
+    return report
 
 
 def csv_cell(value: Any) -> str:

@@ -3,10 +3,11 @@
 Every machine walks the same path::
 
     validate → enableReplication → initialReplication → testFailover → validateTestVm
-      → testFailoverCleanup → cutoverGate → unplannedFailover → commit → completeMigration
-      → [drProtection, A2A only] → migrated
+      → testFailoverCleanup → cutoverGate → unplannedFailover → validateMigratedVm → commit
+      → completeMigration → [drProtection, A2A only] → migrated
 
-(agentless VMware has no ``commit``: its migrate is final as it succeeds)
+(agentless VMware has no ``commit``: its migrate is final as it succeeds; ``validateMigratedVm`` is left out when the
+plan turns the migrated VM's checks off)
 and ends in one of three outcomes: ``migrated``, ``failed`` or ``cancelled``. The
 cutover gate (approval, cutover window) is decided by the wave, not the machine; the
 machine only waits at it.
@@ -53,6 +54,7 @@ class Stage(StrEnum):
     TEST_FAILOVER_CLEANUP = "testFailoverCleanup"
     CUTOVER_GATE = "cutoverGate"
     UNPLANNED_FAILOVER = "unplannedFailover"
+    VALIDATE_MIGRATED_VM = "validateMigratedVm"
     COMMIT = "commit"
     COMPLETE_MIGRATION = "completeMigration"
     DR_PROTECTION = "drProtection"
@@ -65,7 +67,14 @@ class Stage(StrEnum):
 FULL_RUNBOOK: tuple[Stage, ...] = tuple(Stage)[: list(Stage).index(Stage.MIGRATED)]
 TERMINAL = frozenset({Stage.MIGRATED, Stage.FAILED, Stage.CANCELLED})
 IRREVERSIBLE = frozenset(
-    {Stage.UNPLANNED_FAILOVER, Stage.COMMIT, Stage.COMPLETE_MIGRATION, Stage.DR_PROTECTION, Stage.MIGRATED}
+    {
+        Stage.UNPLANNED_FAILOVER,
+        Stage.VALIDATE_MIGRATED_VM,
+        Stage.COMMIT,
+        Stage.COMPLETE_MIGRATION,
+        Stage.DR_PROTECTION,
+        Stage.MIGRATED,
+    }
 )
 TEST_FAILOVER_STAGES = (Stage.TEST_FAILOVER, Stage.VALIDATE_TEST_VM, Stage.TEST_FAILOVER_CLEANUP)
 
@@ -119,14 +128,18 @@ class Runbook:
         return self.stages[self.stages.index(stage) :]
 
 
-def runbook(*, test_failover: bool = True, dr_protection: bool = False, commit: bool = True) -> Runbook:
-    """The runbook with or without the test-failover stages, the commit and the A2A DR stage."""
+def runbook(
+    *, test_failover: bool = True, dr_protection: bool = False, commit: bool = True, migrated_vm_checks: bool = True
+) -> Runbook:
+    """The runbook with or without the test-failover stages, the migrated VM's checks, the commit and the A2A DR
+    stage."""
     stages = [
         stage
         for stage in FULL_RUNBOOK
         if (test_failover or stage not in TEST_FAILOVER_STAGES)
         and (dr_protection or stage is not Stage.DR_PROTECTION)
         and (commit or stage is not Stage.COMMIT)
+        and (migrated_vm_checks or stage is not Stage.VALIDATE_MIGRATED_VM)
     ]
     return Runbook((*stages, Stage.MIGRATED))
 
@@ -145,7 +158,8 @@ def runbook_for(machine: Machine, options: WaveOptions) -> Runbook:
 
     Test failover runs when the wave requires it and the machine does not skip it; DR
     protection runs for A2A machines when the wave configures ``drAfterMigration`` and the
-    machine does not opt out; the commit runs for providers that have one (:func:`has_commit`).
+    machine does not opt out; the commit runs for providers that have one (:func:`has_commit`); the migrated VM is
+    checked unless the checks that apply to it (``migration.check_options``) are off.
     """
     test_failover = options.test_failover.required and not machine.options.skip_test_failover
     dr = (
@@ -153,4 +167,7 @@ def runbook_for(machine: Machine, options: WaveOptions) -> Runbook:
         and options.dr_after_migration is not None
         and machine.options.dr_after_migration
     )
-    return runbook(test_failover=test_failover, dr_protection=dr, commit=has_commit(machine.provider))
+    checks = options.checks.for_machine(machine.checks, "migratedVm").enabled
+    return runbook(
+        test_failover=test_failover, dr_protection=dr, commit=has_commit(machine.provider), migrated_vm_checks=checks
+    )

@@ -46,6 +46,11 @@ def clipped(text: str, limit: int = TEXT_SHOWN) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
+def clipped_tail(text: str, limit: int = TEXT_SHOWN) -> str:
+    """The last ``limit`` characters of ``text`` (a script's output ends with what went wrong), marked when cut."""
+    return text if len(text) <= limit else f"…{text[len(text) - limit + 1 :]}"
+
+
 def error_excerpt(error: dict[str, Any] | None) -> dict[str, Any] | None:
     """An error record as a status shows it: the message clipped (ASR's error messages have no length limit)."""
     if error is None or not isinstance(error.get("message"), str):

@@ -262,6 +262,9 @@ def reconcile(view: ProtectedItemView | None, book: Runbook, requested: Stage) -
             return remaining[0]
         return Stage.ENABLE_REPLICATION
     reached = _reached(view)
+    if requested is Stage.VALIDATE_TEST_VM and Stage.TEST_FAILOVER not in reached and Stage.TEST_FAILOVER in book:
+        # The test VM to validate was cleaned up when the check failed: a retry tests again.
+        remaining = book.remaining(Stage.TEST_FAILOVER)
     for stage in remaining:
         if stage in (Stage.VALIDATE, Stage.CUTOVER_GATE, Stage.MIGRATED):
             return stage
@@ -283,7 +286,7 @@ def _reached(view: ProtectedItemView) -> set[Stage]:
         reached |= {Stage.INITIAL_REPLICATION, Stage.UNPLANNED_FAILOVER}
         reached |= {Stage.TEST_FAILOVER, Stage.VALIDATE_TEST_VM, Stage.TEST_FAILOVER_CLEANUP}
     if _committed(view):
-        reached.add(Stage.COMMIT)
+        reached |= {Stage.VALIDATE_MIGRATED_VM, Stage.COMMIT}  # the migrated VM is checked before the commit
     return reached
 
 

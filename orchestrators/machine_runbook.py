@@ -24,6 +24,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from migration import function_names as names
+from migration.check_options import CheckPhase
 from migration.errors import error_record
 from migration.events import EventType
 from migration.instance_ids import wait_id
@@ -37,7 +38,7 @@ from migration.scenarios import ProtectedItemView
 from migration.stages import Runbook, Stage, runbook_for
 from migration.status_bounds import error_excerpt
 from migration.steps import STEP_OF_STAGE, reconcile
-from orchestrators import asr_step, events
+from orchestrators import asr_step, events, vm_checks
 from orchestrators.timing import scaled
 
 name = names.MACHINE_RUNBOOK
@@ -62,7 +63,8 @@ class RunbookRun:
     The result record it returns (and keeps as ``record``) is what waves, reports and events quote:
     ``{"machine", "sourceKind", "provider", "outcome" (ready|migrated|failed|cancelled), "stage", "stages": {stage:
     {"startedAt", "endedAt", "jobId", "decision"}}, "jobs", "recoveryPointId", "downtime": {"startedAt",
-    "endedAt", "seconds"}, "error", "target": {"resourceGroupId", "vmName"}}``.
+    "endedAt", "seconds"}, "error", "target": {"resourceGroupId", "vmName"}, "checks": {"testVm"|"migratedVm":
+    report}}`` (the reports of ``orchestrators.vm_checks.run_checks``).
     """
 
     def __init__(self, context: df.DurableOrchestrationContext, request: RunbookInput) -> None:
@@ -84,11 +86,12 @@ class RunbookRun:
             "stages": dict(previous.get("stages") or {}),
             "jobs": list(previous.get("jobs") or []),
             "recoveryPointId": previous.get("recoveryPointId"),
+            "checks": dict(previous.get("checks") or {}),
             "downtime": previous.get("downtime"),
             "error": None,
             "target": {
                 "resourceGroupId": self.machine.target.resource_group_id,
-                "vmName": self.machine.target.vm_name or self.machine.name,
+                "vmName": self.machine.target_vm_name,
             },
         }
         self.job_id: str | None = None
@@ -208,7 +211,8 @@ class RunbookRun:
         return True
 
     def _validate_test_vm(self) -> Steps:
-        """The test failover job succeeded; let the test VM run for the plan's soak time, then check it is there."""
+        """The test failover job succeeded; let the test VM run for the plan's soak time, check ASR still shows it,
+        then check the VM itself as the plan asks (``orchestrators.vm_checks``)."""
         stage = Stage.VALIDATE_TEST_VM
         soak = self.options.test_vm_soak.total_seconds()
         if soak > 0:
@@ -222,7 +226,43 @@ class RunbookRun:
             state = view.test_failover_state if view else "no item"
             message = f"no test VM is running (testFailoverState {state})"
             return self._fail(stage, error_record(stage.value, "TestVmMissing", message))
+        network = self.machine.target.test_network_id or self.machine.target.network_id
+        report = yield from self._check_vm(stage, "testVm", self.machine.test_vm_id, network)
+        if report is not None and report["outcome"] == "failed":
+            return self._fail(stage, error_record(stage.value, "TestVmCheckFailed", vm_checks.failure_summary(report)))
         return True
+
+    def _validate_migrated_vm(self) -> Steps:
+        """Check the migrated VM. It cannot be rolled back, so a failed check does not fail the machine: it is
+        recorded, and the wave holds before its next group or carries on, as the plan says."""
+        target = self.machine
+        yield from self._check_vm(
+            Stage.VALIDATE_MIGRATED_VM, "migratedVm", target.target_vm_id, target.target.network_id
+        )
+        return True
+
+    def _check_vm(
+        self, stage: Stage, phase: CheckPhase, vm_id: str, network_id: str
+    ) -> Generator[Any, Any, Json | None]:
+        """Run the checks that apply to the machine's VM in ``phase`` and keep the report in the record."""
+        checks = self.options.checks.for_machine(self.machine.checks, phase)
+        if not checks.enabled:
+            return None
+        self._status(stage, "checking")
+        report = yield from vm_checks.run_checks(
+            self.context,
+            vm_id=vm_id,
+            checks=checks,
+            phase=phase,
+            expected_network=network_id,
+            attempt=self.attempt,
+            stage=stage.value,
+            time_scale=self.scale,
+            poll_seconds=self.options.poll_interval.total_seconds(),
+        )
+        self.record["checks"] = {**(self.record.get("checks") or {}), phase: report}
+        yield from self._checked_event(report)
+        return report
 
     def _run(self, stage: Stage) -> Steps:
         if stage is Stage.VALIDATE:
@@ -231,6 +271,8 @@ class RunbookRun:
             return (yield from self._initial_replication())
         if stage is Stage.VALIDATE_TEST_VM:
             return (yield from self._validate_test_vm())
+        if stage is Stage.VALIDATE_MIGRATED_VM:
+            return (yield from self._validate_migrated_vm())
         ok = yield from self._step(stage)
         if stage in _STEP_PHASE:
             self._record_post_migration_steps(stage, ok)
@@ -275,6 +317,7 @@ class RunbookRun:
         if view is not None and view.can_clean_up_test_failover:
             error = self.record["error"]
             self._enter(Stage.TEST_FAILOVER_CLEANUP)
+            yield from self._stage_event(Stage.TEST_FAILOVER_CLEANUP, "running")
             self._making_safe = True
             cleaned = yield from self._step(Stage.TEST_FAILOVER_CLEANUP)
             self._leave(Stage.TEST_FAILOVER_CLEANUP)
@@ -331,17 +374,26 @@ class RunbookRun:
         }
         yield from self._publish(EventType.STAGE_CHANGED, f"{stage.value}/{status}", data, status)
 
+    def _checked_event(self, report: Json) -> Generator[Any, Any, None]:
+        data = {
+            "phase": report["phase"],
+            "vm": report["vm"],
+            "outcome": report["outcome"],
+            "checks": [{k: v for k, v in check.items() if v not in (None, "")} for check in report["checks"]],
+            "startedAt": report["startedAt"],
+            "endedAt": report["endedAt"],
+        }
+        key = f"checked/{report['phase']}/{self.attempt}"
+        yield from self._publish(EventType.MACHINE_CHECKED, key, data, report["outcome"])
+
     def _completed_event(self, outcome: str) -> Generator[Any, Any, None]:
         error = self.record.get("error")
-        target = self.machine.target
         data = {
             "outcome": outcome.capitalize(),
             "error": {k: error.get(k) for k in ("stage", "code", "message", "jobId")} if error else None,
-            "migratedVmId": f"{target.resource_group_id}/providers/Microsoft.Compute/virtualMachines/"
-            f"{target.vm_name or self.machine.name}"
-            if outcome == "migrated"
-            else None,
+            "migratedVmId": self.machine.target_vm_id if outcome == "migrated" else None,
             "downtimeSeconds": (self.record.get("downtime") or {}).get("seconds"),
+            "checks": {phase: report["outcome"] for phase, report in (self.record.get("checks") or {}).items()} or None,
         }
         yield from self._publish(EventType.MACHINE_COMPLETED, f"completed/{outcome}", data, outcome.capitalize())
 

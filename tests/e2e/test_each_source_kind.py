@@ -56,6 +56,11 @@ def test_one_machine_of_each_source_kind_is_migrated(tmp_path: Path) -> None:
                 calls = stack.asr.calls.count(f"{group}_{operation}", machine, accepted_only=True)
                 assert calls == 1, (machine, operation, calls)
             assert ("commit" in stages) is (machine not in AGENTLESS), machine
+            # Every provider's test VM and migrated VM run, with a ready agent, in the network the plan names.
+            checks = {phase: report["outcome"] for phase, report in record["checks"].items()}
+            assert checks == {"testVm": "passed", "migratedVm": "passed"}, (machine, record["checks"])
+            network = {c["name"]: c for c in record["checks"]["testVm"]["checks"]}["network"]
+            assert network["outcome"] == "passed", (machine, network)
         steps = [(s["name"], s["on"], s["outcome"]) for s in results["vmw-agentless01"].output["postMigrationSteps"]]
         assert steps == [
             ("smoke-test", "test", "succeeded"),

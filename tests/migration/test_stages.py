@@ -36,6 +36,7 @@ def test_full_runbook_order():
         "testFailoverCleanup",
         "cutoverGate",
         "unplannedFailover",
+        "validateMigratedVm",
         "commit",
         "completeMigration",
         "drProtection",

@@ -124,9 +124,11 @@ FULL = runbook(test_failover=True)
         (REPLICATING, Stage.ENABLE_REPLICATION, Stage.INITIAL_REPLICATION),
         (PROTECTED, Stage.ENABLE_REPLICATION, Stage.TEST_FAILOVER),
         (AWAITING_CLEANUP, Stage.ENABLE_REPLICATION, Stage.VALIDATE_TEST_VM),
+        (AWAITING_CLEANUP, Stage.VALIDATE_TEST_VM, Stage.VALIDATE_TEST_VM),
+        (PROTECTED, Stage.VALIDATE_TEST_VM, Stage.TEST_FAILOVER),  # its test VM was cleaned up: test again
         (PROTECTED, Stage.CUTOVER_GATE, Stage.CUTOVER_GATE),
         (FAILED_OVER, Stage.CUTOVER_GATE, Stage.CUTOVER_GATE),
-        (FAILED_OVER, Stage.UNPLANNED_FAILOVER, Stage.COMMIT),
+        (FAILED_OVER, Stage.UNPLANNED_FAILOVER, Stage.VALIDATE_MIGRATED_VM),  # checked before the commit
         (COMMITTED, Stage.UNPLANNED_FAILOVER, Stage.COMPLETE_MIGRATION),
         (None, Stage.COMPLETE_MIGRATION, Stage.COMPLETE_MIGRATION),  # protection already removed: the step says done
     ],
