@@ -48,7 +48,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import zip_longest
 from pathlib import Path
@@ -140,6 +140,8 @@ class ChaosConfig:
     transient_job_failures: int = 6
     permanent_failures: int = 2
     stalls: int = 3
+    failing_test_checks: int = 2  # test VMs whose script fails: the first once (retried), the others for good
+    failing_migrated_checks: int = 1  # migrated VMs whose script fails: the wave holds until approved
     throttle_bursts: int = 8
     server_errors: int = 40
     restart_bus: bool = True
@@ -155,6 +157,16 @@ class FaultPlan:
     retry_once: set[str]
     stalls: set[str]
     job_faults: dict[str, str]  # machine -> scenario that fails
+    check_faults: dict[str, str] = field(default_factory=dict)  # machine -> the VM whose script fails (testVm, …)
+
+    @property
+    def migrated_checks_failing(self) -> set[str]:
+        return {name for name, phase in self.check_faults.items() if phase == "migratedVm"}
+
+    @property
+    def tested_again(self) -> set[str]:
+        """Machines whose test VM failed its checks: a retry tests them again (a second test failover and cleanup)."""
+        return {name for name, phase in self.check_faults.items() if phase == "testVm"}
 
 
 def plan_faults(
@@ -163,13 +175,16 @@ def plan_faults(
     fleet: list[str],
     expected_requests: int,
     agentless: list[str] | None = None,
+    vm_names: dict[str, str] | None = None,
 ) -> FaultPlan:
     """Draw the faults from the seed: which fleet machines fail where, when the throttling bursts come.
 
     ``fleet`` are the agent-based machines faults may go to, ``agentless`` the agentless ones. Each kind is drawn
     on its own and the two are dealt in turn (agent-based first), so both kinds meet transient and permanent job
     failures and stalls whenever both are there; an agentless machine's failure is the migration-item job of the
-    same stage (``AGENTLESS_SCENARIO``).
+    same stage (``AGENTLESS_SCENARIO``). Check failures go to machines no job fault or stall has: a test VM's script
+    fails once (an operator retries it) or for good (failed at ``validateTestVm``), a migrated VM's for good (still
+    migrated; the wave holds). ``vm_names`` maps a machine to its target VM's name (default: the machine's).
     """
     rng = random.Random(config.seed)
     wanted = config.transient_job_failures + config.permanent_failures + config.stalls
@@ -199,6 +214,22 @@ def plan_faults(
         job_faults[name] = scenario
     for name in stalled:
         specs.append({"kind": "replication", "machine": name, "mode": "stall", "atPercent": rng.randint(20, 80)})
+    spare = [name for name in machines if name not in chosen]
+    checked = rng.sample(spare, min(len(spare), config.failing_test_checks + config.failing_migrated_checks))
+    test_checks, migrated_checks = checked[: config.failing_test_checks], checked[config.failing_test_checks :]
+    vm_of = vm_names or {}
+    retried_checks: list[str] = []
+    for index, name in enumerate(test_checks):
+        times = 1 if index == 0 else 1000
+        vm = f"{vm_of.get(name, name)}-test"
+        specs.append({"kind": "runCommand", "vm": vm, "exitCode": 5, "stderr": "chaos: smoke failed", "times": times})
+        if times == 1:
+            retried_checks.append(name)
+        else:
+            expected[name] = ("failed", "validateTestVm")
+    for name in migrated_checks:
+        vm = vm_of.get(name, name)
+        specs.append({"kind": "runCommand", "vm": vm, "exitCode": 6, "stderr": "chaos: service down", "times": 1000})
     for _ in range(config.throttle_bursts):
         after = rng.randint(0, max(1, expected_requests))
         specs.append(
@@ -208,7 +239,8 @@ def plan_faults(
         count = config.server_errors // 4
         if count:
             specs.append({"kind": "transient", "status": status, "probability": 0.01, "count": count})
-    return FaultPlan(specs, expected, set(transient), set(stalled), job_faults)
+    check_faults = {name: "testVm" for name in test_checks} | {name: "migratedVm" for name in migrated_checks}
+    return FaultPlan(specs, expected, {*transient, *retried_checks}, set(stalled), job_faults, check_faults)
 
 
 # -- the moving parts -----------------------------------------------------------------------------------------
@@ -282,7 +314,14 @@ class Operator:
 
     def react(self, host: HostProcess, bus: ServiceBusProcess, custom: Json) -> None:
         hold = custom.get("hold") or {}
-        if custom.get("phase") != "held" or hold.get("reason") != "machinesFailed":
+        if custom.get("phase") != "held":
+            return
+        if hold.get("reason") == "migratedVmChecksFailed" and hold.get("since") not in self._approved_holds:
+            # A migrated VM failed its checks (it cannot be undone): someone looked, and the next group goes on.
+            self._send(bus, {"action": "approve", "reason": "migrated VM checked by hand; go on with the next group"})
+            self._approved_holds.add(str(hold.get("since")))
+            return
+        if hold.get("reason") != "machinesFailed":
             return
         document = _api(host, f"/migrations/{self.migration_id}")
         failed = sorted({e["machine"] for e in document.get("errors") or [] if e.get("machine")})
@@ -343,6 +382,7 @@ class ChaosReport:
     dead_letters: int
     requests_per_machine: float
     requests_by_kind: dict[str, float]  # "agentless" and "other": the mean of each kind's machines
+    checks_wrong: list[str] = field(default_factory=list)  # check reports that do not say what the faults made
 
     @property
     def problems(self) -> list[str]:
@@ -353,6 +393,7 @@ class ChaosReport:
         if self.calls_without_job:
             problems.append(f"{self.calls_without_job} accepted mutating calls made no job")
         problems += [f"mutating call not accepted exactly once: {line}" for line in self.calls_not_once]
+        problems += [f"check report {line}" for line in self.checks_wrong]
         problems += [f"missing event {line}" for line in self.events_missing]
         if self.events_failed:
             problems.append(f"{self.events_failed} events failed to publish for good")
@@ -384,6 +425,11 @@ class ChaosWave:
     def names(self) -> list[str]:
         return [m["name"] for g in self.plan["groups"] for m in g["machines"]]
 
+    @property
+    def vm_names(self) -> dict[str, str]:
+        """Each machine's target VM name (its test VM's is this with ``-test``)."""
+        return {m["name"]: m["target"].get("vmName") or m["name"] for g in self.plan["groups"] for m in g["machines"]}
+
 
 def chaos_wave(config: ChaosConfig) -> ChaosWave:
     """The scale wave's plan (the mixed example's five other kinds and agent-based fleet machines) with the example's
@@ -395,6 +441,8 @@ def chaos_wave(config: ChaosConfig) -> ChaosWave:
     others = max(1, config.machines - len(agentless))
     plan = wave_plan(others, groups=config.groups, max_parallel=config.max_parallel, plan_id="chaos")
     plan["options"].update(onMachineFailure="hold", jobTimeout="P1D", initialReplicationTimeout="P14D")
+    smoke = {"scripts": [{"name": "smoke", "script": "echo ok", "expectOutput": "ok"}]}
+    plan["options"]["checks"] = {"testVm": smoke, "migratedVm": smoke, "onMigratedVmFailure": "hold"}
     groups = plan["groups"]
     for position, machine in enumerate(agentless):
         groups[position % len(groups)]["machines"].append(machine)
@@ -414,7 +462,9 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
     say = (lambda *_: None) if quiet else (lambda text: print(f"  [{time.strftime('%H:%M:%S')}] {text}", flush=True))
     wave = chaos_wave(config)
     plan, names = wave.plan, wave.names
-    faults = plan_faults(config, names, wave.fleet, REQUESTS_PER_MACHINE * config.machines, wave.agentless_fleet)
+    faults = plan_faults(
+        config, names, wave.fleet, REQUESTS_PER_MACHINE * config.machines, wave.agentless_fleet, wave.vm_names
+    )
     rng = random.Random(f"{config.seed}:kills")
     topology = with_agentless_fleet(fleet_topology(len(wave.fleet), disks_gb=[16]), config.agentless, disk_gb=16)
     asr = start_emulator(topology, speed=config.speed)
@@ -597,8 +647,10 @@ def _audit(
         name: (str(r.get("outcome")), (r.get("error") or {}).get("stage") if r.get("outcome") == "failed" else None)
         for name, r in records.items()
     }
-    unaccounted, repeated, calls_without_job, found_done = _operations(asr, records)
-    not_once = _calls_not_once(asr, [n for n in names if n not in faults.job_faults], agentless)
+    unaccounted, repeated, calls_without_job, found_done = _operations(asr, records, faults.tested_again)
+    not_once = _calls_not_once(
+        asr, [n for n in names if n not in faults.job_faults and n not in faults.tested_again], agentless
+    )
     received = collector.received
     unique = {event["id"]: event for event in received}
     missing = _missing_events(output, records, list(unique.values()))
@@ -618,6 +670,8 @@ def _audit(
         label = {"throttle": "429 answers", "transient": "5xx answers", "jobFailure": "failed jobs"}.get(kind)
         if label:
             injected[label] += int(fault["fired"])  # type: ignore[call-overload]
+        if kind == "runCommand":
+            injected["failed scripts"] += int(fault["fired"])  # type: ignore[call-overload]
         if kind == "jobFailure" and fault["fired"]:  # which jobs failed: both kinds' scenarios show
             injected[f"failed {fault['scenario']} jobs"] += int(fault["fired"])  # type: ignore[call-overload]
     injected["stalled replications"] = len(faults.stalls)
@@ -650,10 +704,35 @@ def _audit(
         dead_letters=dead_letters,
         requests_per_machine=sum(per_machine) / max(1, len(per_machine)),
         requests_by_kind={kind: sum(counts) / len(counts) for kind, counts in by_kind.items()},
+        checks_wrong=_checks_wrong(records, faults),
     )
 
 
-def _operations(asr: EmulatorHandle, records: dict[str, Json]) -> tuple[list[str], list[str], int, int]:
+def _checks_wrong(records: dict[str, Json], faults: FaultPlan) -> list[str]:
+    """Check reports that contradict the faults: a migrated VM whose script was made to fail must say ``failed``, and
+    every migrated machine's test VM and migrated VM must have been checked."""
+    wrong = []
+    for name, record in records.items():
+        checks = record.get("checks") or {}
+        if record.get("outcome") != "migrated":
+            continue
+        for phase in ("testVm", "migratedVm"):
+            if phase not in checks:
+                wrong.append(f"{name}: no {phase} checks")
+        migrated = (checks.get("migratedVm") or {}).get("outcome")
+        want = "failed" if name in faults.migrated_checks_failing else "passed"
+        if migrated is not None and migrated != want:
+            wrong.append(f"{name}: migratedVm {migrated} (expected {want})")
+    return wrong
+
+
+# The test jobs a machine runs again when its test VM failed its checks and it is retried (a new test VM to check).
+TESTED_AGAIN = frozenset({"TestFailover", "TestFailoverCleanup", "TestMigrate", "TestMigrateCleanup"})
+
+
+def _operations(
+    asr: EmulatorHandle, records: dict[str, Json], tested_again: set[str] | None = None
+) -> tuple[list[str], list[str], int, int]:
     """Jobs no record accounts for, steps that succeeded twice on one item, accepted calls that made no job, and
     jobs accounted for only by a stage found done.
 
@@ -661,7 +740,9 @@ def _operations(asr: EmulatorHandle, records: dict[str, Json]) -> tuple[list[str
     already done (a host killed after ASR accepted the call, restarted after the job ended: the step is not
     repeated, and its job is not re-read, so the record has no id for it). A step that succeeded twice is the
     duplicate this run looks for; the only legitimate repeats follow a failed job (``AGAIN_AFTER_FAILED``): removing
-    the item a failed enable left behind, cleaning up the test a failed test migration left.
+    the item a failed enable left behind, cleaning up the test a failed test migration left, and testing again a
+    machine whose test VM failed its checks (``tested_again``). Accepted calls that made no job leave the checks' run
+    commands out: they are Compute resources, and a script run twice is its own finding (``_scripts_run_twice``).
     """
     known = {
         name: {str(job).rstrip("/").rsplit("/", 1)[-1].lower() for job in record.get("jobs") or []}
@@ -696,13 +777,37 @@ def _operations(asr: EmulatorHandle, records: dict[str, Json]) -> tuple[list[str
                     successes[(item, job.scenario)] += 1
                 else:
                     failed[(item, job.scenario)] += 1
+    again = {name.lower() for name in tested_again or set()}
+
+    def allowed(item: str, scenario: str) -> int:
+        retested = 1 if scenario in TESTED_AGAIN and item.rsplit("/", 1)[-1] in again else 0
+        return 1 + retested + sum(failed[(item, before)] for before in AGAIN_AFTER_FAILED.get(scenario, ()))
+
     repeated = [
         f"{item.rsplit('/', 1)[-1]}: {scenario} x{count}"
         for (item, scenario), count in successes.items()
-        if count > 1 + sum(failed[(item, before)] for before in AGAIN_AFTER_FAILED.get(scenario, ()))
+        if count > allowed(item, scenario)
     ]
-    mutating = sum(1 for call in asr.calls.calls() if call.method in ("PUT", "POST", "DELETE") and call.status < 400)
+    repeated += _scripts_run_twice(asr)
+    mutating = sum(
+        1
+        for call in asr.calls.calls()
+        if call.method in ("PUT", "POST", "DELETE")
+        and call.status < 400
+        and "/microsoft.compute/" not in call.path.lower()
+    )
     return unaccounted, repeated, mutating - jobs, by_done
+
+
+def _scripts_run_twice(asr: EmulatorHandle) -> list[str]:
+    """Run commands created more than once: each check's script runs once per attempt under its own name, so a
+    second accepted PUT of one name is a script a restart ran again."""
+    puts = Counter(
+        call.path.lower()
+        for call in asr.calls.calls()
+        if call.operation == "VirtualMachineRunCommands_CreateOrUpdate" and call.status < 400
+    )
+    return [f"{path.rsplit('/', 3)[-3]}: script {path.rsplit('/', 1)[-1]} x{n}" for path, n in puts.items() if n > 1]
 
 
 def _calls_not_once(asr: EmulatorHandle, names: list[str], agentless: set[str]) -> list[str]:
@@ -746,6 +851,8 @@ def _missing_events(output: Json, records: dict[str, Json], events: list[Json]) 
     for name, record in records.items():
         for stage in record.get("stages") or {}:
             need(("migration.machine.stage_changed", name, stage, "running"))
+        for report in (record.get("checks") or {}).values():
+            need(("migration.machine.checked", name, None, report.get("outcome")))
         outcome = str(record.get("outcome"))
         need(("migration.machine.completed", name, None, outcome.capitalize()))
         if outcome == "failed":

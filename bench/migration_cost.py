@@ -121,9 +121,26 @@ def discovered_machine_reads(asr: EmulatorHandle, name: str) -> list[Any]:
     return found
 
 
-def machine_calls(asr: EmulatorHandle, name: str, job_ids: list[str]) -> list[Any]:
-    """Every request one machine cost: its item and that item's jobs (``requests_for``), and its discovered machine."""
-    return requests_for(asr, {name}, job_ids) + discovered_machine_reads(asr, name)
+def vm_check_calls(asr: EmulatorHandle, vm_name: str) -> list[Any]:
+    """The checks' requests on a machine's test VM and migrated VM: the VM reads, their NICs, the run commands."""
+    names = {vm_name.lower(), f"{vm_name.lower()}-test"}
+    nics = {f"{name}-nic" for name in names}
+    found = []
+    for call in asr.calls.calls():
+        segments = _segments(call.path)
+        for kind, wanted in (("virtualmachines", names), ("networkinterfaces", nics)):
+            if kind in segments and segments.index(kind) + 1 < len(segments):
+                if segments[segments.index(kind) + 1] in wanted:
+                    found.append(call)
+    return found
+
+
+def machine_calls(asr: EmulatorHandle, name: str, job_ids: list[str], vm_name: str | None = None) -> list[Any]:
+    """Every request one machine cost: its item and that item's jobs (``requests_for``), its discovered machine, and
+    the checks' calls on its VMs (``vm_name``: the target VM's name, the machine's by default)."""
+    return (
+        requests_for(asr, {name}, job_ids) + discovered_machine_reads(asr, name) + vm_check_calls(asr, vm_name or name)
+    )
 
 
 def shared_reads(asr: EmulatorHandle, machine: dict[str, Any]) -> Counter[str]:
@@ -144,14 +161,16 @@ def shared_reads(asr: EmulatorHandle, machine: dict[str, Any]) -> Counter[str]:
 
 def stage_rows(calls: Iterable[Any], record: dict[str, Any], replication_polls: int) -> Counter[str]:
     """One machine's requests by stage: job reads per stage, item reads while replicating, discovery reads and
-    recovery point listing, mutating calls, and the item reads the runbook makes around its steps (the rest), so
-    the rows add up to the machine's total."""
+    recovery point listing, the VM checks' calls, mutating calls, and the item reads the runbook makes around its
+    steps (the rest), so the rows add up to the machine's total."""
     jobs = _stage_of_jobs(record)
     rows: Counter[str] = Counter()
     total = 0
     for call in calls:
         total += 1
-        if call.operation == "ReplicationJobs_Get":
+        if call.operation.startswith(("VirtualMachines_", "VirtualMachineRunCommands_", "NetworkInterfaces_")):
+            rows["validateTestVm + validateMigratedVm (VM, NIC, run commands)"] += 1
+        elif call.operation == "ReplicationJobs_Get":
             rows[f"{jobs.get(call.path.rstrip('/').rsplit('/', 1)[-1].lower(), '?')} (job reads)"] += 1
         elif call.method in ("PUT", "POST", "DELETE", "PATCH"):
             rows["mutating calls (one per step)"] += 1
@@ -214,7 +233,7 @@ def report(providers: list[ProviderFigures], largest: tuple[str, int]) -> None:
     def row(label: str, values: list[float | int | None], target: str = "") -> None:
         print(f"  {label:58s}" + "".join(_cell(v, 26) for v in values) + (f"   {target}" if target else ""))
 
-    print("ARM requests per machine (item, its jobs, its discovered machine)")
+    print("ARM requests per machine (item, its jobs, its discovered machine, its VMs' checks)")
     print(f"  {'':58s}{header}")
     row("min", [min(p.totals) for p in present])
     row("mean", [statistics.fmean(p.totals) for p in present])

@@ -232,12 +232,16 @@ def instance_kind(instance_id: str) -> str:
     return rows.get(parsed.kind, "machine runbook")
 
 
+_VM_PATH = "/microsoft.compute/virtualmachines/"
+
+
 def machine_requests(
     asr: EmulatorHandle, names: list[str], *, with_throttled: bool = True
 ) -> tuple[list[int], Counter[str]]:
-    """Requests per machine: calls on its item, reads of the jobs that ran on it, and reads of the machine Azure
+    """Requests per machine: calls on its item, reads of the jobs that ran on it, reads of the machine Azure
     Migrate discovered (``Microsoft.OffAzure/.../machines/{name}``: an agentless machine's enable and validation read
-    it) — as the cost benchmark counts them.
+    it), and the checks' calls on its test VM and migrated VM (``Microsoft.Compute/virtualMachines/{name}[-test]``,
+    their run commands included) — as the cost benchmark counts them.
 
     ``with_throttled=False`` leaves out the requests ARM's limits answered with 429: they took no token, and a
     machine's cost without them is comparable with a run that met no limits.
@@ -259,6 +263,8 @@ def machine_requests(
             owner = job_item.get(path.rsplit("/", 1)[-1], "")
         elif owner not in wanted and "/microsoft.offazure/" in path and path.rsplit("/", 2)[-2] == "machines":
             owner = path.rsplit("/", 1)[-1]
+        elif owner not in wanted and _VM_PATH in path:
+            owner = path.split(_VM_PATH, 1)[1].split("/", 1)[0].removesuffix("-test")
         if owner in wanted:
             per[owner] += 1
             operations[call.operation] += 1

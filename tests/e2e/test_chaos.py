@@ -61,7 +61,9 @@ def test_a_small_wave_survives_kills_and_faults_with_nothing_lost_or_repeated(tm
     assert report.kills == SMALL.kills and report.bus_restarts == 1
     assert report.outcomes == report.expected
     failed = sorted(str(stage) for outcome, stage in report.outcomes.values() if outcome == "failed")
-    assert failed == ["testFailover", "unplannedFailover"]
+    assert failed == ["testFailover", "unplannedFailover", "validateTestVm"]  # validateTestVm: a script failed for good
+    assert report.injected["failed scripts"] >= SMALL.failing_test_checks + SMALL.failing_migrated_checks
+    assert report.checks_wrong == []
     # The faults really happened: throttling, server errors, failed jobs (both transient ones and both permanent).
     assert report.injected["429 answers"] > 0 and report.injected["5xx answers"] > 0
     assert report.injected["failed jobs"] >= SMALL.transient_job_failures + SMALL.permanent_failures
