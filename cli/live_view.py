@@ -30,6 +30,7 @@ _PHASE_TEXT = {
     "waitingForWindow": "waiting for the cutover window",
     "held": "held",
     "cuttingOver": "cutting over",
+    "runningHooks": "running the group's hooks",
     "cancelling": "cancelling (rolling back)",
     "completed": "completed",
 }

@@ -19,6 +19,7 @@ from typing import Any
 
 from migration.commands import ACTIONS, command_fingerprint
 from migration.errors import PlanValidationError, Problem, redact
+from migration.hook_options import HttpHook
 from migration.instance_ids import wave_id
 from migration.outbound import CallbackPolicy, DestinationRefused
 from migration.payloads.wave import WaveInput
@@ -162,8 +163,7 @@ def prepare_start(
     try:
         plan = validate_plan(merged)
         _check_targets(plan, environ)
-        if plan.callback_url is not None:
-            _check_callback(plan.callback_url, environ)
+        _check_outbound(plan, environ)
     except PlanValidationError as error:
         details = [problem.to_dict() for problem in error.problems]
         raise ApiError(400, "InvalidPlan", redact(error.message), details) from None
@@ -198,16 +198,42 @@ def _check_targets(plan: Plan, environ: Mapping[str, str]) -> None:
         raise PlanValidationError(problems)
 
 
-def _check_callback(url: str, environ: Mapping[str, str]) -> None:
-    """Refuse a callback the app may not call (``migration.outbound``) as a plan problem at ``callbackUrl``."""
+def _outbound_urls(plan: Plan) -> list[tuple[str, str]]:
+    """Every address the plan asks the app to call, with its path: the callback, and each group's HTTP hooks."""
+    urls = [("callbackUrl", plan.callback_url)] if plan.callback_url is not None else []
+    for g, group in enumerate(plan.groups):
+        if group.hooks is None:
+            continue
+        for phase, hooks in (
+            ("beforeCutover", group.hooks.before_cutover),
+            ("afterCutover", group.hooks.after_cutover),
+        ):
+            urls += [
+                (f"groups[{g}].hooks.{phase}[{h}].url", hook.url)
+                for h, hook in enumerate(hooks)
+                if isinstance(hook, HttpHook)
+            ]
+    return urls
+
+
+def _check_outbound(plan: Plan, environ: Mapping[str, str]) -> None:
+    """Refuse every address the app may not call (``migration.outbound``) as a plan problem at its path, before
+    anything starts: a hook the policy refuses would otherwise hold the wave at its group's cutover."""
+    urls = _outbound_urls(plan)
+    if not urls:
+        return
     try:
         policy = CallbackPolicy.from_settings(environ)
     except ValueError as error:  # a broken app setting is the server's fault, not the caller's
         raise RuntimeError(str(error)) from None
-    try:
-        policy.check(url)
-    except DestinationRefused as error:
-        raise PlanValidationError([Problem("callbackUrl", str(error))]) from None
+    problems = []
+    for path, url in urls:
+        try:
+            policy.check(url)
+        except DestinationRefused as error:
+            problems.append(Problem(path, str(error)))
+    if problems:
+        raise PlanValidationError(problems)
 
 
 def _kind(value: Any) -> str:

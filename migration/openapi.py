@@ -115,6 +115,11 @@ _DEFINITIONS: Json = {
                     "properties": {
                         "name": {"type": "string", "x-ms-summary": "Group name"},
                         "machines": {"type": "array", "items": {"type": "object"}, "x-ms-summary": "Machines"},
+                        "hooks": {
+                            "type": "object",
+                            "x-ms-summary": "Hooks before and after the group's cutover",
+                            "x-ms-visibility": "advanced",
+                        },
                     },
                 },
             },

@@ -17,30 +17,42 @@ virtual network. So a destination passes three checks, each here:
    address, also when wrapped as IPv4-mapped, NAT64 or 6to4 IPv6. A host that resolves to one bad address among
    good ones is refused (the connection could pick any).
 3. **The POST connects to an address that was checked** (``Destination.addresses``), so a second DNS answer
-   cannot swap it (DNS rebinding); redirects are never followed (``activities/post_callback.py``).
+   cannot swap it (DNS rebinding); redirects are never followed (:func:`post_json`).
 
-The check runs at submission (the plan is refused, ``callbackUrl`` named, nothing started) and again at delivery:
-the host may resolve elsewhere by then, and the setting may have changed. Messages name the host, never the URL:
-its query carries the receiver's signature.
+The same rule holds for every URL a plan names for the app to call: the ``callbackUrl`` and the groups' ``http``
+hooks (``migration.hook_options``), and :func:`post_json` is the one POST to such a URL
+(``activities/post_callback.py``, ``activities/call_hook.py``). The check runs at submission (the plan is refused,
+the URL's path named, nothing started) and again at every call: the host may resolve elsewhere by then, and the
+setting may have changed. Messages name the host, never the URL: its query carries the receiver's signature.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import json
 import re
 import socket
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
+
+from migration.errors import redact
 
 __all__ = [
     "DEFAULT_ALLOWED_HOSTS",
+    "JSON_CONTENT_TYPE",
     "SETTING",
     "AllowedDestination",
+    "Answer",
     "CallbackPolicy",
     "Destination",
     "DestinationRefused",
     "forbidden_reason",
+    "post_json",
+    "worth_retrying",
 ]
 
 SETTING = "CALLBACK_ALLOWED_HOSTS"
@@ -236,3 +248,83 @@ class CallbackPolicy:
                 if reason is not None:
                     raise DestinationRefused(f"the callback host {host} resolves to {text}, {reason}")
         return Destination(scheme, host, port, tuple(dict.fromkeys(addresses)))
+
+
+# -- the POST ----------------------------------------------------------------------------------------------------
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+# The most of an answer's body that is read: what the callers keep is an excerpt, and a receiver that streams
+# without end must not hold the activity.
+_BODY_READ = 64 * 1024
+_RETRY_STATUSES = frozenset({408, 429})
+
+
+def worth_retrying(status: int | None) -> bool:
+    """Whether calling again may go better: no answer, 408, 429 or a 5xx. Another 4xx says the request is wrong, and a
+    redirect is never followed (a POST must not be replayed elsewhere)."""
+    return status is None or status in _RETRY_STATUSES or status >= 500
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one POST got: the status and headers (``status`` None: no answer, ``problem`` says why, redacted) and
+    the start of the body."""
+
+    status: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    problem: str = ""
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked address, whatever the host resolves to now (check 3)."""
+
+    def __init__(self, destination: Destination, timeout: float) -> None:
+        super().__init__(destination.host, destination.port, timeout=timeout)
+        self._address = destination.addresses[0]
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The https form: TCP to the checked address, TLS (certificate and SNI) for the host the URL names."""
+
+    def __init__(self, destination: Destination, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(destination.host, destination.port, timeout=timeout, context=self._tls)
+        self._address = destination.addresses[0]
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def _target(url: str) -> str:
+    """The request target: the URL's path and query, as the receiver signed them."""
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def post_json(
+    url: str, body: Any, *, policy: CallbackPolicy, timeout: float, content_type: str = JSON_CONTENT_TYPE
+) -> Answer:
+    """POST ``body`` as JSON to ``url`` once, if ``policy`` allows it (``DestinationRefused`` when it does not):
+    connected to the address that was checked, no redirect followed, at most ``timeout`` seconds per socket wait."""
+    destination = policy.check(url)
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    connection_type = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
+    connection = connection_type(destination, timeout)
+    try:
+        try:
+            connection.request("POST", _target(url), body=data, headers={"Content-Type": content_type})
+            response = connection.getresponse()
+        except (http.client.HTTPException, OSError, ValueError) as error:
+            return Answer(None, problem=redact(f"{type(error).__name__}: {error}"))
+        try:
+            answer_body = response.read(_BODY_READ)
+        except (http.client.HTTPException, OSError, ValueError):
+            answer_body = b""  # the status came: the request was answered, whatever happened to the body
+        return Answer(response.status, dict(response.getheaders()), answer_body)
+    finally:
+        connection.close()

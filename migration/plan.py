@@ -6,7 +6,8 @@ lists *every* problem with its path in the user's own spelling
 Microsoft.Network/virtualNetworks``), so one round trip fixes the file.
 
 Group order is cutover order: replication and test failover run across the whole wave
-(up to ``options.maxParallel`` at once), the failover goes group by group.
+(up to ``options.maxParallel`` at once), the failover goes group by group. A group's ``hooks``
+(``migration.hook_options``) run before its first failover and after it.
 
 Use :func:`validate_plan` at every entry point (HTTP, Service Bus, command line); it
 returns a :class:`Plan` or raises :class:`~migration.errors.PlanValidationError`.
@@ -22,6 +23,7 @@ from pydantic.alias_generators import to_snake
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from migration.errors import PlanValidationError, Problem
+from migration.hook_options import HOOK_PHASES, GroupHooks
 from migration.machine import Machine, validate_with_problems
 from migration.plan_options import WaveOptions
 from migration.plan_types import CallbackUrl, PlainText, PlanModel, Slug
@@ -50,6 +52,9 @@ class Group(PlanModel):
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=80), PlainText]
     machines: list[Machine] = Field(min_length=1, description="At least one machine.")
+    hooks: GroupHooks | None = Field(
+        default=None, description="What runs before the group's first failover and after it finished."
+    )
 
 
 class Plan(PlanModel):
@@ -128,6 +133,7 @@ def _plan_problems(data: object) -> list[InitErrorDetails]:
             problems.append(_custom("duplicate_machine", message, ("groups", g, "machines", m, "name"), name))
 
     problems.extend(_shared_sources_and_targets(machines))
+    problems.extend(_hook_machine_problems(data))
 
     groups = _get(data, "groups")
     if isinstance(groups, Sequence) and not isinstance(groups, str):
@@ -156,6 +162,44 @@ def _plan_problems(data: object) -> list[InitErrorDetails]:
     ):
         message = "only A2A (sourceKind azure) machines can be protected after migration, and this plan has none"
         problems.append(_custom("dr_without_a2a", message, ("options", "drAfterMigration"), None))
+    return problems
+
+
+def _hook_machine_problems(data: object) -> list[InitErrorDetails]:
+    """A Run Command hook runs on migrated VMs: each machine it names is in the plan and has cut over by then (an
+    earlier group for ``beforeCutover``, this one or an earlier one for ``afterCutover``)."""
+    group_of: dict[str, int] = {}
+    for g, _, machine in _raw_machines(data):
+        name = _get(machine, "name")
+        if isinstance(name, str):
+            group_of.setdefault(name.strip().lower(), g)
+    problems: list[InitErrorDetails] = []
+    groups = _get(data, "groups")
+    if not isinstance(groups, Sequence) or isinstance(groups, str):
+        return problems
+    for g, group in enumerate(groups):
+        hooks = _get(group, "hooks")
+        for phase in HOOK_PHASES:
+            listed = _get(hooks, phase)
+            if not isinstance(listed, Sequence) or isinstance(listed, str):
+                continue
+            last_group = g - 1 if phase == "beforeCutover" else g
+            for h, hook in enumerate(listed):
+                names = _get(hook, "machines") if _get(hook, "type") == "runCommand" else None
+                if not isinstance(names, Sequence) or isinstance(names, str):
+                    continue
+                for m, name in enumerate(names):
+                    if not isinstance(name, str):
+                        continue
+                    found = group_of.get(name.strip().lower())
+                    loc: tuple[str | int, ...] = ("groups", g, "hooks", phase, h, "machines", m)
+                    if found is None:
+                        problems.append(
+                            _custom("unknown_machine", f"no machine of the plan is called {name!r}", loc, name)
+                        )
+                    elif found > last_group:
+                        message = f"{name!r} cuts over in groups[{found}], after this hook: it runs on migrated VMs"
+                        problems.append(_custom("machine_not_migrated", message, loc, name))
     return problems
 
 

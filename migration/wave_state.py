@@ -10,7 +10,13 @@ of a wave lives here and is tested without a host:
   and whether it was accepted and why, accepted or not; a repeated command id is ignored, so a redelivered command
   acts once; once a cancel is accepted every other command is refused.
 - **the gate** (``gate``): failed machines hold the wave unless the plan (or an approval) says go on with the
-  healthy ones; then the approval of the next group; then the cutover window on the plan clock.
+  healthy ones; then the approval of the next group; then the cutover window on the plan clock; then the group's
+  ``beforeCutover`` hooks (``migration.hook_options``), which run before its first failover (``RunHooks``) and, when
+  one fails, hold the wave (``hookFailed``) with the group not failed over until a retry runs them again or a cancel
+  rolls back. Once a group finished, its ``afterCutover`` hooks run; a failed one, and a migrated VM that failed its
+  checks (its record's ``checks.migratedVm.outcome``), hold the wave before the next group when
+  ``options.checks.onMigratedVmFailure`` is ``hold`` (``migratedVmChecksFailed``, ``hookFailed``) until an approval
+  goes on, and are only reported when it is ``continue``.
 - **batches** (``split_batches``, ``batch_caps``): a phase's machines in batches of at most ``BATCH_SIZE``, with
   caps that add up to the plan's ``maxParallel``.
 - **the documents**: the custom status (bounded by construction, ``migration.status_bounds``), the result, and the
@@ -27,13 +33,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from migration.check_options import OnMigratedVmFailure
 from migration.commands import ACTIONS, REPLICATION_ACTIONS, ControlAction, command_fingerprint
+from migration.hook_options import HOOK_PHASES, HookPhase, HttpHook, RunCommandHook
 from migration.json_types import Json
 from migration.payloads.runbook import BatchEntry
 from migration.plan import Plan
 from migration.plan_options import OnApprovalTimeout, OnMachineFailure
 from migration.source_kinds import Provider
-from migration.status_bounds import control_excerpt, first_names, names_text
+from migration.status_bounds import clipped, control_excerpt, first_names, names_text
 from migration.steps import Step
 
 __all__ = [
@@ -42,9 +50,11 @@ __all__ = [
     "Cutover",
     "GateDecision",
     "Hold",
+    "HookRun",
     "MachineState",
     "OutboxEvent",
     "ReplicationCommand",
+    "RunHooks",
     "WaitForWindow",
     "WaveState",
     "batch_caps",
@@ -108,10 +118,13 @@ class OutboxEvent:
 
 @dataclass(frozen=True)
 class Hold:
-    """Wait for a command: something needs a person (failed machines, a missed window, no approval in time)."""
+    """Wait for a command: something needs a person (failed machines, a missed window, no approval in time, a
+    failed hook or migrated VM check); ``group`` and ``phase`` name the hooks that failed, for ``hookFailed``."""
 
     reason: str
     detail: str
+    group: str | None = None
+    phase: HookPhase | None = None
 
 
 @dataclass(frozen=True)
@@ -127,13 +140,22 @@ class WaitForWindow:
 
 
 @dataclass(frozen=True)
+class RunHooks:
+    """Run the ``phase`` hooks of the group at index ``group`` now (``WaveState.start_hooks``, then
+    ``record_hooks``)."""
+
+    group: int
+    phase: HookPhase
+
+
+@dataclass(frozen=True)
 class Cutover:
     """Cut over these machines of the next group, now."""
 
     machines: list[str]
 
 
-GateDecision = Hold | AwaitApproval | WaitForWindow | Cutover | None  # None: nothing is left to cut over
+GateDecision = Hold | AwaitApproval | WaitForWindow | RunHooks | Cutover | None  # None: nothing left to cut over
 
 # The Site Recovery step each replication command runs on every machine it names.
 REPLICATION_STEPS = {ControlAction.PAUSE: Step.PAUSE_REPLICATION, ControlAction.RESUME: Step.RESUME_REPLICATION}
@@ -146,6 +168,35 @@ class ReplicationCommand:
     control: Json
     step: Step
     machines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HookRun:
+    """One run of a group's list of hooks, as the wave carries it out: the group (index and name) and its
+    machines, the phase, the run's attempt (0, then one more per retry command), the hooks in order, the machines
+    migrated when it started (a Run Command hook runs on those alone) and its start."""
+
+    group: int
+    group_name: str
+    phase: HookPhase
+    attempt: int
+    machines: tuple[str, ...]
+    hooks: tuple[HttpHook | RunCommandHook, ...]
+    migrated: frozenset[str]
+    started_at: datetime
+
+
+@dataclass
+class HookRunState:
+    """How a group's list of hooks stands: its last run's attempt, outcome (None: to run; passed, failed, cancelled)
+    and results, and whether an approval (or ``onMigratedVmFailure: continue``) let the wave go on past a failure."""
+
+    attempt: int = 0
+    outcome: str | None = None
+    results: list[Json] = field(default_factory=list)
+    acknowledged: bool = False
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
 
 
 @dataclass
@@ -171,6 +222,9 @@ class WaveState:
     outbox: list[OutboxEvent] = field(default_factory=list)
     applied: dict[str, str] = field(default_factory=dict)  # command id → what it asked (command_fingerprint)
     replication_commands: list[ReplicationCommand] = field(default_factory=list)
+    hook_runs: dict[tuple[int, HookPhase], HookRunState] = field(default_factory=dict)
+    hooks_running: Json | None = None
+    checks_acknowledged: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.machines = {
@@ -273,7 +327,7 @@ class WaveState:
                 self.approved_all = True
             if self.hold and self.hold["reason"] == "machinesFailed":
                 self.continue_with_healthy = True
-            self._record(control, True, "approved", now)
+            self._record(control, True, self._approve_past_failures(), now)
         elif action is ControlAction.RETRY:
             self._apply_retry(control, now)
         elif action in REPLICATION_ACTIONS:
@@ -282,16 +336,24 @@ class WaveState:
             self._apply_postpone(control, payload.get("window"), now)
 
     def _apply_retry(self, control: Json, now: datetime) -> None:
+        """Failed machines from their failed stage; without named machines, the failed lists of hooks run again."""
         failed = self.with_outcome("failed")
         chosen = [m for m in control["machines"] if m in failed] if control["machines"] else failed
-        if not chosen:
-            self._record(control, False, "no failed machine to retry", now)
+        hooks = [] if control["machines"] else self.failed_hooks()
+        if not chosen and not hooks:
+            nothing = "no failed machine to retry" if control["machines"] else "no failed machine or hook to retry"
+            self._record(control, False, nothing, now)
             return
         for machine in chosen:
             state = self.machines[machine]
             state.outcome, state.attempt = None, state.attempt + 1
             state.retry_from = (state.error or {}).get("stage")
-        self._record(control, True, f"retrying {names_text(chosen)}", now)
+        for key in hooks:
+            run = self.hook_runs[key]
+            run.outcome, run.attempt, run.results = None, run.attempt + 1, []
+        retried = [names_text(chosen)] if chosen else []
+        retried += [f"the {phase} hooks of group {self.plan.groups[g].name!r}" for g, phase in hooks]
+        self._record(control, True, f"retrying {' and '.join(retried)}", now)
 
     def _apply_replication(self, control: Json, action: ControlAction, now: datetime) -> None:
         """Pause or resume: only agentless machines replicate so, and only until they have migrated."""
@@ -359,9 +421,20 @@ class WaveState:
         failed = self.with_outcome("failed")
         if failed and not self.continue_with_healthy:
             return Hold("machinesFailed", f"failed before cutover: {names_text(sorted(failed))}")
+        finished = self._after_hooks_due()
+        if finished is not None:
+            return RunHooks(finished, "afterCutover")
         group = self.next_group()
         if group is None:
             return None
+        held = self.plan.options.checks.on_migrated_vm_failure is OnMigratedVmFailure.HOLD
+        checks_failed = [m for m in self.migrated_vm_check_failures() if m not in self.checks_acknowledged]
+        if checks_failed and held:
+            detail = f"migrated VMs failed their checks: {names_text(checks_failed)}; approve goes on, cancel stops"
+            return Hold("migratedVmChecksFailed", detail)
+        for (index, phase), run in self.hook_runs.items():
+            if phase == "afterCutover" and run.outcome == "failed" and not run.acknowledged:
+                return self._hook_hold(index, phase, run, "approve goes on, retry runs them again, cancel stops")
         if not (self.approved_all or all(m in self.approved for m in group)):
             if self.approval_timed_out:
                 return Hold("approvalTimedOut", "no approval came within the plan's approval timeout")
@@ -371,7 +444,156 @@ class WaveState:
             return Hold("windowMissed", f"the cutover window ended at {not_after}")
         if not_before and plan_now < datetime.fromisoformat(not_before):
             return WaitForWindow(datetime.fromisoformat(not_before))
+        index = self.machines[group[0]].group
+        before = self._hook_outcome(index, "beforeCutover")
+        if before is None:
+            return RunHooks(index, "beforeCutover")
+        if before != "passed":
+            run = self.hook_runs[(index, "beforeCutover")]
+            return self._hook_hold(index, "beforeCutover", run, "retry runs them again, cancel rolls back")
         return Cutover(group)
+
+    # -- hooks and the migrated VMs' checks -----------------------------------------------------------------
+
+    def hooks_of(self, group: int, phase: HookPhase) -> tuple[HttpHook | RunCommandHook, ...]:
+        hooks = self.plan.groups[group].hooks
+        return tuple(hooks.of(phase)) if hooks is not None else ()
+
+    def _hook_outcome(self, group: int, phase: HookPhase) -> str | None:
+        """passed (also when the group has no such hooks), failed, cancelled, or None while they are to run."""
+        if not self.hooks_of(group, phase):
+            return "passed"
+        run = self.hook_runs.get((group, phase))
+        return run.outcome if run is not None else None
+
+    def _after_hooks_due(self) -> int | None:
+        """The first group that finished its cutover (a machine migrated, none still to cut over) and whose
+        ``afterCutover`` hooks are still to run."""
+        for index in range(len(self.plan.groups)):
+            if not self.hooks_of(index, "afterCutover"):
+                continue
+            members = [state for state in self.machines.values() if state.group == index]
+            done = any(m.outcome == "migrated" for m in members) and all(
+                m.outcome not in (None, "ready") for m in members
+            )
+            if done and self._hook_outcome(index, "afterCutover") is None:
+                return index
+        return None
+
+    def _hook_hold(self, group: int, phase: HookPhase, run: HookRunState, then: str) -> Hold:
+        failed = next((r for r in run.results if r.get("outcome") == "failed"), {})
+        what = f"hook {failed.get('name')!r}: {failed.get('detail')}" if failed else f"they ended {run.outcome}"
+        name = self.plan.groups[group].name
+        detail = clipped(f"the {phase} hooks of group {name!r} failed at {what}; {then}")
+        return Hold("hookFailed", detail, name, phase)
+
+    def failed_hooks(self) -> list[tuple[int, HookPhase]]:
+        """The lists of hooks whose last run failed and that nobody let the wave go on past, in plan order."""
+        return sorted(key for key, run in self.hook_runs.items() if run.outcome == "failed" and not run.acknowledged)
+
+    def migrated_vm_check_failures(self) -> list[str]:
+        """Migrated machines whose migrated VM failed its checks (``record["checks"]["migratedVm"]``), in plan
+        order: migrated all the same (nothing can be undone), and reported or held for as the plan says."""
+        failing = []
+        for machine, state in self.machines.items():
+            checks = (state.record or {}).get("checks") if state.outcome == "migrated" else None
+            migrated_vm = checks.get("migratedVm") if isinstance(checks, dict) else None
+            if isinstance(migrated_vm, dict) and migrated_vm.get("outcome") == "failed":
+                failing.append(machine)
+        return failing
+
+    def _approve_past_failures(self) -> str:
+        """What an approval does beyond approving, in a sentence: when the wave holds for failures after a cutover,
+        it goes on past them; when a group's hooks failed before its cutover, only a retry or a cancel helps."""
+        hold = self.hold or {}
+        if hold.get("reason") == "hookFailed" and hold.get("phase") == "beforeCutover":
+            return f"approved; the beforeCutover hooks of group {hold.get('group')!r} failed: retry them or cancel"
+        if hold.get("reason") not in ("migratedVmChecksFailed", "hookFailed"):
+            return "approved"
+        passed = [m for m in self.migrated_vm_check_failures() if m not in self.checks_acknowledged]
+        self.checks_acknowledged.update(passed)
+        hooks = [key for key in self.failed_hooks() if key[1] == "afterCutover"]
+        for key in hooks:
+            self.hook_runs[key].acknowledged = True
+        past = [f"failed checks of {names_text(passed)}"] if passed else []
+        past += [f"the failed afterCutover hooks of group {self.plan.groups[g].name!r}" for g, _ in hooks]
+        return f"approved; going on past {' and '.join(past)}" if past else "approved"
+
+    def start_hooks(self, decision: RunHooks, now: datetime) -> HookRun:
+        """The wave starts running a list of hooks (the status says which)."""
+        run = self.hook_runs.setdefault((decision.group, decision.phase), HookRunState())
+        run.started_at, run.ended_at = now, None
+        group = self.plan.groups[decision.group]
+        self.phase = "runningHooks"
+        self.hooks_running = {"group": group.name, "phase": decision.phase, "attempt": run.attempt}
+        return HookRun(
+            group=decision.group,
+            group_name=group.name,
+            phase=decision.phase,
+            attempt=run.attempt,
+            machines=tuple(machine.name for machine in group.machines),
+            hooks=self.hooks_of(decision.group, decision.phase),
+            migrated=frozenset(self.with_outcome("migrated")),
+            started_at=now,
+        )
+
+    def record_hooks(self, run: HookRun, results: list[Json], now: datetime) -> None:
+        """How a run went (one result per hook, ``orchestrators.group_hooks``): an event per hook that ran, and the
+        list's outcome; a failure after the cutover is let past at once when the plan says ``continue``."""
+        state = self.hook_runs[(run.group, run.phase)]
+        state.results, state.ended_at = results, now
+        outcomes = [result.get("outcome") for result in results]
+        if "failed" in outcomes:
+            state.outcome = "failed"
+        elif len(outcomes) == len(run.hooks) and all(outcome == "passed" for outcome in outcomes):
+            state.outcome = "passed"
+        else:
+            state.outcome = "cancelled"
+        go_on = self.plan.options.checks.on_migrated_vm_failure is OnMigratedVmFailure.CONTINUE
+        state.acknowledged = state.outcome == "failed" and run.phase == "afterCutover" and go_on
+        self.hooks_running = None
+        for result in results:
+            if result.get("outcome") not in ("passed", "failed"):
+                continue
+            data = {
+                "migrationId": self.plan.id,
+                "group": run.group_name,
+                "phase": run.phase,
+                "hook": result["name"],
+                "type": result["type"],
+                "attempt": run.attempt,
+                "outcome": result["outcome"],
+                "attempts": max(1, int(result.get("attempts") or 1)),
+                "host": result.get("host"),
+                "httpStatus": result.get("httpStatus"),
+                "machines": result.get("machines") or [],
+                "excerpt": result.get("excerpt"),
+                "detail": clipped(str(result.get("detail") or result["outcome"]), 1000),
+                "durationSeconds": float(result.get("durationSeconds") or 0.0),
+            }
+            key = f"hook/{run.group}/{run.phase}/{result['name']}/{run.attempt}"
+            self.outbox.append(OutboxEvent("migration.group.hook_completed", key, data, result["outcome"]))
+
+    def hooks_result(self) -> Json:
+        """Per group with hooks, per phase: the last run's outcome (notRun when it never ran), attempt and results."""
+        shown: Json = {}
+        for index, group in enumerate(self.plan.groups):
+            phases: Json = {}
+            for phase in HOOK_PHASES:
+                if not self.hooks_of(index, phase):
+                    continue
+                run = self.hook_runs.get((index, phase))
+                phases[phase] = {
+                    "outcome": (run.outcome if run else None) or "notRun",
+                    "attempt": run.attempt if run else 0,
+                    "acknowledged": bool(run and run.acknowledged),
+                    "startedAt": run.started_at.isoformat() if run and run.started_at else None,
+                    "endedAt": run.ended_at.isoformat() if run and run.ended_at else None,
+                    "hooks": list(run.results) if run else [],
+                }
+            if phases:
+                shown[group.name] = phases
+        return shown
 
     def request_approval(self, now: datetime) -> None:
         """The wave reached the approval gate: ask once (the ``awaiting_approval`` event), and start the clock."""
@@ -409,6 +631,8 @@ class WaveState:
     def start_hold(self, hold: Hold, now: datetime) -> None:
         self.phase = "held"
         self.hold = {"reason": hold.reason, "detail": hold.detail, "since": now.isoformat()}
+        if hold.group is not None:
+            self.hold.update(group=hold.group, phase=hold.phase)
 
     # -- the documents ------------------------------------------------------------------------------------
 
@@ -439,6 +663,7 @@ class WaveState:
             "window": self.window,
             "planTime": plan_now.isoformat(),
             "hold": self.hold,
+            "hooksRunning": self.hooks_running,
             "controls": len(self.controls),
             "eventsFailed": self.events_failed,
             "lastControl": control_excerpt(self.controls[-1]) if self.controls else None,
@@ -473,6 +698,8 @@ class WaveState:
             "status": status,
             "counts": self.counts(),
             "machines": {name: self._machine_result(name) for name in self.machines},
+            "hooks": self.hooks_result(),
+            "migratedVmChecksFailed": self.migrated_vm_check_failures(),
             "controls": self.controls,
             "startedAt": self.started_at.isoformat(),
             "endedAt": now.isoformat(),

@@ -568,6 +568,22 @@ def test_a_plan_whose_callback_points_inside_is_refused_and_nothing_starts(stack
     assert wave_instances(stack, plan["id"]) == []
 
 
+def test_a_plan_whose_hooks_point_inside_is_refused_by_path_and_nothing_starts(stack: ApiStack) -> None:
+    plan = small_plan("ssrf-hooks", "db01")
+    plan["groups"][0]["hooks"] = {
+        "beforeCutover": [{"name": "drain", "type": "http", "url": "https://169.254.169.254/metadata?sig=s3cr3tSig"}],
+        "afterCutover": [{"name": "dns", "type": "http", "url": _victim_terminate_url(stack)}],
+    }
+    reply = stack.call("POST", "/migrations", plan)
+    assert reply.status == 400, reply.body
+    body = reply.json()
+    CAPTURED.append(json.dumps(body))
+    paths = [d["path"] for d in body["error"]["details"]]
+    assert paths == ["groups[0].hooks.beforeCutover[0].url", "groups[0].hooks.afterCutover[0].url"]
+    assert "s3cr3tSig" not in reply.body.decode() and stack.host.system_key not in reply.body.decode()
+    assert wave_instances(stack, plan["id"]) == []
+
+
 def test_a_service_bus_callback_property_pointing_inside_is_rejected(stack: ApiStack) -> None:
     plan = small_plan("ssrf-sb", "db01")
     stack.send(
