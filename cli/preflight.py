@@ -2,12 +2,16 @@
 
 A wave should fail at the desk, not at hour three: this checks what the app's own validate stage checks (the same
 function, :func:`migration.preflight.check_machine`), for every machine at once, and says what would happen to
-each (the runbook it would walk, or that an already-protected item would be adopted). It never changes anything.
+each (the runbook it would walk, or that an already-protected item would be adopted). It then checks what the
+wave checks before it starts any machine (:func:`migration.preflight.check_target_fit`): each size offered in its
+region and zone, the vCPUs per family and in total within the quotas, the VM names free; every problem with its
+plan path and figures, and what could not be checked as a warning. It never changes anything.
 
 Where Site Recovery is: ``--topology FILE`` starts the local emulator with that topology (a dry run against the
 examples); otherwise ``--arm-endpoint`` or ``ASR_ARM_ENDPOINT`` (Azure's public cloud by default) with
-``DefaultAzureCredential``. Only the vaults the plan names are read. The exit status is 0 when the plan can run,
-1 when any machine has a problem.
+``DefaultAzureCredential``. Only the vaults the plan names are read, and of Compute the target regions' sizes and
+quotas, the target VM names and the source VMs of Azure VMs. The exit status is 0 when the plan can run, 1 when
+any machine has a problem.
 """
 
 from __future__ import annotations
@@ -22,23 +26,33 @@ from rich.markup import escape
 
 from cli.errors import CliError
 from cli.plan_file import load_plan
+from migration.arm_ids import parse_resource_id
 from migration.asr import AsrSettings, SiteRecovery
+from migration.compute import Compute
 from migration.errors import MigrationError
 from migration.json_types import Json
+from migration.payloads.target_fit import Finding, TargetFit
 from migration.plan import Plan
-from migration.preflight import check_machine
+from migration.preflight import check_machine, check_target_fit
 from migration.stages import runbook_for
+from migration.status_bounds import names_text
 
-__all__ = ["preflight", "site_recovery_for", "validate"]
+__all__ = ["preflight", "site_recovery_for", "target_verdict", "validate"]
 
 
 def _fences(plan: Plan) -> dict[str, str]:
-    """Settings that let the check read the plan's own vaults and targets: validate asks Site Recovery whether what
-    the plan names exists; whether the app may touch it is the app's settings' answer, checked when it is submitted."""
+    """Settings that let the check read the plan's own vaults and targets, and the source VMs of its Azure VMs (an
+    Azure VM's target takes its source's size): validate asks Site Recovery and Compute whether what the plan names
+    exists and fits; whether the app may touch it is the app's settings' answer, checked when it is submitted."""
     machines = [machine for _, machine in plan.machines()]
+    groups = {machine.target.resource_group_id for machine in machines}
+    for machine in machines:
+        if machine.asr.source_vm_id:
+            source = parse_resource_id(machine.asr.source_vm_id)
+            groups.add(f"/subscriptions/{source.subscription_id}/resourceGroups/{source.resource_group}")
     return {
         "ASR_ALLOWED_VAULT_IDS": ",".join(sorted({machine.vault.id for machine in machines})),
-        "ASR_ALLOWED_TARGET_SCOPES": ",".join(sorted({machine.target.resource_group_id for machine in machines})),
+        "ASR_ALLOWED_TARGET_SCOPES": ",".join(sorted(groups)),
     }
 
 
@@ -119,6 +133,30 @@ def _index(plan: Plan, name: str) -> str:
     return name
 
 
+def target_verdict(plan: Plan, asr: SiteRecovery) -> TargetFit:
+    """The wave's own check of the plan's target (sizes, quotas, names), through a Compute adapter beside ``asr``."""
+    compute = Compute(asr)
+    try:
+        return check_target_fit(asr, compute, plan)
+    except MigrationError as error:
+        raise CliError(
+            f"Site Recovery or Compute could not be read while checking the plan's target: {error.message} "
+            f"({error.code}). Check the endpoint, your sign-in (az login) and your network."
+        ) from None
+    finally:
+        compute.close()
+
+
+def _lines(findings: tuple[Finding, ...], machine: str, label: str) -> list[str]:
+    """``label path: message`` for each path of ``machine`` in ``findings``."""
+    return [
+        f"{label}{path}: {finding.message}"
+        for finding in findings
+        for name, path in zip(finding.machines, finding.paths, strict=True)
+        if name == machine
+    ]
+
+
 def validate(
     path: Path,
     console: Console,
@@ -137,25 +175,39 @@ def validate(
     with site_recovery_for(plan, topology, arm_endpoint) as (asr, where):
         console.print(f"Pre-flight against {escape(where)} (read-only):")
         rows = preflight(plan, asr)
+        fit = target_verdict(plan, asr)
     bad = 0
     for row in rows:
-        mark = "[green]ok[/green]" if row["ok"] else "[red]PROBLEM[/red]"
+        misfits = _lines(fit.problems, row["machine"], "")
+        ok = row["ok"] and not misfits
+        mark = "[green]ok[/green]" if ok else "[red]PROBLEM[/red]"
         console.print(
             f"  {mark} [bold]{escape(row['machine'])}[/bold] (group {escape(row['group'])}, {row['sourceKind']}, "
             f"{row['provider']}): fabric {escape(row['fabric'])}, container {escape(str(row['container']))}, "
             f"item {escape(str(row['item']))}, policy {escape(row['policy'])}, mapping {escape(str(row['mapping']))}"
         )
-        if not row["ok"]:
+        if not ok:
             bad += 1
             for problem in row["problems"]:
                 where_in_plan = f"{_index(plan, row['machine'])}.{problem['path']}"
                 console.print(f"      {escape(where_in_plan)}: {escape(problem['message'])}")
+            for line in misfits:
+                console.print(f"      {escape(line)}")
         elif row["protected"]:
             console.print("      already protected: the runbook adopts it where it stands and goes on from there")
         else:
             console.print(f"      would run: {' → '.join(row['stages'])}")
+        for line in _lines(fit.warnings, row["machine"], "warning: ") + _lines(fit.notes, row["machine"], "note: "):
+            console.print(f"      {escape(line)}")
+    unchecked = " Some checks could not be made: see the warnings above." if fit.warnings else ""
     if bad:
-        console.print(f"[red]{bad} of {len(rows)} machines cannot run as planned[/red]; nothing was changed.")
+        misfit = [row["machine"] for row in rows if fit.concerning(row["machine"])]
+        target = f" The target does not fit for {escape(names_text(misfit))}." if misfit else ""
+        console.print(
+            f"[red]{bad} of {len(rows)} machines cannot run as planned[/red]; nothing was changed.{target}{unchecked}"
+        )
         return 1
-    console.print(f"[green]All {len(rows)} machines resolve; the plan can run.[/green]")
+    console.print(
+        f"[green]All {len(rows)} machines resolve and their target fits; the plan can run.[/green]{unchecked}"
+    )
     return 0

@@ -59,7 +59,12 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 120, interval: flo
 
 
 def small_plan(plan_id: str, *machines: str, **options: Any) -> dict[str, Any]:
-    """The mixed example wave cut down to ``machines`` (default db01, web01), with ``options`` merged in."""
+    """The mixed example wave cut down to ``machines`` (default db01, web01), with ``options`` merged in.
+
+    The stack is shared by a module's tests, so each plan's VMs get names of their own (``{machine}-{plan id}``): a
+    machine migrated by one test leaves its VM behind, and Azure refuses a second VM of that name, as the target
+    pre-flight does (``migration.target_fit``).
+    """
     plan = copy.deepcopy(MIXED)
     plan["id"] = plan_id
     plan["options"].pop("drAfterMigration", None)
@@ -67,7 +72,11 @@ def small_plan(plan_id: str, *machines: str, **options: Any) -> dict[str, Any]:
     keep = set(machines or ("db01", "web01"))
     groups = []
     for group in plan["groups"]:
-        chosen = [m for m in group["machines"] if m["name"] in keep]
+        chosen = [
+            {**m, "target": {**m["target"], "vmName": f"{m['name']}-{plan_id}"[:64].rstrip("-")}}
+            for m in group["machines"]
+            if m["name"] in keep
+        ]
         if chosen:
             groups.append({**group, "machines": chosen})
     plan["groups"] = groups
