@@ -10,7 +10,9 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities import (
+    call_hook,
     check_machine,
+    check_target_fit,
     post_callback,
     publish_event,
     read_asr_job,
@@ -20,10 +22,12 @@ from activities import (
     start_callback_delivery,
     stop_starting,
     terminate_instances,
+    vm_checks,
 )
 from migration import servicebus
 from orchestrators import (
     deliver_callback,
+    group_hooks,
     idempotency_record,
     machine_claim,
     machine_rollback,
@@ -56,6 +60,8 @@ for blueprint in (
     wait_for_job.bp,
     wait_for_replication.bp,
     check_machine.bp,
+    check_target_fit.bp,
+    vm_checks.bp,
     read_protected_item.bp,
     start_asr_step.bp,
     read_asr_job.bp,
@@ -68,6 +74,8 @@ for blueprint in (
     machine_claim.bp,
     release_claims.bp,
     idempotency_record.bp,
+    group_hooks.bp,
+    call_hook.bp,
 ):
     app.register_functions(blueprint)
 

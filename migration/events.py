@@ -48,6 +48,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from migration.commands import ControlAction
 from migration.errors import redact_all
 from migration.generated_files import write_or_check
+from migration.hook_options import HookPhase
 from migration.plan_options import OnApprovalTimeout
 from migration.plan_types import MachineName, PlanModel, Slug, UtcDatetime
 from migration.stages import Stage
@@ -91,7 +92,10 @@ class EventType(StrEnum):
     AWAITING_APPROVAL = "migration.awaiting_approval"
     CONTROL = "migration.control"
     MACHINE_COMPLETED = "migration.machine.completed"
+    MACHINE_CHECKED = "migration.machine.checked"
     COMPLETED = "migration.completed"
+    GROUP_HOOK = "migration.group.hook"
+    HOOK_COMPLETED = "migration.group.hook_completed"
 
 
 class StepStatus(StrEnum):
@@ -234,6 +238,42 @@ class MachineError(PlanModel):
     job_id: ShortText | None = None
 
 
+CheckOutcome = Literal["passed", "failed", "skipped"]
+
+
+class CheckResultData(PlanModel):
+    """One check of a VM: a boot check (``running``, ``agentReady``, ``bootDiagnostics``) or a script."""
+
+    name: ShortText
+    kind: Literal["boot", "script"]
+    outcome: CheckOutcome
+    detail: Text
+    exit_code: int | None = None
+    execution_state: ShortText | None = None
+    output: Text | None = Field(default=None, description="The end of the script's output (an excerpt).")
+    error_output: Text | None = Field(default=None, description="The end of the script's error stream (an excerpt).")
+
+
+class MachineCheckedData(PlanModel):
+    """``migration.machine.checked``: the checks of a machine's test VM or migrated VM ran (migration.check_options)."""
+
+    migration_id: Slug
+    machine: MachineName
+    phase: Literal["testVm", "migratedVm"]
+    vm: ShortText = Field(description="The VM's name in the target resource group.")
+    outcome: Literal["passed", "failed"]
+    checks: list[CheckResultData] = Field(max_length=20)
+    started_at: UtcDatetime
+    ended_at: UtcDatetime
+
+
+class MachineChecksSummary(PlanModel):
+    """How each VM's checks ended, when they ran."""
+
+    test_vm: Literal["passed", "failed"] | None = None
+    migrated_vm: Literal["passed", "failed"] | None = None
+
+
 class MachineCompletedData(PlanModel):
     """``migration.machine.completed``: a machine reached its terminal outcome."""
 
@@ -243,6 +283,7 @@ class MachineCompletedData(PlanModel):
     error: MachineError | None = None
     migrated_vm_id: Annotated[str, StringConstraints(max_length=1000)] | None = None
     downtime_seconds: float | None = Field(default=None, ge=0)
+    checks: MachineChecksSummary | None = None
 
     @model_validator(mode="after")
     def _error_matches_outcome(self) -> MachineCompletedData:
@@ -291,6 +332,52 @@ class CompletedData(PlanModel):
         if self.status is WaveStatus.PARTIALLY_MIGRATED and not 0 < migrated < total:
             raise ValueError("status PartiallyMigrated needs some machines Migrated and some not")
         return self
+
+
+HookName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+GroupName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
+
+
+class GroupHookData(PlanModel):
+    """``migration.group.hook``: what a group's ``http`` hook receives (POSTed to its URL, not published on the
+    topic). The id is the same on every call of one run of the hook, so a receiver can drop a repeated call."""
+
+    migration_id: Slug
+    group: GroupName
+    machines: list[MachineName] = Field(min_length=1, description="The group's machines, in plan order.")
+    phase: HookPhase = Field(description="beforeCutover: no failover has started; afterCutover: the group is done.")
+    hook: HookName
+    attempt: int = Field(ge=0, description="0 for the first run of the group's hooks, one more per retry command.")
+
+
+class HookMachineResult(PlanModel):
+    """How a Run Command hook went on one machine's migrated VM."""
+
+    machine: MachineName
+    outcome: Literal["passed", "failed"]
+    exit_code: int | None = None
+    detail: Text
+
+
+class HookCompletedData(PlanModel):
+    """``migration.group.hook_completed``: one hook of a group ran (every call and retry included)."""
+
+    migration_id: Slug
+    group: GroupName
+    phase: HookPhase
+    hook: HookName
+    type: Literal["http", "runCommand"]
+    attempt: int = Field(ge=0, description="The run of the group's hooks: 0, then one more per retry command.")
+    outcome: Literal["passed", "failed"]
+    attempts: int = Field(ge=1, description="Calls made (an http hook's retries included).")
+    host: ShortText | None = Field(default=None, description="The http hook's host (never its URL).")
+    http_status: int | None = Field(default=None, ge=100, le=599, description="The last answer's status, if any.")
+    machines: list[HookMachineResult] = Field(default_factory=list, description="A runCommand hook's VMs.")
+    excerpt: Annotated[str, StringConstraints(max_length=1000)] | None = Field(
+        default=None, description="The start of the last answer (http) or the end of the output (runCommand)."
+    )
+    detail: Text
+    duration_seconds: float = Field(ge=0)
 
 
 # --- the CloudEvent envelope, per type (for the schemas and for consumers' tests) ------------------------
@@ -344,10 +431,28 @@ class MachineCompletedEvent(_CloudEvent):
     data: MachineCompletedData
 
 
+class MachineCheckedEvent(_CloudEvent):
+    type: Literal["migration.machine.checked"]
+    subject: Literal["migration.machine.checked"]
+    data: MachineCheckedData
+
+
 class CompletedEvent(_CloudEvent):
     type: Literal["migration.completed"]
     subject: Literal["migration.completed"]
     data: CompletedData
+
+
+class GroupHookEvent(_CloudEvent):
+    type: Literal["migration.group.hook"]
+    subject: Literal["migration.group.hook"]
+    data: GroupHookData
+
+
+class HookCompletedEvent(_CloudEvent):
+    type: Literal["migration.group.hook_completed"]
+    subject: Literal["migration.group.hook_completed"]
+    data: HookCompletedData
 
 
 _DATA_MODELS: dict[EventType, type[PlanModel]] = {
@@ -357,7 +462,10 @@ _DATA_MODELS: dict[EventType, type[PlanModel]] = {
     EventType.AWAITING_APPROVAL: AwaitingApprovalData,
     EventType.CONTROL: ControlData,
     EventType.MACHINE_COMPLETED: MachineCompletedData,
+    EventType.MACHINE_CHECKED: MachineCheckedData,
     EventType.COMPLETED: CompletedData,
+    EventType.GROUP_HOOK: GroupHookData,
+    EventType.HOOK_COMPLETED: HookCompletedData,
 }
 EVENT_MODELS: dict[EventType, type[_CloudEvent]] = {
     EventType.ACCEPTED: AcceptedEvent,
@@ -366,10 +474,13 @@ EVENT_MODELS: dict[EventType, type[_CloudEvent]] = {
     EventType.AWAITING_APPROVAL: AwaitingApprovalEvent,
     EventType.CONTROL: ControlEvent,
     EventType.MACHINE_COMPLETED: MachineCompletedEvent,
+    EventType.MACHINE_CHECKED: MachineCheckedEvent,
     EventType.COMPLETED: CompletedEvent,
+    EventType.GROUP_HOOK: GroupHookEvent,
+    EventType.HOOK_COMPLETED: HookCompletedEvent,
 }
 # Events about one machine fill the ``machine`` property; the others leave it empty.
-_MACHINE_EVENTS = frozenset({EventType.STAGE_CHANGED, EventType.MACHINE_COMPLETED})
+_MACHINE_EVENTS = frozenset({EventType.STAGE_CHANGED, EventType.MACHINE_COMPLETED, EventType.MACHINE_CHECKED})
 
 
 def _status_of(event_type: EventType, data: Mapping[str, Any]) -> str:
@@ -377,8 +488,12 @@ def _status_of(event_type: EventType, data: Mapping[str, Any]) -> str:
     match event_type:
         case EventType.STAGE_CHANGED | EventType.COMPLETED:
             return str(data["status"])
-        case EventType.MACHINE_COMPLETED:
+        case EventType.MACHINE_COMPLETED | EventType.MACHINE_CHECKED:
             return str(data["outcome"])
+        case EventType.HOOK_COMPLETED:
+            return str(data["outcome"])
+        case EventType.GROUP_HOOK:
+            return str(data["phase"])
         case EventType.CONTROL:
             return "accepted" if data["accepted"] else "refused"
         case EventType.AWAITING_APPROVAL:

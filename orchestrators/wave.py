@@ -1,5 +1,7 @@
 """Orchestration: a migration wave: prepare every machine, wait at the gate, then cut over group by group.
 
+0. **Target fit**: once, before any machine starts, the plan's sizes, vCPU quotas and VM names in the target
+   regions (``check_target_fit``, ``migration.target_fit``); a plan that does not fit starts no machine.
 1. **Prepare**: every machine's runbook up to the cutover gate (replication, test failover, cleanup), in batches
    whose caps add up to the plan's ``maxParallel``.
 2. **Gate**: machines that failed hold the wave (``onMachineFailure: hold``) until they are retried or the wave is
@@ -7,7 +9,13 @@
    timeout: hold or cancel); then the cutover window, on the plan clock (``migration.plan_clock``): a window in the
    future is waited for with a durable timer, a missed one holds the wave until it is postponed.
 3. **Cutover**: group by group in plan order, each group only once the previous group's failovers are committed;
-   a group starts only when all its machines are approved.
+   a group starts only when all its machines are approved. Its ``beforeCutover`` hooks run first
+   (``orchestrators.group_hooks``): one that fails starts no failover of the group and holds the wave
+   (``hookFailed``) until ``retry`` runs them again or ``cancel`` rolls back. Once the group finished, its
+   ``afterCutover`` hooks run; a failed one, like a migrated VM that failed its checks, holds the wave before the
+   next group until an approval, or is only reported, as ``options.checks.onMigratedVmFailure`` says. The hooks wait
+   through this orchestration's own waits, so a command that comes meanwhile is applied at once and a cancel stops
+   them before their next call.
 
 The rules (commands, the gate, batches, the documents) are ``migration.wave_state``'s, a pure state machine; this
 orchestration keeps only what must be Durable: the waits, timers, sub-orchestrations and publishing.
@@ -34,7 +42,8 @@ At its end the wave releases the claims its submission took on its machines (``m
 they may join another migration.
 
 Input :class:`migration.payloads.wave.WaveInput`. Output ``{"migrationId", "status": Migrated|PartiallyMigrated|
-Failed|Cancelled, "machines": {name: record}, "controls": [...], "startedAt", "endedAt", "counts"}``.
+Failed|Cancelled, "machines": {name: record}, "hooks": {group: {phase: run}}, "migratedVmChecksFailed": [names],
+"controls": [...], "startedAt", "endedAt", "counts"}``.
 """
 
 from __future__ import annotations
@@ -55,18 +64,23 @@ from migration.payloads.callbacks import CallbackDelivery
 from migration.payloads.claims import ReleaseRequest
 from migration.payloads.instances import InstancesRequest
 from migration.payloads.runbook import BatchInput, BatchOutput, failed_record
+from migration.payloads.target_fit import TargetFitRequest
 from migration.payloads.wave import WaveInput
 from migration.plan import validate_plan
+from migration.stages import Stage
+from migration.target_fit import refusals
 from migration.wave_state import (
     AwaitApproval,
     Cutover,
     Hold,
+    RunHooks,
     WaitForWindow,
     WaveState,
     batch_caps,
     split_batches,
 )
-from orchestrators import events
+from orchestrators import events, group_hooks
+from orchestrators.asr_step import call as call_with_retry
 from orchestrators.timing import activity_retry, kick
 
 name = names.WAVE
@@ -288,6 +302,25 @@ class WaveRun:
         # Let an activity that was already running when its runbook was terminated finish before rolling back.
         yield from self._await(self.context.create_timer(self.now + timedelta(seconds=max(2.0, 60 / self.scale))))
 
+    # -- hooks (orchestrators.group_hooks runs them through these waits) --------------------------------------
+
+    def result_of(self, task: Any) -> Wait:
+        return (yield from self._await(task))
+
+    def sleep_until(self, moment: Any) -> Wait:
+        while self.now < moment and not self.state.cancel_requested:
+            if (yield from self._wait([], moment)) == "timeout":
+                return
+
+    def stopping(self) -> bool:
+        return self.state.cancel_requested
+
+    def _run_hooks(self, decision: RunHooks) -> Wait:
+        run = self.state.start_hooks(decision, self.now)
+        results = yield from group_hooks.run_hooks(self.context, self.plan, run, self, time_scale=self.scale)
+        self.state.record_hooks(run, results, self.now)
+        yield from self._flush()
+
     # -- the gate -----------------------------------------------------------------------------------------
 
     def _gate_passed(self) -> Wait:
@@ -295,7 +328,9 @@ class WaveRun:
         decision = self.state.gate(self.clock.plan_time(self.now))
         if decision is None or isinstance(decision, Cutover):
             return True
-        if isinstance(decision, Hold):
+        if isinstance(decision, RunHooks):
+            yield from self._run_hooks(decision)
+        elif isinstance(decision, Hold):
             self.state.start_hold(decision, self.now)
             yield from self._wait([])
             self.state.hold = None
@@ -319,6 +354,16 @@ class WaveRun:
     def execute(self) -> Wait:
         self.state.outbox.append(self.state.accepted_event())
         yield from self._flush()
+        # Before any machine starts, the whole plan's target must fit (sizes, vCPU quotas, VM names:
+        # migration.target_fit); if it does not, every machine fails at validate and the wave holds or ends as for
+        # any failed machine. The call waits without the control event: the flush above created its task, so a
+        # command sent meanwhile completes that task and is applied at the next wait.
+        request = TargetFitRequest(self.plan.model_dump(by_alias=True, mode="json", exclude_none=True)).to_dict()
+        fit = yield from call_with_retry(
+            self.context, names.CHECK_TARGET_FIT, request, Stage.VALIDATE.value, self.scale
+        )
+        for machine, record in refusals(fit, list(self.state.machines)).items():
+            self.state.absorb(machine, record)
         while not self.state.cancel_requested:
             unsettled = self.state.unsettled()
             if unsettled:

@@ -60,6 +60,7 @@ def test_routing_properties_follow_the_data() -> None:
         EventType.AWAITING_APPROVAL: ("", "waiting"),
         EventType.CONTROL: ("", "accepted"),
         EventType.MACHINE_COMPLETED: ("web-02", "Failed"),
+        EventType.MACHINE_CHECKED: ("web-02", "failed"),
         EventType.COMPLETED: ("", "PartiallyMigrated"),
     }
     for kind, (machine, status) in expected.items():

@@ -16,6 +16,7 @@ from migration.payloads.asr_steps import ItemReading, JobReadInput, MachineReque
 from migration.payloads.callbacks import CallbackDelivery, CallbackPost, PostAnswer
 from migration.payloads.claims import ClaimInput, ReleaseRequest
 from migration.payloads.fields import PayloadError
+from migration.payloads.hooks import HookAnswer, HookCommandInput, HookCommandOutput, HookPost
 from migration.payloads.idempotency import KeyRecord
 from migration.payloads.instances import CANCEL_REASON, InstancesRequest
 from migration.payloads.publishing import EventRequest
@@ -27,6 +28,8 @@ from migration.payloads.runbook import (
     RollbackResult,
     RunbookInput,
 )
+from migration.payloads.target_fit import Finding, TargetFit, TargetFitRequest
+from migration.payloads.vm_checks import RunCommandRead, RunCommandStart, VmRead
 from migration.payloads.waits import JobWaitInput, ReplicationWaitInput
 from migration.payloads.wave import WaveInput
 from migration.plan_clock import PlanClock
@@ -86,6 +89,58 @@ FULL_AND_MINIMAL: dict[type[Any], tuple[Any, Any]] = {
     ClaimInput: (ClaimInput("wave-1", "web01", "source VM", "/subscriptions/s/vm", NOON),) * 2,
     ReleaseRequest: (ReleaseRequest("wave-1"),) * 2,
     KeyRecord: (KeyRecord("submissions", "k-1", "ab" * 32, "wave-1", "the plan"),) * 2,
+    Finding: (Finding("QuotaExceeded", "cores: 8 free", ("vm-01",), ("groups[0].machines[0].target.vmSize",)),) * 2,
+    TargetFit: (
+        TargetFit((Finding("SizeNotOffered", "no", ("vm-01",), ("groups[0].machines[0].target.vmSize",)),), (), ()),
+        TargetFit((), (), ()),
+    ),
+    TargetFitRequest: (TargetFitRequest({"id": "wave-1", "groups": []}),) * 2,
+    VmRead: (
+        VmRead(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-01", "validateTestVm"
+        ),
+        VmRead("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-01"),
+    ),
+    RunCommandRead: (
+        RunCommandRead(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-01",
+            "mig-test-ping-a0",
+            "validateTestVm",
+        ),
+        RunCommandRead("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-01", "c"),
+    ),
+    RunCommandStart: (
+        RunCommandStart(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-01",
+            "westeurope",
+            "c",
+            None,
+            "https://x/s.sh",
+            [("port", "80")],
+            300,
+            "validateTestVm",
+        ),
+        RunCommandStart(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-01",
+            "westeurope",
+            "c",
+            "echo ok",
+            None,
+        ),
+    ),
+    HookPost: (HookPost({"name": "drain", "type": "http", "url": "https://h/x"}, {"specversion": "1.0"}),) * 2,
+    HookAnswer: (
+        HookAnswer("failed", True, 503, "h.example", "busy", "HTTP 503, expected a 2xx"),
+        HookAnswer("passed"),
+    ),
+    HookCommandInput: (
+        HookCommandInput("vm-01", "/subscriptions/s/vm", {"name": "smoke"}, "mig-g0-after-smoke-a0", "migrated", 60.0),
+        HookCommandInput("vm-01", "/subscriptions/s/vm", {"name": "smoke"}, "mig-g0-after-smoke-a0", "migrated"),
+    ),
+    HookCommandOutput: (
+        HookCommandOutput("vm-01", "failed", "exit code 1", 1, "boom"),
+        HookCommandOutput("vm-01", "ok"),
+    ),
     WaveInput: (
         WaveInput({"id": "wave-1", "groups": []}, PlanClock(60.0, NOON, NOON), "ab" * 32, "key-1", "http"),
         WaveInput({"id": "wave-1", "groups": []}, PlanClock.identity(NOON)),

@@ -66,6 +66,7 @@ class Script:
         self.terminated: list[Json] = []
         self.stopped: list[Json] = []
         self.released: list[Json] = []
+        self.fit_checks: list[Json] = []  # the target pre-flight: asked once, before the first batch
         self.replay: Replay | None = None
 
     def activity(self, name: str, payload: Any) -> Any:
@@ -81,6 +82,9 @@ class Script:
         if name == "release_claims":
             self.released.append(payload)
             return {"released": []}
+        if name == "check_target_fit":
+            self.fit_checks.append(payload)
+            return {"problems": [], "warnings": [], "notes": []}  # the target fits: nothing to refuse
         raise AssertionError(f"unexpected activity {name}")
 
     def sub_orchestration(self, name: str, payload: Any) -> Any:
@@ -177,6 +181,7 @@ def test_a_two_group_wave_asks_once_at_the_gate_and_cuts_over_group_by_group() -
     second = replay.raise_event("control", _control("approve", machines=APP), when=asked_again)
     result = _finish(replay)
     assert result["status"] == "Migrated" and set(_outcomes(result).values()) == {"migrated"}
+    assert len(script.fit_checks) == 1, "the target is checked once, for the whole plan"
     assert script.phases() == [("prepare", DATA + APP), ("cutover", DATA), ("cutover", APP)]
     assert script.types().count("migration.awaiting_approval") == 1
     asked = next(e for e in script.published if e["type"] == "migration.awaiting_approval")
