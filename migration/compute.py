@@ -322,8 +322,7 @@ class Compute:
             return None
         except AzureError as error:
             raise asr_error_from_exception(error, stage=stage) from None
-        size = getattr(getattr(found, "hardware_profile", None), "vm_size", None)
-        return str(size) if size else None
+        return _text(getattr(getattr(found, "hardware_profile", None), "vm_size", None)) or None
 
     def close(self) -> None:
         with self._lock:

@@ -112,7 +112,8 @@ def test_the_fault_plan_is_the_same_for_the_same_seed_and_puts_permanent_faults_
     assert first.specs == again.specs and first.expected == again.expected
     assert first.specs != other.specs
     failing = {name: want for name, want in first.expected.items() if want[0] == "failed"}
-    assert sorted(str(stage) for _, stage in failing.values()) == ["testFailover", "unplannedFailover"]
+    stages = sorted(str(stage) for _, stage in failing.values())
+    assert stages == ["testFailover", "unplannedFailover", "validateTestVm"]
     assert not (set(failing) & first.retry_once) and not (set(failing) & first.stalls)
 
 

@@ -38,12 +38,13 @@ def run(stack: Stack, plan: Plan, instance: str) -> dict[str, Any]:
 
 
 def vm_exists(stack: Stack, name: str) -> bool:
-    compute = emulator_compute_client(stack.asr.base_url, stack.asr.subscription_id, retry_total=0)
-    try:
-        compute.virtual_machines.get(TARGET_RG, name)
-    except ResourceNotFoundError:
-        return False
-    return True
+    # Closed at once: a client left to the garbage collector closes its socket in whichever test runs then.
+    with emulator_compute_client(stack.asr.base_url, stack.asr.subscription_id, retry_total=0) as compute:
+        try:
+            compute.virtual_machines.get(TARGET_RG, name)
+        except ResourceNotFoundError:
+            return False
+        return True
 
 
 def test_scripts_that_pass_on_both_vms_let_the_machine_migrate_with_every_check_recorded(tmp_path: Path) -> None:
