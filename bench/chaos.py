@@ -56,6 +56,7 @@ from typing import Any
 
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusSubQueue
 
+from bench.migration_cost import vm_check_calls
 from bench.wave_scale import HistorySampler, instance_kind, machine_requests, wave_plan
 from cli.local_identity import LOCAL_USER
 from cli.local_identity import prepare as prepare_sign_in
@@ -76,6 +77,7 @@ from tests.support.machines import (
     fleet_topology,
     with_agentless_fleet,
 )
+from tests.support.webhooks import Receiver
 
 Json = dict[str, Any]
 
@@ -123,6 +125,9 @@ TRANSIENT_SCENARIOS = ("EnableDr", "TestFailover", "TestFailoverCleanup")
 PERMANENT = (("TestFailover", "testFailover"), ("UnplannedFailover", "unplannedFailover"))
 # About what one machine costs in ARM requests: throttling bursts are placed within the run's requests.
 REQUESTS_PER_MACHINE = 25
+# Every test VM answers this script; a migrated VM is checked by default (it runs, its agent, its network), and runs
+# the script too on the machines whose migrated VM the run makes fail (their own checks, as a plan overrides them).
+SMOKE: Json = {"scripts": [{"name": "smoke", "script": "echo ok", "expectOutput": "ok"}]}
 # How long a stalled replication stays stalled, in simulated seconds, once the stall is seen.
 STALL_SECONDS = 2 * 3600
 
@@ -142,6 +147,7 @@ class ChaosConfig:
     stalls: int = 3
     failing_test_checks: int = 2  # test VMs whose script fails: the first once (retried), the others for good
     failing_migrated_checks: int = 1  # migrated VMs whose script fails: the wave holds until approved
+    hook_failures: int = 3  # the webhook's first answers are 503: a hook's retry fails too, the wave holds, a retry
     throttle_bursts: int = 8
     server_errors: int = 40
     restart_bus: bool = True
@@ -316,6 +322,11 @@ class Operator:
         hold = custom.get("hold") or {}
         if custom.get("phase") != "held":
             return
+        if hold.get("reason") == "hookFailed" and hold.get("since") not in self._approved_holds:
+            # The webhook did not answer in time: someone checks it is up, and runs the group's hooks again.
+            self._send(bus, {"action": "retry", "reason": "the load balancer's webhook is back"})
+            self._approved_holds.add(str(hold.get("since")))
+            return
         if hold.get("reason") == "migratedVmChecksFailed" and hold.get("since") not in self._approved_holds:
             # A migrated VM failed its checks (it cannot be undone): someone looked, and the next group goes on.
             self._send(bus, {"action": "approve", "reason": "migrated VM checked by hand; go on with the next group"})
@@ -383,6 +394,8 @@ class ChaosReport:
     requests_per_machine: float
     requests_by_kind: dict[str, float]  # "agentless" and "other": the mean of each kind's machines
     checks_wrong: list[str] = field(default_factory=list)  # check reports that do not say what the faults made
+    hooks_wrong: list[str] = field(default_factory=list)  # hook results that do not say what the webhook made
+    check_requests_per_machine: float = 0.0  # of requests_per_machine: the VM checks' Compute and NIC calls
 
     @property
     def problems(self) -> list[str]:
@@ -394,6 +407,7 @@ class ChaosReport:
             problems.append(f"{self.calls_without_job} accepted mutating calls made no job")
         problems += [f"mutating call not accepted exactly once: {line}" for line in self.calls_not_once]
         problems += [f"check report {line}" for line in self.checks_wrong]
+        problems += [f"hooks {line}" for line in self.hooks_wrong]
         problems += [f"missing event {line}" for line in self.events_missing]
         if self.events_failed:
             problems.append(f"{self.events_failed} events failed to publish for good")
@@ -431,18 +445,22 @@ class ChaosWave:
         return {m["name"]: m["target"].get("vmName") or m["name"] for g in self.plan["groups"] for m in g["machines"]}
 
 
-def chaos_wave(config: ChaosConfig) -> ChaosWave:
+def chaos_wave(config: ChaosConfig, hook_url: str | None = None) -> ChaosWave:
     """The scale wave's plan (the mixed example's five other kinds and agent-based fleet machines) with the example's
     agentless machine and ``config.agentless`` agentless fleet machines dealt to its groups, ``config.machines`` in
-    all."""
+    all; every test VM and migrated VM runs a script, and with ``hook_url`` every group calls it before and after its
+    cutover."""
     example = example_plan("mixed-wave.yaml").machine(EXAMPLE_AGENTLESS)
     agentless = [example.model_dump(by_alias=True, mode="json", exclude_none=True)]
     agentless += [agentless_machine(index) for index in range(config.agentless)]
     others = max(1, config.machines - len(agentless))
     plan = wave_plan(others, groups=config.groups, max_parallel=config.max_parallel, plan_id="chaos")
     plan["options"].update(onMachineFailure="hold", jobTimeout="P1D", initialReplicationTimeout="P14D")
-    smoke = {"scripts": [{"name": "smoke", "script": "echo ok", "expectOutput": "ok"}]}
-    plan["options"]["checks"] = {"testVm": smoke, "migratedVm": smoke, "onMigratedVmFailure": "hold"}
+    plan["options"]["checks"] = {"testVm": SMOKE, "onMigratedVmFailure": "hold"}
+    if hook_url is not None:  # each group drains before its cutover and switches DNS after it, through a webhook
+        for group in plan["groups"]:
+            http = {"type": "http", "url": hook_url, "retries": 1, "retryDelay": "PT5S", "timeout": "PT10S"}
+            group["hooks"] = {"beforeCutover": [{"name": "drain", **http}], "afterCutover": [{"name": "dns", **http}]}
     groups = plan["groups"]
     for position, machine in enumerate(agentless):
         groups[position % len(groups)]["machines"].append(machine)
@@ -460,11 +478,14 @@ def chaos_wave(config: ChaosConfig) -> ChaosWave:
 def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosReport:
     """One chaos run in ``work`` (a scratch folder); the report says what the audit found."""
     say = (lambda *_: None) if quiet else (lambda text: print(f"  [{time.strftime('%H:%M:%S')}] {text}", flush=True))
-    wave = chaos_wave(config)
+    receiver = Receiver(200, fail_first=config.hook_failures)
+    wave = chaos_wave(config, receiver.url)
     plan, names = wave.plan, wave.names
     faults = plan_faults(
         config, names, wave.fleet, REQUESTS_PER_MACHINE * config.machines, wave.agentless_fleet, wave.vm_names
     )
+    for machine in (m for g in plan["groups"] for m in g["machines"] if m["name"] in faults.migrated_checks_failing):
+        machine["checks"] = {"migratedVm": SMOKE}
     rng = random.Random(f"{config.seed}:kills")
     topology = with_agentless_fleet(fleet_topology(len(wave.fleet), disks_gb=[16]), config.agentless, disk_gb=16)
     asr = start_emulator(topology, speed=config.speed)
@@ -482,6 +503,7 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
         "ServiceBusConnection": bus.connection_string,
         "MIGRATION_CLOCK_SPEED": str(config.speed),
         "MIGRATION_CLOCK_ANCHOR": f"{asr.clock.now().isoformat()}@{datetime.now(UTC).isoformat()}",
+        "CALLBACK_ALLOWED_HOSTS": receiver.origin,
     }
     data = work / "functions"
     _, auth_settings = prepare_sign_in(data)
@@ -548,6 +570,12 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
     finally:
         bus.stop()
         asr.stop()
+        receiver.close()
+        with warnings.catch_warnings():
+            # The same sockets, left by the links that read the dead-letter queues of a broker that was restarted:
+            # collected here, or whichever test runs next in this process would see them.
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
     return _audit(
         config,
         faults,
@@ -563,6 +591,9 @@ def run_chaos(config: ChaosConfig, work: Path, *, quiet: bool = True) -> ChaosRe
         commands=operator.sent,
         stuck=stuck,
         dead_letters=dead,
+        hook_calls=receiver.events(),
+        groups=plan["groups"],
+        vm_names=wave.vm_names,
     )
 
 
@@ -640,6 +671,9 @@ def _audit(
     commands: list[Json],
     stuck: list[str],
     dead_letters: int,
+    hook_calls: list[Json] | None = None,
+    groups: list[Json] | None = None,
+    vm_names: dict[str, str] | None = None,
 ) -> ChaosReport:
     output = status.get("output") or {}
     records: dict[str, Json] = output.get("machines") or {}
@@ -675,6 +709,10 @@ def _audit(
         if kind == "jobFailure" and fault["fired"]:  # which jobs failed: both kinds' scenarios show
             injected[f"failed {fault['scenario']} jobs"] += int(fault["fired"])  # type: ignore[call-overload]
     injected["stalled replications"] = len(faults.stalls)
+    calls = hook_calls or []
+    if calls:
+        injected["hook calls"] = len(calls)
+        injected["hook calls answered 503"] = min(len(calls), config.hook_failures)
     per_machine, _ = machine_requests(asr, names)
     by_kind: dict[str, list[int]] = {}
     for name, count in zip(names, per_machine, strict=True):
@@ -703,9 +741,33 @@ def _audit(
         history_over_bound=over,
         dead_letters=dead_letters,
         requests_per_machine=sum(per_machine) / max(1, len(per_machine)),
+        check_requests_per_machine=sum(len(vm_check_calls(asr, vm)) for vm in (vm_names or {}).values())
+        / max(1, len(names)),
         requests_by_kind={kind: sum(counts) / len(counts) for kind, counts in by_kind.items()},
         checks_wrong=_checks_wrong(records, faults),
+        hooks_wrong=_hooks_wrong(groups or [], output, calls),
     )
+
+
+def _hooks_wrong(groups: list[Json], output: Json, calls: list[Json]) -> list[str]:
+    """Hooks that did not end as a webhook that comes up late makes them: every group that cut over passed both
+    lists in the end, and every call the webhook got was the hook's CloudEvent for a group and phase of the plan."""
+    wrong = []
+    results = output.get("hooks") or {}
+    cut_over = {m.get("group") for m in (output.get("machines") or {}).values() if m.get("outcome") == "migrated"}
+    for group in groups:
+        if not group.get("hooks") or group["name"] not in cut_over:
+            continue
+        for phase in ("beforeCutover", "afterCutover"):
+            outcome = ((results.get(group["name"]) or {}).get(phase) or {}).get("outcome")
+            if outcome != "passed":
+                wrong.append(f"{group['name']} {phase}: {outcome}")
+    names = {group["name"] for group in groups}
+    for call in calls:
+        data = call.get("data") or {}
+        if call.get("type") != "migration.group.hook" or data.get("group") not in names:
+            wrong.append(f"a call that is no hook's event: {str(call)[:200]}")
+    return wrong
 
 
 def _checks_wrong(records: dict[str, Json], faults: FaultPlan) -> list[str]:
@@ -899,6 +961,7 @@ def print_report(report: ChaosReport) -> None:
     print(f"  largest histories                {bounds}")
     kinds = ", ".join(f"{kind} {mean:.1f}" for kind, mean in sorted(report.requests_by_kind.items()))
     print(f"  ARM requests per machine         {report.requests_per_machine:6.1f}  (target <= 60; {kinds})")
+    print(f"    of which the VM checks'        {report.check_requests_per_machine:6.1f}")
     print("  problems: " + ("none" if not report.problems else ""))
     for problem in report.problems:
         print(f"    - {problem}")

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -36,47 +34,11 @@ from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
 from tests.e2e.stack import SPEED, fences
 from tests.support.machines import EXAMPLES, REPO, example_plan
+from tests.support.webhooks import SECRET, Receiver
 
 pytestmark = pytest.mark.slow
 
-SECRET = "S3CR3T-signature"
 MIXED = example_plan("mixed-wave.yaml").model_dump(by_alias=True, mode="json", exclude_none=True)
-
-
-class Receiver:
-    """A webhook on loopback: keeps every request (headers and JSON body) and answers ``status``."""
-
-    def __init__(self, status: int) -> None:
-        self.status = status
-        self.requests: list[tuple[dict[str, str], Any]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                answer = b'{"error": "backend pool busy"}' if receiver.status >= 300 else b'{"drained": true}'
-                self.send_response(receiver.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.port = int(self.server.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}/drain?api-version=1&sig={SECRET}"
-
-    def events(self) -> list[Any]:
-        return [body for _, body in self.requests]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
