@@ -32,6 +32,7 @@ from emulators.siterecovery import EmulatorHandle as AsrHandle
 from emulators.siterecovery import start_emulator as start_asr
 from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
+from migration.servicebus import close_client
 from tests.e2e.stack import SPEED, fences
 from tests.support.machines import EXAMPLES, REPO, example_plan
 from tests.support.webhooks import SECRET, Receiver
@@ -114,6 +115,9 @@ def hook_stack(data_dir: Path, receiver: Receiver) -> Iterator[HookStack]:
                 yield HookStack(asr, bus, host)
             finally:
                 host.stop()
+                # The in-process host's event publisher holds a link to this broker: closed here, not by the garbage
+                # collector in whichever test runs next.
+                close_client()
         finally:
             bus.stop()
     finally:
