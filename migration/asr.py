@@ -19,8 +19,7 @@ Failures arrive as :class:`~migration.errors.AsrTransientError` (worth retrying 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +31,7 @@ from azure.core.rest import HttpRequest
 from azure.mgmt.recoveryservicessiterecovery import SiteRecoveryManagementClient
 
 from migration.arm_ids import InvalidResourceIdError, VaultRef, parse_resource_id
-from migration.asr_errors import asr_error_from_exception
+from migration.asr_errors import asr_error_from_exception, translated
 from migration.errors import AsrPermanentError, parse_retry_after
 from migration.scenarios.base import ItemAddress, ItemKind
 from migration.target_scopes import target_allowed, target_scopes_from
@@ -210,12 +209,14 @@ class SiteRecovery:
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
-    def _options(self, **extra: Any) -> dict[str, Any]:
+    def call_options(self, **extra: Any) -> dict[str, Any]:
+        """Keyword arguments for an SDK call under these settings (the Compute adapter's calls too)."""
         if self._settings.uses_plain_http:
             extra["enforce_https"] = False  # the emulator on loopback; bearer tokens stay on this machine
         return extra
 
-    def _check_vault(self, vault: VaultRef, stage: str | None) -> None:
+    def check_vault(self, vault: VaultRef, stage: str | None) -> None:
+        """Refuse a vault outside ``ASR_ALLOWED_VAULT_IDS`` before anything is sent to it."""
         if not self._settings.allows(vault):
             raise AsrPermanentError(
                 f"vault {vault.id} is not in ASR_ALLOWED_VAULT_IDS; the app may not touch it",
@@ -223,25 +224,18 @@ class SiteRecovery:
                 stage=stage,
             )
 
-    @contextmanager
-    def _translated(self, stage: str | None) -> Iterator[None]:
-        try:
-            yield
-        except AzureError as error:
-            raise asr_error_from_exception(error, stage=stage) from None
-
     def _read(self, vault: VaultRef, stage: str | None, call: Callable[..., Any], *args: Any) -> JsonDict:
-        self._check_vault(vault, stage)
-        with self._translated(stage):
-            body: JsonDict = call(*args, **self._options(cls=raw_json))
+        self.check_vault(vault, stage)
+        with translated(stage):
+            body: JsonDict = call(*args, **self.call_options(cls=raw_json))
             return body
 
     def _read_or_none(
         self, vault: VaultRef, stage: str | None, call: Callable[..., Any], *args: Any
     ) -> JsonDict | None:
-        self._check_vault(vault, stage)
+        self.check_vault(vault, stage)
         try:
-            body: JsonDict = call(*args, **self._options(cls=raw_json))
+            body: JsonDict = call(*args, **self.call_options(cls=raw_json))
         except ResourceNotFoundError:
             return None
         except AzureError as error:
@@ -251,15 +245,15 @@ class SiteRecovery:
     def _start(
         self, vault: VaultRef, stage: str | None, begin: Callable[..., Any], *args: Any, **options: Any
     ) -> StartedOperation:
-        self._check_vault(vault, stage)
+        self.check_vault(vault, stage)
         captured: dict[str, str] = {}
 
         def keep_headers(response: PipelineResponse[Any, Any]) -> None:
             captured.clear()
             captured.update(response.http_response.headers)
 
-        with self._translated(stage):
-            begin(*args, **self._options(polling=False, raw_response_hook=keep_headers, **options))
+        with translated(stage):
+            begin(*args, **self.call_options(polling=False, raw_response_hook=keep_headers, **options))
         job_name = job_name_from_headers(captured)
         if job_name is None:
             raise AsrPermanentError(
@@ -282,7 +276,7 @@ class SiteRecovery:
         """An Azure Migrate discovery resource (``Microsoft.OffAzure/VMwareSites/...``: a machine, a vCenter), or
         ``None`` when it does not exist. Read with the vault's client and credential, at ARM's own endpoint: the
         path is rebuilt from the parsed id, so a crafted id cannot point the request anywhere else."""
-        self._check_vault(vault, stage)
+        self.check_vault(vault, stage)
         try:
             parsed = parse_resource_id(resource_id)
         except InvalidResourceIdError as error:
@@ -294,8 +288,8 @@ class SiteRecovery:
             )
         request = HttpRequest("GET", f"{self._settings.arm_endpoint}{parsed}?api-version={OFFAZURE_API_VERSION}")
         client = self.client(parsed.subscription_id or vault.subscription_id)
-        with self._translated(stage):
-            response = client.send_request(request, **self._options())
+        with translated(stage):
+            response = client.send_request(request, **self.call_options())
             if response.status_code == 404:
                 return None
             response.raise_for_status()
@@ -335,15 +329,17 @@ class SiteRecovery:
     def list_recovery_points(self, item: ItemAddress, *, stage: str | None = None) -> list[JsonDict]:
         """Every recovery point of the item (all pages) in the service's order: a protected item's recovery points
         or a migration item's migration recovery points."""
-        self._check_vault(item.vault, stage)
+        self.check_vault(item.vault, stage)
         client = self.client(item.vault.subscription_id)
-        with self._translated(stage):
+        with translated(stage):
             if _migration(item):
                 pages: Any = client.migration_recovery_points.list_by_replication_migration_items(
-                    *_item_args(item), **self._options()
+                    *_item_args(item), **self.call_options()
                 )
             else:
-                pages = client.recovery_points.list_by_replication_protected_items(*_item_args(item), **self._options())
+                pages = client.recovery_points.list_by_replication_protected_items(
+                    *_item_args(item), **self.call_options()
+                )
             return [point.as_dict() if hasattr(point, "as_dict") else dict(point) for point in pages]
 
     # -- operations (each returns at once with the job to watch) ------------------------------------------

@@ -7,7 +7,8 @@ this one needs azure-core only (never azure.functions). The decision itself is
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from azure.core.exceptions import (
     AzureError,
@@ -18,7 +19,7 @@ from azure.core.exceptions import (
 
 from migration.errors import AsrError, AsrTransientError, classify_asr_failure
 
-__all__ = ["asr_error_from_exception"]
+__all__ = ["asr_error_from_exception", "translated"]
 
 
 def _headers(error: HttpResponseError) -> Mapping[str, str]:
@@ -49,3 +50,12 @@ def asr_error_from_exception(error: AzureError, *, stage: str | None = None, job
         message = error.error.message if error.error is not None and error.error.message else error.message
         return classify_asr_failure(error.status_code, code, message, _headers(error), stage=stage, job_id=job_id)
     return classify_asr_failure(None, type(error).__name__, error.message, None, stage=stage, job_id=job_id)
+
+
+@contextmanager
+def translated(stage: str | None) -> Iterator[None]:
+    """Every SDK failure inside the block raised as the app's transient or permanent error, for ``stage``."""
+    try:
+        yield
+    except AzureError as error:
+        raise asr_error_from_exception(error, stage=stage) from None

@@ -19,8 +19,6 @@ Failures arrive as :class:`~migration.errors.AsrTransientError` (throttling, 5xx
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +29,7 @@ from azure.mgmt.compute.models import VirtualMachineRunCommand
 
 from migration.arm_ids import InvalidResourceIdError, parse_resource_id
 from migration.asr import SiteRecovery
-from migration.asr_errors import asr_error_from_exception
+from migration.asr_errors import asr_error_from_exception, translated
 from migration.errors import AsrPermanentError
 from migration.status_bounds import clipped, clipped_tail
 
@@ -130,11 +128,6 @@ class Compute:
                 self._clients[subscription_id] = client
             return client
 
-    def _options(self, **extra: Any) -> dict[str, Any]:
-        if self._asr.settings.uses_plain_http:
-            extra["enforce_https"] = False
-        return extra
-
     def _check_vm(self, vm: VmAddress, stage: str | None) -> None:
         if not self._asr.settings.allows_target(vm.resource_group_id):
             raise AsrPermanentError(
@@ -142,13 +135,6 @@ class Compute:
                 code="TargetNotAllowed",
                 stage=stage,
             )
-
-    @contextmanager
-    def _translated(self, stage: str | None) -> Iterator[None]:
-        try:
-            yield
-        except AzureError as error:
-            raise asr_error_from_exception(error, stage=stage) from None
 
     # -- VMs ----------------------------------------------------------------------------------------------
 
@@ -159,14 +145,9 @@ class Compute:
         ``vmSize``, ``location``; with ``network``, also ``networks``: the virtual network of each NIC's IP
         configurations (one GET per NIC)."""
         vm = VmAddress.parse(vm_id)
-        self._check_vm(vm, stage)
-        client = self.client(vm.subscription_id)
-        try:
-            found = client.virtual_machines.get(vm.resource_group, vm.name, expand="instanceView", **self._options())
-        except ResourceNotFoundError:
+        found = self._get_vm(vm, stage, expand="instanceView")
+        if found is None:
             return {"exists": False}
-        except AzureError as error:
-            raise asr_error_from_exception(error, stage=stage) from None
         properties = found
         view = getattr(properties, "instance_view", None)
         agent = getattr(view, "vm_agent", None)
@@ -215,8 +196,8 @@ class Compute:
                     f"network interface {nic_id} is outside ASR_ALLOWED_TARGET_SCOPES", code="TargetNotAllowed"
                 )
             url = f"{self._asr.settings.arm_endpoint}{rid}?api-version={NETWORK_API_VERSION}"
-            with self._translated(stage):
-                response = client.send_request(HttpRequest("GET", url), **self._options())
+            with translated(stage):
+                response = client.send_request(HttpRequest("GET", url), **self._asr.call_options())
                 response.raise_for_status()
                 body: dict[str, Any] = response.json()
             for configuration in (body.get("properties") or {}).get("ipConfigurations") or []:
@@ -249,9 +230,13 @@ class Compute:
             },
         }
         client = self.client(vm.subscription_id)
-        with self._translated(stage):
+        with translated(stage):
             client.virtual_machine_run_commands.begin_create_or_update(
-                vm.resource_group, vm.name, request.name, VirtualMachineRunCommand(body), **self._options(polling=False)
+                vm.resource_group,
+                vm.name,
+                request.name,
+                VirtualMachineRunCommand(body),
+                **self._asr.call_options(polling=False),
             )
         return {"exists": True, "executionState": "Pending", "finished": False}
 
@@ -263,7 +248,7 @@ class Compute:
         client = self.client(vm.subscription_id)
         try:
             found = client.virtual_machine_run_commands.get_by_virtual_machine(
-                vm.resource_group, vm.name, name, expand="instanceView", **self._options()
+                vm.resource_group, vm.name, name, expand="instanceView", **self._asr.call_options()
             )
         except ResourceNotFoundError:
             return {"exists": False}
@@ -287,42 +272,37 @@ class Compute:
     def list_skus(self, subscription_id: str, location: str, *, stage: str | None = None) -> list[Any]:
         """The VM sizes (``resourceType`` virtualMachines) the subscription sees in ``location``, as SDK models."""
         client = self.client(subscription_id)
-        with self._translated(stage):
-            skus = client.resource_skus.list(filter=f"location eq '{location}'", **self._options())
+        with translated(stage):
+            skus = client.resource_skus.list(filter=f"location eq '{location}'", **self._asr.call_options())
             return [sku for sku in skus if (sku.resource_type or "").lower() == "virtualmachines"]
 
     def list_usages(self, subscription_id: str, location: str, *, stage: str | None = None) -> list[Any]:
         """The subscription's compute usages in ``location`` (``cores`` and one per VM family), as SDK models."""
         client = self.client(subscription_id)
-        with self._translated(stage):
-            return list(client.usage.list(location, **self._options()))
+        with translated(stage):
+            return list(client.usage.list(location, **self._asr.call_options()))
 
     def vm_exists(self, vm_id: str, *, stage: str | None = None) -> bool:
         """Whether a VM of that id exists (one GET, no instance view)."""
-        vm = VmAddress.parse(vm_id)
-        self._check_vm(vm, stage)
-        client = self.client(vm.subscription_id)
-        try:
-            client.virtual_machines.get(vm.resource_group, vm.name, **self._options())
-        except ResourceNotFoundError:
-            return False
-        except AzureError as error:
-            raise asr_error_from_exception(error, stage=stage) from None
-        return True
+        return self._get_vm(VmAddress.parse(vm_id), stage) is not None
 
     def read_vm_size(self, vm_id: str, *, stage: str | None = None) -> str | None:
         """The VM's size (``hardwareProfile.vmSize``; one GET, no instance view), or None when it does not exist:
         the size an Azure VM's migration target takes when the plan names none."""
-        vm = VmAddress.parse(vm_id)
+        found = self._get_vm(VmAddress.parse(vm_id), stage)
+        return None if found is None else _text(getattr(found.hardware_profile, "vm_size", None)) or None
+
+    def _get_vm(self, vm: VmAddress, stage: str | None, *, expand: str | None = None) -> Any:
+        """The VM's SDK model (one GET, inside the target scopes only), or None when it does not exist."""
         self._check_vm(vm, stage)
         client = self.client(vm.subscription_id)
+        options = self._asr.call_options(**({"expand": expand} if expand else {}))
         try:
-            found = client.virtual_machines.get(vm.resource_group, vm.name, **self._options())
+            return client.virtual_machines.get(vm.resource_group, vm.name, **options)
         except ResourceNotFoundError:
             return None
         except AzureError as error:
             raise asr_error_from_exception(error, stage=stage) from None
-        return _text(getattr(getattr(found, "hardware_profile", None), "vm_size", None)) or None
 
     def close(self) -> None:
         with self._lock:

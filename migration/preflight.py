@@ -144,13 +144,10 @@ def _at(body: Mapping[str, Any] | None, *keys: str) -> str | None:
 
 def _vault_location(asr: SiteRecovery, vault: VaultRef, stage: str) -> str | None:
     """The vault resource's region (``Vaults_Get``), through the vault's Site Recovery client and credential."""
-    if not asr.settings.allows(vault):
-        message = f"vault {vault.id} is not in ASR_ALLOWED_VAULT_IDS; the app may not touch it"
-        raise AsrPermanentError(message, code="VaultNotAllowed", stage=stage)
+    asr.check_vault(vault, stage)
     request = HttpRequest("GET", f"{asr.settings.arm_endpoint}{vault.id}", params={"api-version": VAULT_API_VERSION})
-    options: dict[str, Any] = {"enforce_https": False} if asr.settings.uses_plain_http else {}
     try:
-        response = asr.client(vault.subscription_id).send_request(request, **options)
+        response = asr.client(vault.subscription_id).send_request(request, **asr.call_options())
     except AzureError as error:
         raise asr_error_from_exception(error, stage=stage) from None
     try:
