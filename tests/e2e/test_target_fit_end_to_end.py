@@ -7,7 +7,6 @@ what Site Recovery saw (the emulator's call log), not only what the wave says ab
 from __future__ import annotations
 
 import copy
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from migration.instance_ids import wave_id
 from migration.plan_clock import PlanClock
 from migration.target_fit import DOES_NOT_FIT, NOT_STARTED
 from tests.e2e.stack import Stack, running_stack
+from tests.e2e.test_wave_end_to_end import wait_for_phase
 from tests.support.machines import example_plan
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def test_a_held_wave_runs_its_machines_from_validate_once_retried(tmp_path: Path
     with running_stack(tmp_path) as stack:
         fault = stack.asr.add_fault(EXHAUSTED)
         instance = _start(stack, plan)
-        held = _wait_for_phase(stack, instance, "held")
+        held = wait_for_phase(stack, instance, "held")
         assert held["hold"]["reason"] == "machinesFailed" and held["counts"] == {"failed": 2}
         assert _enables(stack) == 0
         stack.asr.remove_fault(fault)  # the quota was raised
@@ -86,13 +86,3 @@ def test_a_held_wave_runs_its_machines_from_validate_once_retried(tmp_path: Path
 
 def _subscription() -> str:
     return str(MIXED["groups"][1]["machines"][0]["target"]["resourceGroupId"]).split("/")[2]
-
-
-def _wait_for_phase(stack: Stack, instance: str, phase: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = stack.status(instance).custom_status or {}
-        if status.get("phase") == phase:
-            return dict(status)
-        assert time.monotonic() < deadline, f"never reached {phase}: {status}"
-        time.sleep(0.2)
